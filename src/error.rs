@@ -1,0 +1,119 @@
+//! The crate's error: one variant per layer, plus what only a job can tell.
+
+use crate::image::ImageError;
+use crate::layout::LayoutError;
+use crate::plan::PlanError;
+use crate::progress::Phase;
+use crate::protocol::ProtocolError;
+use crate::sim::SimError;
+use crate::transport::TransportError;
+
+/// Everything a dfuflash operation can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The device or the USB link failed.
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    /// The image does not fit the device; nothing was sent.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The image itself is invalid.
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    /// A memory layout string is malformed.
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
+    /// The simulator could not be set up.
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    /// The caller cancelled; the device was returned to dfuIDLE.
+    #[error("cancelled during {phase}; the device was left in dfuIDLE (still in DFU mode)")]
+    Cancelled {
+        /// The phase that was running.
+        phase: Phase,
+    },
+    /// Read-back differs from what was written.
+    #[error(
+        "verify failed at {address:#010x} on alt setting {alt}: wrote {expected:#04x}, read back {found:#04x} \
+         ({mismatches} of {len} bytes differ in the segment at {segment:#010x}); the device stays in DFU mode, flash again"
+    )]
+    Verify {
+        /// Alt setting.
+        alt: u8,
+        /// First differing address.
+        address: u32,
+        /// Byte written.
+        expected: u8,
+        /// Byte read.
+        found: u8,
+        /// Differing bytes in the segment.
+        mismatches: usize,
+        /// Segment start.
+        segment: u32,
+        /// Segment length.
+        len: usize,
+    },
+    /// A sector the Rev V recovery was applied to did not read back as erased.
+    #[error(
+        "sector {sector:#010x} is not erased after the STM32H7 Rev V recovery: {address:#010x} reads {found:#04x}; \
+         the erase did not complete, flash again"
+    )]
+    WorkaroundCheck {
+        /// Sector address.
+        sector: u32,
+        /// First byte that is wrong.
+        address: u32,
+        /// What it reads.
+        found: u8,
+    },
+    /// The request does not fit this kind of device.
+    #[error("{0}")]
+    Unsupported(String),
+    /// A bad argument from the caller.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+}
+
+impl Error {
+    /// A stable machine-readable name for the error's kind (the command's `error_kind`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Protocol(p) => match p {
+                ProtocolError::Transport { source, .. } => match source {
+                    TransportError::Disconnected => "disconnected",
+                    TransportError::Stall => "stall",
+                    TransportError::Timeout(_) => "timeout",
+                    TransportError::Overflow => "overflow",
+                    _ => "usb",
+                },
+                ProtocolError::DeviceStatus { .. } => "device_status",
+                ProtocolError::UnexpectedState { .. } => "unexpected_state",
+                ProtocolError::StuckBusy { .. } => "stuck_busy",
+                ProtocolError::StatusStalled { .. } => "status_stalled",
+                ProtocolError::RecoveryFailed { .. } => "recovery_failed",
+                ProtocolError::Malformed { .. } => "malformed_reply",
+                ProtocolError::NotDfuse { .. } | ProtocolError::Unsupported(_) => "unsupported",
+                ProtocolError::NoSuchAlt { .. } => "no_such_alt",
+                ProtocolError::ShortRead { .. } => "short_read",
+            },
+            Error::Plan(p) => match p {
+                PlanError::Absent { .. } => "outside_layout",
+                PlanError::NotWritable { .. } => "not_writable",
+                PlanError::NotErasable { .. } => "not_erasable",
+                PlanError::NotReadable { .. } => "not_readable",
+                PlanError::Protected { .. } => "protected",
+                PlanError::NoSuchAlt { .. } => "no_such_alt",
+                PlanError::NoLayout { .. } => "no_layout",
+            },
+            Error::Image(_) => "image",
+            Error::Layout(_) => "layout",
+            Error::Sim(_) => "simulator",
+            Error::Cancelled { .. } => "cancelled",
+            Error::Verify { .. } => "verify_mismatch",
+            Error::WorkaroundCheck { .. } => "workaround_check",
+            Error::Unsupported(_) => "unsupported",
+            Error::InvalidArgument(_) => "invalid_argument",
+        }
+    }
+}

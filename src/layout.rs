@@ -1,0 +1,483 @@
+//! DfuSe memory layouts: the alt setting's interface string.
+//!
+//! `@name/0xADDR/N*SIZE<mult><type>[,...][/0xADDR/...]`, where mult is `B` or a space (bytes),
+//! `K` or `M`, and type is a letter `a`..`g` whose value minus `'a' - 1` is a bit mask:
+//! bit0 readable, bit1 erasable, bit2 writable.
+//!
+//! ```
+//! use dfuflash::layout::Layout;
+//!
+//! let l = Layout::parse("@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg").unwrap();
+//! assert_eq!(l.name, "Internal Flash");
+//! let s = l.sector_at(0x0801_0004).unwrap();
+//! assert_eq!((s.index, s.address, s.size), (4, 0x0801_0000, 64 * 1024));
+//! assert!(s.perms.erasable() && s.perms.writable());
+//! assert!(l.sector_at(0x0810_0000).is_none());
+//! ```
+
+use std::fmt;
+
+/// Read/erase/write permissions of a run of sectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Perms(pub u8);
+
+impl Perms {
+    /// Readable (UPLOAD works).
+    pub fn readable(self) -> bool {
+        self.0 & 1 != 0
+    }
+    /// Erasable (the 0x41 page erase works).
+    pub fn erasable(self) -> bool {
+        self.0 & 2 != 0
+    }
+    /// Writable (DNLOAD works).
+    pub fn writable(self) -> bool {
+        self.0 & 4 != 0
+    }
+    /// The type letter of the layout string.
+    pub fn letter(self) -> char {
+        (b'a' + self.0 - 1) as char
+    }
+}
+
+impl fmt::Display for Perms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let flag = |on: bool, c: char| if on { c } else { '-' };
+        write!(
+            f,
+            "{}{}{}",
+            flag(self.readable(), 'r'),
+            flag(self.erasable(), 'e'),
+            flag(self.writable(), 'w')
+        )
+    }
+}
+
+/// `count` sectors of `size` bytes with the same permissions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SectorRun {
+    /// Number of sectors.
+    pub count: u32,
+    /// Size of each sector in bytes.
+    pub size: u32,
+    /// Their permissions.
+    pub perms: Perms,
+}
+
+/// A contiguous address range made of sector runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// First address.
+    pub start: u32,
+    /// Sector runs in address order.
+    pub runs: Vec<SectorRun>,
+}
+
+impl Group {
+    /// One past the last address, as u64 so a group that ends at 4 GiB is representable.
+    pub fn end(&self) -> u64 {
+        self.start as u64
+            + self
+                .runs
+                .iter()
+                .map(|r| r.count as u64 * r.size as u64)
+                .sum::<u64>()
+    }
+}
+
+/// One sector, found by address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sector {
+    /// Index of the sector across the whole layout, counted from 0.
+    pub index: usize,
+    /// First address.
+    pub address: u32,
+    /// Size in bytes.
+    pub size: u32,
+    /// Permissions.
+    pub perms: Perms,
+}
+
+impl Sector {
+    /// One past the last address.
+    pub fn end(&self) -> u64 {
+        self.address as u64 + self.size as u64
+    }
+}
+
+/// A parsed memory layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// The name with its padding removed (`Internal Flash`).
+    pub name: String,
+    /// Address groups in string order.
+    pub groups: Vec<Group>,
+    /// The string as the device sent it.
+    pub source: String,
+}
+
+/// A layout string that does not follow the DfuSe grammar.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LayoutError {
+    /// The string does not start with `@`.
+    #[error("memory layout {source_text:?} does not start with '@' (not a DfuSe alt setting)")]
+    NotDfuse {
+        /// The whole string.
+        source_text: String,
+    },
+    /// A part of the string is not what the grammar allows at that place.
+    #[error("memory layout {source_text:?}: {what} at byte {offset}")]
+    Syntax {
+        /// The whole string.
+        source_text: String,
+        /// Byte offset of the offending part.
+        offset: usize,
+        /// What was expected.
+        what: &'static str,
+    },
+    /// The sectors of a group run past the end of the 32-bit address space.
+    #[error("memory layout {source_text:?}: group at {start:#010x} ends past 4 GiB")]
+    Overflow {
+        /// The whole string.
+        source_text: String,
+        /// The group's first address.
+        start: u32,
+    },
+}
+
+impl Layout {
+    /// Parses a DfuSe memory layout string.
+    pub fn parse(text: &str) -> Result<Self, LayoutError> {
+        let source_text = text.to_string();
+        let syntax = |offset: usize, what: &'static str| LayoutError::Syntax {
+            source_text: source_text.clone(),
+            offset,
+            what,
+        };
+        let body = text
+            .strip_prefix('@')
+            .ok_or_else(|| LayoutError::NotDfuse {
+                source_text: source_text.clone(),
+            })?
+            .trim_end_matches(['\0', ' ', '\r', '\n']);
+        let mut parts = body.split('/');
+        let raw_name = parts.next().unwrap_or("");
+        let name = raw_name.trim().to_string();
+        let mut offset = 1 + raw_name.len();
+        let mut groups = Vec::new();
+        let mut rest: Vec<&str> = parts.collect();
+        // Skip a final empty part left by a trailing '/'.
+        if rest.last() == Some(&"") {
+            rest.pop();
+        }
+        if rest.is_empty() {
+            return Err(syntax(text.len(), "expected '/0xADDR/' after the name"));
+        }
+        if rest.len() % 2 != 0 {
+            return Err(syntax(
+                text.len(),
+                "expected sector runs after the last address",
+            ));
+        }
+        for pair in rest.chunks(2) {
+            let (addr_text, runs_text) = (pair[0], pair[1]);
+            offset += 1; // the '/'
+            let start = parse_address(addr_text.trim())
+                .ok_or_else(|| syntax(offset, "expected a hexadecimal address like 0x08000000"))?;
+            offset += addr_text.len() + 1;
+            let mut runs = Vec::new();
+            let mut run_offset = offset;
+            for run_text in runs_text.split(',') {
+                let run = parse_run(run_text).map_err(|(o, what)| syntax(run_offset + o, what))?;
+                runs.push(run);
+                run_offset += run_text.len() + 1;
+            }
+            offset += runs_text.len();
+            let group = Group { start, runs };
+            if group.end() > 1 << 32 {
+                return Err(LayoutError::Overflow { source_text, start });
+            }
+            groups.push(group);
+        }
+        Ok(Self {
+            name,
+            groups,
+            source: text.to_string(),
+        })
+    }
+
+    /// Every sector in string order.
+    pub fn sectors(&self) -> impl Iterator<Item = Sector> + '_ {
+        let mut index = 0usize;
+        self.groups.iter().flat_map(move |g| {
+            let mut address = g.start as u64;
+            let mut out = Vec::new();
+            for run in &g.runs {
+                for _ in 0..run.count {
+                    out.push(Sector {
+                        index,
+                        address: address as u32,
+                        size: run.size,
+                        perms: run.perms,
+                    });
+                    index += 1;
+                    address += run.size as u64;
+                }
+            }
+            out
+        })
+    }
+
+    /// The sector that contains `address`, taken from the group and run that contain it.
+    pub fn sector_at(&self, address: u32) -> Option<Sector> {
+        let mut index = 0usize;
+        for g in &self.groups {
+            let mut start = g.start as u64;
+            for run in &g.runs {
+                let len = run.count as u64 * run.size as u64;
+                let a = address as u64;
+                if a >= start && a < start + len {
+                    let k = (a - start) / run.size as u64;
+                    return Some(Sector {
+                        index: index + k as usize,
+                        address: (start + k * run.size as u64) as u32,
+                        size: run.size,
+                        perms: run.perms,
+                    });
+                }
+                start += len;
+                index += run.count as usize;
+            }
+        }
+        None
+    }
+
+    /// Total bytes described.
+    pub fn total_size(&self) -> u64 {
+        self.groups.iter().map(|g| g.end() - g.start as u64).sum()
+    }
+}
+
+impl fmt::Display for Layout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
+fn parse_address(text: &str) -> Option<u32> {
+    let hex = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))?;
+    if hex.is_empty() || hex.len() > 8 {
+        return None;
+    }
+    u32::from_str_radix(hex, 16).ok()
+}
+
+/// `N*SIZE<mult><type>`; errors carry an offset into `text`.
+fn parse_run(text: &str) -> Result<SectorRun, (usize, &'static str)> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() && b[i] == b' ' {
+        i += 1;
+    }
+    let count_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let count: u32 = text[count_start..i]
+        .parse()
+        .map_err(|_| (count_start, "expected a sector count"))?;
+    if b.get(i) != Some(&b'*') {
+        return Err((i, "expected '*' after the sector count"));
+    }
+    i += 1;
+    let size_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let size: u32 = text[size_start..i]
+        .parse()
+        .map_err(|_| (size_start, "expected a sector size"))?;
+    let mult: u32 = match b.get(i) {
+        Some(b'K') => 1024,
+        Some(b'M') => 1024 * 1024,
+        Some(b'B') | Some(b' ') => 1,
+        _ => 0,
+    };
+    if mult != 0 {
+        i += 1;
+    } else {
+        // The multiplier is sometimes left out entirely ("01*004e").
+    }
+    let mult = mult.max(1);
+    let perms = match b.get(i) {
+        Some(c @ b'a'..=b'g') => Perms(c - b'a' + 1),
+        _ => return Err((i, "expected a memory type letter a..g")),
+    };
+    i += 1;
+    if text[i..].trim().is_empty() {
+        let size = size
+            .checked_mul(mult)
+            .filter(|s| *s > 0)
+            .ok_or((size_start, "sector size is zero or too large"))?;
+        if count == 0 {
+            return Err((count_start, "sector count is zero"));
+        }
+        Ok(SectorRun { count, size, perms })
+    } else {
+        Err((i, "unexpected text after the memory type"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_real_string_from_the_protocol_notes() {
+        let cases: &[(&str, &str, u32, u64, usize)] = &[
+            (
+                "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg",
+                "Internal Flash",
+                0x0800_0000,
+                1024 * 1024,
+                12,
+            ),
+            (
+                "@Option Bytes  /0x1FFFC000/01*016 g",
+                "Option Bytes",
+                0x1fff_c000,
+                16,
+                1,
+            ),
+            (
+                "@OTP Memory /0x1FFF7800/01*512 g,01*016 g",
+                "OTP Memory",
+                0x1fff_7800,
+                528,
+                2,
+            ),
+            (
+                "@Device Feature/0xFFFF0000/01*004 g",
+                "Device Feature",
+                0xffff_0000,
+                4,
+                1,
+            ),
+            (
+                "@Internal Flash   /0x08000000/16*128Kg",
+                "Internal Flash",
+                0x0800_0000,
+                2 * 1024 * 1024,
+                16,
+            ),
+            (
+                "@Option Bytes   /0x5200201C/01*128 e",
+                "Option Bytes",
+                0x5200_201c,
+                128,
+                1,
+            ),
+            (
+                "@OTP Memory   /0x08FFF000/01*1024 e",
+                "OTP Memory",
+                0x08ff_f000,
+                1024,
+                1,
+            ),
+            (
+                "@Internal Flash   /0x08000000/256*08Kg",
+                "Internal Flash",
+                0x0800_0000,
+                2 * 1024 * 1024,
+                256,
+            ),
+            (
+                "@Internal Flash   /0x08000000/256*02Kg",
+                "Internal Flash",
+                0x0800_0000,
+                512 * 1024,
+                256,
+            ),
+            (
+                "@Internal Flash /0x08000000/04*032Kg,01*128Kg,03*256Kg",
+                "Internal Flash",
+                0x0800_0000,
+                1024 * 1024,
+                8,
+            ),
+        ];
+        for (text, name, start, size, sectors) in cases {
+            let l = Layout::parse(text).unwrap();
+            assert_eq!(&l.name, name, "{text}");
+            assert_eq!(l.groups[0].start, *start, "{text}");
+            assert_eq!(l.total_size(), *size, "{text}");
+            assert_eq!(l.sectors().count(), *sectors, "{text}");
+        }
+    }
+
+    #[test]
+    fn several_address_groups_keep_their_own_addresses_and_sector_sizes() {
+        let l = Layout::parse("@Flash /0x90000000/64*4Kg/0x90040000/60*64Kg/0x90400000/60*64Kg")
+            .unwrap();
+        assert_eq!(l.groups.len(), 3);
+        let s = l.sector_at(0x9004_1234).unwrap();
+        assert_eq!((s.index, s.address, s.size), (64, 0x9004_0000, 64 * 1024));
+        let s = l.sector_at(0x9040_0000).unwrap();
+        assert_eq!((s.index, s.address), (124, 0x9040_0000));
+        assert_eq!(l.sector_at(0x903f_ffff).unwrap().index, 123);
+        assert!(l.sector_at(0x907c_0000).is_none());
+        let g = Layout::parse("@Option Bytes   /0x1FFF7800/01*048 e/0x1FFFF800/01*048 e").unwrap();
+        assert_eq!(g.groups[1].start, 0x1fff_f800);
+        assert!(!g.sector_at(0x1fff_f800).unwrap().perms.erasable());
+        assert!(g.sector_at(0x1fff_f800).unwrap().perms.writable());
+    }
+
+    #[test]
+    fn sector_lookup_follows_mixed_sizes_at_their_boundaries() {
+        let l = Layout::parse("@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg").unwrap();
+        let at = |a| l.sector_at(a).map(|s| (s.index, s.address));
+        assert_eq!(at(0x0800_0000), Some((0, 0x0800_0000)));
+        assert_eq!(at(0x0800_ffff), Some((3, 0x0800_c000)));
+        assert_eq!(at(0x0801_0000), Some((4, 0x0801_0000)));
+        assert_eq!(at(0x0802_0000), Some((5, 0x0802_0000)));
+        assert_eq!(at(0x080f_ffff), Some((11, 0x080e_0000)));
+        assert_eq!(at(0x0810_0000), None);
+        assert_eq!(at(0x07ff_ffff), None);
+        assert_eq!(l.sectors().nth(11).unwrap().address, 0x080e_0000);
+    }
+
+    #[test]
+    fn malformed_strings_name_the_offending_byte() {
+        let err = |t: &str| Layout::parse(t).unwrap_err().to_string();
+        assert!(err("Internal Flash").contains("does not start with '@'"));
+        assert!(err("@Flash /0x0800000G/04*016Kg").contains("hexadecimal address"));
+        assert!(
+            err("@Flash /0x08000000/04x016Kg").contains("expected '*'"),
+            "{}",
+            err("@Flash /0x08000000/04x016Kg")
+        );
+        assert!(
+            err("@Flash /0x08000000/04*016Kz").contains("memory type letter a..g at byte 26"),
+            "{}",
+            err("@Flash /0x08000000/04*016Kz")
+        );
+        assert!(err("@Flash /0x08000000/00*016Kg").contains("sector count is zero"));
+        assert!(err("@Flash /0xFFFF0000/02*064Kg").contains("past 4 GiB"));
+        assert!(err("@Flash").contains("expected '/0xADDR/'"));
+        assert!(err("@Flash /0x08000000").contains("expected sector runs"));
+    }
+
+    #[test]
+    fn type_letters_map_to_permission_bits() {
+        let perms =
+            |c: char| Layout::parse(&format!("@x/0x0/01*1K{c}")).unwrap().groups[0].runs[0].perms;
+        assert_eq!(perms('a').to_string(), "r--");
+        assert_eq!(perms('b').to_string(), "-e-");
+        assert_eq!(perms('e').to_string(), "r-w");
+        assert_eq!(perms('g').to_string(), "rew");
+        assert_eq!(perms('g').letter(), 'g');
+    }
+}

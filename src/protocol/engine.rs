@@ -1,0 +1,855 @@
+use std::time::Duration;
+
+use super::{dfuse_cmd, request, ProtocolError, State, Status, StatusReply};
+use crate::progress::Level;
+use crate::transport::{DeviceInfo, Transport, TransportError};
+
+/// Every wait the engine makes has one of these limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Timeouts {
+    /// USB timeout of every control transfer but GETSTATUS.
+    pub control: Duration,
+    /// USB timeout of GETSTATUS. ST ROMs erase a sector inside the first GETSTATUS after the
+    /// command (about 0.9 s on an H7, up to 2 s for a 128 KB F4 sector at the datasheet's
+    /// maximum), so this must be longer than one sector erase.
+    pub status: Duration,
+    /// Deadline from a Set Address or a data block to dfuDNLOAD-IDLE.
+    pub command: Duration,
+    /// Deadline from a page erase command to dfuDNLOAD-IDLE.
+    pub erase: Duration,
+    /// Deadline for a mass erase (an STM32F405 reports 100 ms and takes about 30 s).
+    pub mass_erase: Duration,
+    /// Deadline for DFU 1.1 manifestation.
+    pub manifest: Duration,
+    /// The least time an erase must have been stuck in OK/dfuDNBUSY before the Rev V recovery
+    /// is sent; the engine also waits at least twice the poll timeout the device reported.
+    pub wedge_wait: Duration,
+    /// How many stalled GETSTATUS requests in a row are tolerated (STM32L4 stalls GETSTATUS
+    /// polled during a page erase).
+    pub max_status_stalls: u32,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            control: Duration::from_secs(5),
+            status: Duration::from_secs(10),
+            command: Duration::from_secs(5),
+            erase: Duration::from_secs(20),
+            mass_erase: Duration::from_secs(120),
+            manifest: Duration::from_secs(30),
+            wedge_wait: Duration::from_secs(2),
+            max_status_stalls: 100,
+        }
+    }
+}
+
+/// Engine settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EngineOptions {
+    /// Limits of every wait.
+    pub timeouts: Timeouts,
+    /// Device workarounds (today one: the STM32H7 Rev V erase recovery). On by default.
+    pub workarounds: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            timeouts: Timeouts::default(),
+            workarounds: true,
+        }
+    }
+}
+
+/// How a page erase ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EraseOutcome {
+    /// The Rev V recovery (CLRSTATUS pair) was needed: the erase is not confirmed by the device.
+    pub workaround: bool,
+}
+
+/// How leaving DFU mode ended; every variant is success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaveOutcome {
+    /// The device reported manifestation and then went away, as it should.
+    Manifested,
+    /// A transfer failed after the leave request: the expected sign that the device left.
+    Disconnected,
+    /// A plain DFU device was reset by the host.
+    Reset,
+}
+
+enum PollEnd {
+    Done(StatusReply),
+    /// Page erase stuck in OK/dfuDNBUSY long enough for the Rev V recovery.
+    Wedged,
+}
+
+/// An open DFU interface on one alt setting.
+pub struct Dfu<T: Transport> {
+    t: T,
+    alt: u8,
+    opts: EngineOptions,
+    requests: u64,
+    log: Vec<(Level, String)>,
+}
+
+impl<T: Transport> Dfu<T> {
+    /// Opens alt setting `alt`: selects it; sends no DFU request yet.
+    pub fn open(transport: T, alt: u8, opts: EngineOptions) -> Result<Self, ProtocolError> {
+        let mut dfu = Self {
+            t: transport,
+            alt,
+            opts,
+            requests: 0,
+            log: Vec::new(),
+        };
+        dfu.select_alt(alt)?;
+        Ok(dfu)
+    }
+
+    /// The device as enumerated.
+    pub fn info(&self) -> &DeviceInfo {
+        self.t.info()
+    }
+
+    /// The transport, for inspection (the simulator's flash and transcript).
+    pub fn transport(&self) -> &T {
+        &self.t
+    }
+
+    /// The transport, mutable.
+    pub fn transport_mut(&mut self) -> &mut T {
+        &mut self.t
+    }
+
+    /// Gives the transport back.
+    pub fn into_transport(self) -> T {
+        self.t
+    }
+
+    /// The engine settings.
+    pub fn options(&self) -> &EngineOptions {
+        &self.opts
+    }
+
+    /// The current alt setting.
+    pub fn alt(&self) -> u8 {
+        self.alt
+    }
+
+    /// Control requests sent since open (each counts once, whatever its outcome).
+    pub fn requests_sent(&self) -> u64 {
+        self.requests
+    }
+
+    /// The transport's clock.
+    pub fn now(&self) -> Duration {
+        self.t.now()
+    }
+
+    /// Takes the log lines written since the last call (retries, recoveries, quirks).
+    pub fn take_log(&mut self) -> Vec<(Level, String)> {
+        std::mem::take(&mut self.log)
+    }
+
+    /// ST DfuSe (bcdDFUVersion 0x011A).
+    pub fn is_dfuse(&self) -> bool {
+        self.info().functional.is_dfuse()
+    }
+
+    /// wTransferSize, at least 1 and capped at 4096 (the Linux control transfer limit).
+    pub fn transfer_size(&self) -> usize {
+        (self.info().functional.transfer_size as usize).clamp(1, 4096)
+    }
+
+    /// Selects another alt setting.
+    pub fn select_alt(&mut self, alt: u8) -> Result<(), ProtocolError> {
+        if self.info().alt(alt).is_none() {
+            let available = self
+                .info()
+                .alt_settings
+                .iter()
+                .map(|a| format!("{} {:?}", a.alt, a.name))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(ProtocolError::NoSuchAlt { alt, available });
+        }
+        self.t
+            .select_alt(alt)
+            .map_err(|source| ProtocolError::Transport {
+                request: 0xff,
+                during: format!("selecting alt setting {alt}"),
+                source,
+            })?;
+        self.alt = alt;
+        Ok(())
+    }
+
+    fn note(&mut self, level: Level, message: String) {
+        self.log.push((level, message));
+    }
+
+    fn out(&mut self, req: u8, value: u16, data: &[u8], during: &str) -> Result<(), ProtocolError> {
+        self.requests += 1;
+        let timeout = self.opts.timeouts.control;
+        self.t
+            .control_out(req, value, data, timeout)
+            .map(|_| ())
+            .map_err(|source| ProtocolError::Transport {
+                request: req,
+                during: during.to_string(),
+                source,
+            })
+    }
+
+    fn input(
+        &mut self,
+        req: u8,
+        value: u16,
+        buf: &mut [u8],
+        timeout: Duration,
+        during: &str,
+    ) -> Result<usize, ProtocolError> {
+        self.requests += 1;
+        self.t
+            .control_in(req, value, buf, timeout)
+            .map_err(|source| ProtocolError::Transport {
+                request: req,
+                during: during.to_string(),
+                source,
+            })
+    }
+
+    fn get_status_during(&mut self, during: &str) -> Result<StatusReply, ProtocolError> {
+        let mut buf = [0u8; 6];
+        let timeout = self.opts.timeouts.status;
+        let n = self.input(request::GETSTATUS, 0, &mut buf, timeout, during)?;
+        StatusReply::parse(&buf[..n]).ok_or_else(|| ProtocolError::Malformed {
+            request: request::GETSTATUS,
+            during: during.to_string(),
+            detail: format!("{n} bytes instead of 6"),
+        })
+    }
+
+    /// DFU_GETSTATUS.
+    pub fn get_status(&mut self) -> Result<StatusReply, ProtocolError> {
+        self.get_status_during("status query")
+    }
+
+    /// DFU_GETSTATE.
+    pub fn get_state(&mut self) -> Result<State, ProtocolError> {
+        let mut buf = [0u8; 1];
+        let timeout = self.opts.timeouts.control;
+        let n = self.input(request::GETSTATE, 0, &mut buf, timeout, "state query")?;
+        if n != 1 {
+            return Err(ProtocolError::Malformed {
+                request: request::GETSTATE,
+                during: "state query".into(),
+                detail: format!("{n} bytes instead of 1"),
+            });
+        }
+        Ok(State::from_u8(buf[0]))
+    }
+
+    /// DFU_CLRSTATUS. Only meaningful in dfuERROR; strict ROMs stall it anywhere else.
+    pub fn clear_status(&mut self) -> Result<(), ProtocolError> {
+        self.out(request::CLRSTATUS, 0, &[], "clearing the error status")
+    }
+
+    /// DFU_ABORT.
+    pub fn abort(&mut self) -> Result<(), ProtocolError> {
+        self.out(request::ABORT, 0, &[], "abort to dfuIDLE")
+    }
+
+    /// DFU_DETACH (runtime mode), with the device's detach timeout.
+    pub fn detach(&mut self) -> Result<(), ProtocolError> {
+        let ms = self.info().functional.detach_timeout_ms.max(1);
+        self.out(request::DETACH, ms, &[], "detach")
+    }
+
+    /// Brings the device to dfuIDLE the way DFU 1.1 asks: CLRSTATUS from dfuERROR, ABORT from
+    /// dfuDNLOAD-IDLE and dfuUPLOAD-IDLE, polling (with a deadline) through busy states.
+    /// CLRSTATUS is sent in dfuERROR only.
+    pub fn ensure_idle(&mut self) -> Result<(), ProtocolError> {
+        let start = self.t.now();
+        let deadline = self.opts.timeouts.erase;
+        let mut last = State::DfuIdle;
+        for _ in 0..8 {
+            let st = self.get_status_during("returning to dfuIDLE")?;
+            last = st.state;
+            match st.state {
+                State::DfuIdle => return Ok(()),
+                State::Error => {
+                    if st.status != Status::Ok {
+                        self.note(
+                            Level::Debug,
+                            format!("device was in dfuERROR ({}); clearing", st.status),
+                        );
+                    }
+                    self.clear_status()?;
+                }
+                State::DnloadIdle | State::UploadIdle => self.abort()?,
+                State::DnloadSync | State::DnBusy | State::ManifestSync | State::Manifest => {
+                    let waited = self.t.now().saturating_sub(start);
+                    if waited >= deadline {
+                        return Err(ProtocolError::StuckBusy {
+                            during: "returning to dfuIDLE".into(),
+                            address: None,
+                            state: st.state,
+                            waited,
+                            deadline,
+                            hint: String::new(),
+                        });
+                    }
+                    let wait = Duration::from_millis(st.poll_timeout_ms as u64)
+                        .max(Duration::from_millis(1));
+                    self.t.sleep(wait.min(deadline - waited));
+                }
+                State::AppIdle | State::AppDetach => return Err(ProtocolError::UnexpectedState {
+                    during: "returning to dfuIDLE".into(),
+                    expected:
+                        "a DFU-mode state (the device is running its application: detach it first)",
+                    got: st.state,
+                }),
+                State::ManifestWaitReset | State::Unknown(_) => {
+                    return Err(ProtocolError::UnexpectedState {
+                        during: "returning to dfuIDLE".into(),
+                        expected: "dfuIDLE (the device waits for a USB reset)",
+                        got: st.state,
+                    })
+                }
+            }
+        }
+        Err(ProtocolError::UnexpectedState {
+            during: "returning to dfuIDLE".into(),
+            expected: "dfuIDLE after CLRSTATUS/ABORT",
+            got: last,
+        })
+    }
+
+    /// Polls GETSTATUS until one of `done` states, with a deadline.
+    ///
+    /// DfuSe (ST ROM) devices do the work inside the first GETSTATUS and then report a
+    /// conservative poll timeout, so after a busy reply the engine polls once more at once
+    /// before sleeping the reported time. Plain DFU 1.1 devices get the poll timeout the
+    /// specification promises them. A stalled GETSTATUS (STM32L4 during a page erase) is
+    /// retried after a short back-off. With `wedge`, an erase that stays in OK/dfuDNBUSY past
+    /// max(wedge_wait, 2 x poll timeout) ends as [`PollEnd::Wedged`].
+    fn poll_until(
+        &mut self,
+        during: &str,
+        address: Option<u32>,
+        deadline: Duration,
+        done: &[State],
+        wedge: bool,
+    ) -> Result<PollEnd, ProtocolError> {
+        let start = self.t.now();
+        let mut stalls = 0u32;
+        let mut replies = 0u32;
+        let mut repolled = false;
+        let mut first_busy: Option<Duration> = None;
+        let mut last_poll = Duration::from_millis(5);
+        let mut last_state = State::DnBusy;
+        loop {
+            let reply = match self.get_status_during(during) {
+                Ok(r) => r,
+                Err(e) if e.transport_error() == Some(&TransportError::Stall) => {
+                    stalls += 1;
+                    let waited = self.t.now().saturating_sub(start);
+                    if stalls > self.opts.timeouts.max_status_stalls {
+                        return Err(ProtocolError::StatusStalled {
+                            during: during.to_string(),
+                            count: stalls,
+                        });
+                    }
+                    if waited >= deadline {
+                        return Err(
+                            self.stuck(during, address, last_state, waited, deadline, false)
+                        );
+                    }
+                    if stalls == 1 {
+                        self.note(
+                            Level::Debug,
+                            format!(
+                                "DFU_GETSTATUS stalled during {during}; backing off and retrying"
+                            ),
+                        );
+                    }
+                    // Fine steps: the device stalls while it is busy, so the step bounds the
+                    // time lost after it finishes.
+                    let step =
+                        (last_poll / 8).clamp(Duration::from_millis(1), Duration::from_millis(100));
+                    self.t.sleep(step.min(deadline - waited));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            stalls = 0;
+            replies += 1;
+            if reply.status != Status::Ok {
+                return Err(ProtocolError::DeviceStatus {
+                    during: during.to_string(),
+                    status: reply.status,
+                    state: reply.state,
+                });
+            }
+            if done.contains(&reply.state) {
+                return Ok(PollEnd::Done(reply));
+            }
+            if !matches!(
+                reply.state,
+                State::DnBusy | State::DnloadSync | State::Manifest | State::ManifestSync
+            ) {
+                return Err(ProtocolError::UnexpectedState {
+                    during: during.to_string(),
+                    expected: if done.contains(&State::DnloadIdle) {
+                        "dfuDNBUSY or dfuDNLOAD-IDLE"
+                    } else {
+                        "a manifestation state or dfuIDLE"
+                    },
+                    got: reply.state,
+                });
+            }
+            last_state = reply.state;
+            let poll = Duration::from_millis(reply.poll_timeout_ms as u64);
+            last_poll = poll.max(Duration::from_millis(1));
+            if replies == 1 && reply.state == State::DnBusy {
+                first_busy = Some(poll);
+            }
+            let waited = self.t.now().saturating_sub(start);
+            let wedge_after = first_busy
+                .filter(|_| wedge && reply.state == State::DnBusy)
+                .map(|p| self.opts.timeouts.wedge_wait.max(p * 2));
+            if let Some(after) = wedge_after {
+                if waited >= after {
+                    return Ok(PollEnd::Wedged);
+                }
+            }
+            if waited >= deadline {
+                return Err(self.stuck(
+                    during,
+                    address,
+                    reply.state,
+                    waited,
+                    deadline,
+                    wedge_after.is_none() && first_busy.is_some(),
+                ));
+            }
+            if self.is_dfuse() && !repolled {
+                repolled = true;
+                continue;
+            }
+            let mut wait = last_poll.min(deadline - waited);
+            if let Some(after) = wedge_after {
+                wait = wait.min(after - waited);
+            }
+            self.t.sleep(wait);
+        }
+    }
+
+    fn stuck(
+        &self,
+        during: &str,
+        address: Option<u32>,
+        state: State,
+        waited: Duration,
+        deadline: Duration,
+        maybe_wedge: bool,
+    ) -> ProtocolError {
+        let hint = if maybe_wedge
+            && during.starts_with("erase")
+            && self.is_dfuse()
+            && !self.opts.workarounds
+        {
+            "; this is how the STM32H7 Rev V ROM wedges after erasing a sector past 1 MB \
+             (dfu-util ticket #88): run again with device workarounds on"
+                .to_string()
+        } else {
+            String::new()
+        };
+        ProtocolError::StuckBusy {
+            during: during.to_string(),
+            address,
+            state,
+            waited,
+            deadline,
+            hint,
+        }
+    }
+
+    fn require_dfuse(&self, operation: &'static str) -> Result<(), ProtocolError> {
+        if self.is_dfuse() {
+            Ok(())
+        } else {
+            Err(ProtocolError::NotDfuse {
+                operation,
+                version: self.info().functional.dfu_version,
+            })
+        }
+    }
+
+    fn dfuse_command(
+        &mut self,
+        cmd: &[u8],
+        during: &str,
+        address: Option<u32>,
+        deadline: Duration,
+        wedge: bool,
+    ) -> Result<PollEnd, ProtocolError> {
+        self.out(request::DNLOAD, 0, cmd, during)?;
+        self.poll_until(
+            during,
+            address,
+            deadline,
+            &[State::DnloadIdle, State::DfuIdle],
+            wedge,
+        )
+    }
+
+    /// DfuSe Set Address Pointer.
+    pub fn set_address(&mut self, address: u32) -> Result<(), ProtocolError> {
+        self.require_dfuse("Set Address")?;
+        let a = address.to_le_bytes();
+        let during = format!("Set Address {address:#010x}");
+        let deadline = self.opts.timeouts.command;
+        self.dfuse_command(
+            &[dfuse_cmd::SET_ADDRESS, a[0], a[1], a[2], a[3]],
+            &during,
+            Some(address),
+            deadline,
+            false,
+        )?;
+        Ok(())
+    }
+
+    /// Erases the page or sector that holds `address`. On a DfuSe device that stays in
+    /// OK/dfuDNBUSY (the STM32H7 Rev V ROM past 1 MB), and only with workarounds on, sends the
+    /// CLRSTATUS pair ST's programmer sends and reports it in the outcome: the caller must then
+    /// check the sector (read back blank, or verify what it writes).
+    pub fn erase_page(&mut self, address: u32) -> Result<EraseOutcome, ProtocolError> {
+        self.require_dfuse("page erase")?;
+        let a = address.to_le_bytes();
+        let during = format!("erase of sector {address:#010x}");
+        let deadline = self.opts.timeouts.erase;
+        let wedge = self.opts.workarounds;
+        match self.dfuse_command(
+            &[dfuse_cmd::ERASE, a[0], a[1], a[2], a[3]],
+            &during,
+            Some(address),
+            deadline,
+            wedge,
+        )? {
+            PollEnd::Done(_) => Ok(EraseOutcome { workaround: false }),
+            PollEnd::Wedged => {
+                self.recover_wedged_erase(address)?;
+                Ok(EraseOutcome { workaround: true })
+            }
+        }
+    }
+
+    /// The STM32H7 Rev V recovery: CLRSTATUS (the ROM answers errUNKNOWN/dfuERROR), CLRSTATUS
+    /// again (OK/dfuIDLE). A stall or any other answer means this is not that quirk: fail.
+    fn recover_wedged_erase(&mut self, address: u32) -> Result<(), ProtocolError> {
+        self.note(
+            Level::Warn,
+            format!("erase of sector {address:#010x} stuck in dfuDNBUSY: applying the STM32H7 Rev V recovery (CLRSTATUS pair)"),
+        );
+        let fail = |detail: String| ProtocolError::RecoveryFailed { address, detail };
+        match self.clear_status() {
+            Ok(()) => {}
+            Err(e) if e.transport_error() == Some(&TransportError::Stall) => {
+                return Err(fail("the device stalled CLRSTATUS in dfuDNBUSY, so it is not the Rev V wedge; power-cycle the board".into()))
+            }
+            Err(e) => return Err(e),
+        }
+        let first = self.get_status_during("Rev V recovery")?;
+        if first.state != State::Error && first.state != State::DfuIdle {
+            return Err(fail(format!(
+                "after the first CLRSTATUS the device reported {} {}",
+                first.status, first.state
+            )));
+        }
+        if first.state == State::Error {
+            self.clear_status()?;
+            let second = self.get_status_during("Rev V recovery")?;
+            if second.state != State::DfuIdle || second.status != Status::Ok {
+                return Err(fail(format!(
+                    "after the second CLRSTATUS the device reported {} {}",
+                    second.status, second.state
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// DfuSe mass erase (0x41 without an address).
+    pub fn mass_erase(&mut self) -> Result<(), ProtocolError> {
+        self.require_dfuse("mass erase")?;
+        let deadline = self.opts.timeouts.mass_erase;
+        self.dfuse_command(&[dfuse_cmd::ERASE], "mass erase", None, deadline, false)?;
+        Ok(())
+    }
+
+    /// DfuSe read unprotect (0x92): the chip mass-erases, clears read protection and resets.
+    /// The disconnect that follows is success.
+    pub fn read_unprotect(&mut self) -> Result<(), ProtocolError> {
+        self.require_dfuse("read unprotect")?;
+        let deadline = self.opts.timeouts.mass_erase;
+        match self.dfuse_command(
+            &[dfuse_cmd::READ_UNPROTECT],
+            "read unprotect",
+            None,
+            deadline,
+            false,
+        ) {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.transport_error().is_some()
+                    && !matches!(
+                        e,
+                        ProtocolError::Transport {
+                            request: request::DNLOAD,
+                            ..
+                        }
+                    ) =>
+            {
+                self.note(
+                    Level::Info,
+                    "device reset after read unprotect, as expected".into(),
+                );
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes `data` at `address` (DfuSe): Set Address once, then blocks 2, 3, ... of
+    /// wTransferSize each. `on_block(bytes_done)` runs after each block; returning false stops
+    /// between blocks and the call returns `Ok(false)`.
+    pub fn write_memory(
+        &mut self,
+        address: u32,
+        data: &[u8],
+        on_block: &mut dyn FnMut(usize) -> bool,
+    ) -> Result<bool, ProtocolError> {
+        self.require_dfuse("addressed download")?;
+        let xfer = self.transfer_size();
+        let mut done = 0usize;
+        let mut base = address;
+        let mut block: u32 = 2;
+        self.set_address(base)?;
+        let deadline = self.opts.timeouts.command;
+        for chunk in data.chunks(xfer) {
+            if block > u16::MAX as u32 {
+                base = address + done as u32;
+                self.set_address(base)?;
+                block = 2;
+            }
+            let at = address + done as u32;
+            let during = format!("write of {} bytes at {at:#010x}", chunk.len());
+            self.out(request::DNLOAD, block as u16, chunk, &during)?;
+            self.poll_until(&during, Some(at), deadline, &[State::DnloadIdle], false)?;
+            block += 1;
+            done += chunk.len();
+            if !on_block(done) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Reads `buf.len()` bytes at `address` (DfuSe): Set Address, ABORT to dfuIDLE, UPLOAD
+    /// blocks 2, 3, ..., then ABORT. `on_block` as for [`Dfu::write_memory`].
+    pub fn read_memory(
+        &mut self,
+        address: u32,
+        buf: &mut [u8],
+        on_block: &mut dyn FnMut(usize) -> bool,
+    ) -> Result<bool, ProtocolError> {
+        self.require_dfuse("addressed upload")?;
+        let xfer = self.transfer_size();
+        let mut done = 0usize;
+        let mut block: u32 = u32::MAX;
+        let timeout = self.opts.timeouts.control;
+        while done < buf.len() {
+            if block > u16::MAX as u32 {
+                self.set_address(address + done as u32)?;
+                self.abort()?;
+                block = 2;
+            }
+            let at = address + done as u32;
+            let want = xfer.min(buf.len() - done);
+            let during = format!("read of {want} bytes at {at:#010x}");
+            let got = match self.input(
+                request::UPLOAD,
+                block as u16,
+                &mut buf[done..done + want],
+                timeout,
+                &during,
+            ) {
+                Ok(n) => n,
+                Err(
+                    e @ ProtocolError::Transport {
+                        source: TransportError::Stall,
+                        ..
+                    },
+                ) => {
+                    // The device says why in its status.
+                    if let Ok(st) = self.get_status_during(&during) {
+                        if st.status != Status::Ok {
+                            return Err(ProtocolError::DeviceStatus {
+                                during,
+                                status: st.status,
+                                state: st.state,
+                            });
+                        }
+                    }
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
+            };
+            if got < want {
+                return Err(ProtocolError::ShortRead {
+                    address: at,
+                    wanted: want,
+                    got,
+                });
+            }
+            done += got;
+            block += 1;
+            if !on_block(done) {
+                self.abort()?;
+                return Ok(false);
+            }
+        }
+        self.abort()?;
+        Ok(true)
+    }
+
+    /// Plain DFU 1.1 download of a whole image, then manifestation. Blocks are numbered from 0
+    /// and wrap at 65535. Returns false if `on_block` stopped it (the device is then in
+    /// dfuDNLOAD-IDLE and an ABORT returns it to dfuIDLE).
+    pub fn download(
+        &mut self,
+        data: &[u8],
+        on_block: &mut dyn FnMut(usize) -> bool,
+    ) -> Result<bool, ProtocolError> {
+        if !self.info().functional.can_download() {
+            return Err(ProtocolError::Unsupported(
+                "download (bitCanDnload is clear)",
+            ));
+        }
+        let xfer = self.transfer_size();
+        let deadline = self.opts.timeouts.command;
+        let mut done = 0usize;
+        let mut block: u16 = 0;
+        for chunk in data.chunks(xfer) {
+            let during = format!(
+                "download of block {block} ({} bytes at offset {done})",
+                chunk.len()
+            );
+            self.out(request::DNLOAD, block, chunk, &during)?;
+            self.poll_until(&during, None, deadline, &[State::DnloadIdle], false)?;
+            block = block.wrapping_add(1);
+            done += chunk.len();
+            if !on_block(done) {
+                self.abort()?;
+                return Ok(false);
+            }
+        }
+        self.out(request::DNLOAD, block, &[], "end of download")?;
+        let deadline = self.opts.timeouts.manifest;
+        match self.poll_until(
+            "manifestation",
+            None,
+            deadline,
+            &[State::DfuIdle, State::ManifestWaitReset],
+            false,
+        )? {
+            PollEnd::Done(r) if r.state == State::ManifestWaitReset => {
+                self.note(
+                    Level::Info,
+                    "device waits for a USB reset to finish manifestation".into(),
+                );
+            }
+            _ => {}
+        }
+        Ok(true)
+    }
+
+    /// Plain DFU 1.1 upload of at most `max` bytes, ending at the device's short read.
+    pub fn upload(
+        &mut self,
+        max: usize,
+        on_block: &mut dyn FnMut(usize) -> bool,
+    ) -> Result<Vec<u8>, ProtocolError> {
+        if !self.info().functional.can_upload() {
+            return Err(ProtocolError::Unsupported("upload (bitCanUpload is clear)"));
+        }
+        let xfer = self.transfer_size();
+        let timeout = self.opts.timeouts.control;
+        let mut out = Vec::with_capacity(max.min(16 << 20));
+        let mut block: u16 = 0;
+        let mut buf = vec![0u8; xfer];
+        while out.len() < max {
+            let want = xfer.min(max - out.len());
+            let during = format!("upload of block {block}");
+            let got = self.input(request::UPLOAD, block, &mut buf[..want], timeout, &during)?;
+            out.extend_from_slice(&buf[..got]);
+            if got < want {
+                return Ok(out); // a short read ends the upload; the device is back in dfuIDLE
+            }
+            block = block.wrapping_add(1);
+            if !on_block(out.len()) {
+                break;
+            }
+        }
+        self.abort()?;
+        Ok(out)
+    }
+
+    /// Leaves DFU mode. DfuSe: Set Address to `jump` (if given), a zero-length DNLOAD and
+    /// GETSTATUS; the ROM then jumps and disappears. Plain DFU: a USB reset. A failed transfer
+    /// after the leave request is the expected sign that the device left, not an error.
+    pub fn leave(&mut self, jump: Option<u32>) -> Result<LeaveOutcome, ProtocolError> {
+        if !self.is_dfuse() {
+            return match self.t.reset() {
+                Ok(()) | Err(_) => Ok(LeaveOutcome::Reset),
+            };
+        }
+        if let Some(address) = jump {
+            self.set_address(address)?;
+        }
+        match self.out(request::DNLOAD, 0, &[], "leave") {
+            Ok(()) => {}
+            Err(e) if e.transport_error().is_some() => return Ok(LeaveOutcome::Disconnected),
+            Err(e) => return Err(e),
+        }
+        match self.get_status_during("leave") {
+            Ok(r) if r.status != Status::Ok => Err(ProtocolError::DeviceStatus {
+                during: "leave".into(),
+                status: r.status,
+                state: r.state,
+            }),
+            Ok(r)
+                if matches!(
+                    r.state,
+                    State::Manifest | State::ManifestSync | State::ManifestWaitReset
+                ) =>
+            {
+                Ok(LeaveOutcome::Manifested)
+            }
+            Ok(r) => Err(ProtocolError::UnexpectedState {
+                during: "leave".into(),
+                expected: "dfuMANIFEST",
+                got: r.state,
+            }),
+            Err(e) if e.transport_error().is_some() => Ok(LeaveOutcome::Disconnected),
+            Err(e) => Err(e),
+        }
+    }
+}
