@@ -555,7 +555,7 @@ impl<T: Transport> Dfu<T> {
     /// again (OK/dfuIDLE). A stall or any other answer means this is not that quirk: fail.
     fn recover_wedged_erase(&mut self, address: u32) -> Result<(), ProtocolError> {
         self.note(
-            Level::Warn,
+            Level::Debug,
             format!("erase of sector {address:#010x} stuck in dfuDNBUSY: applying the STM32H7 Rev V recovery (CLRSTATUS pair)"),
         );
         let fail = |detail: String| ProtocolError::RecoveryFailed { address, detail };

@@ -153,6 +153,8 @@ pub struct Faults {
     /// Power fails at this request: a write executing in it keeps half its bytes, then the
     /// device is gone.
     pub power_loss_at: Option<u64>,
+    /// A lying Rev V ROM: a wedged erase never erases anything, yet the recovery pair succeeds.
+    pub wedge_no_erase: bool,
 }
 
 impl Faults {
@@ -172,6 +174,7 @@ impl Faults {
                 "stall" => f.stall_at = Some(n),
                 "timeout" => f.timeout_at = Some(n),
                 "power-loss" => f.power_loss_at = Some(n),
+                "wedge-no-erase" => f.wedge_no_erase = n > 0,
                 k if k.starts_with("status=") => {
                     let name = &k[7..];
                     let status = (0..=255u8)
@@ -181,7 +184,7 @@ impl Faults {
                         .ok_or_else(|| format!("fault {part:?}: unknown status {name:?}"))?;
                     f.status_at = Some((n, status));
                 }
-                _ => return Err(format!("fault {part:?}: kind must be disconnect, stall, timeout, power-loss or status=NAME")),
+                _ => return Err(format!("fault {part:?}: kind must be disconnect, stall, timeout, power-loss, wedge-no-erase or status=NAME")),
             }
         }
         Ok(f)
@@ -896,10 +899,11 @@ impl SimDevice {
                             self.advance(Duration::from_millis(16));
                             self.busy(d);
                             self.state = State::DnBusy;
+                            let work = (!self.faults.wedge_no_erase).then_some(work);
                             self.bg = Some(Background {
                                 started: self.now,
                                 done_at: self.now + d,
-                                work: Some(work),
+                                work,
                                 wedged: true,
                                 poll_ms: 1000,
                             });

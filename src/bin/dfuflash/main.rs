@@ -1,0 +1,505 @@
+//! The `dfuflash` command: flash, read, erase, info and list, on the simulator today and on
+//! USB devices once the USB backend lands.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{json, Value};
+
+use dfuflash::image::Image;
+use dfuflash::job::{self, FlashOptions, Report};
+use dfuflash::layout::Layout;
+use dfuflash::progress::{CancelToken, Event, Flow, Level, Phase};
+use dfuflash::protocol::{Dfu, EngineOptions};
+use dfuflash::sim::{Faults, SimDevice};
+use dfuflash::transport::Transport;
+use dfuflash::Error;
+
+#[derive(Parser)]
+#[command(name = "dfuflash", version, about = "Flash USB DFU and ST DfuSe devices, STM32H7 Rev V included")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Erase, write and verify a firmware image.
+    Flash {
+        #[command(flatten)]
+        device: DeviceArgs,
+        /// Address of a raw binary.
+        #[arg(long, value_parser = parse_u32)]
+        address: Option<u32>,
+        /// Skip reading back and comparing.
+        #[arg(long)]
+        no_verify: bool,
+        /// Leave DFU mode and run the firmware after success.
+        #[arg(long)]
+        leave: bool,
+        /// Jump address for --leave (default: the image's first address).
+        #[arg(long, value_parser = parse_u32, requires = "leave")]
+        leave_address: Option<u32>,
+        /// One mass erase instead of sector erases.
+        #[arg(long)]
+        mass_erase: bool,
+        /// Turn device workarounds off (the STM32H7 Rev V erase recovery).
+        #[arg(long)]
+        no_workarounds: bool,
+        /// Allow writing option bytes (can lock the chip for good).
+        #[arg(long)]
+        allow_option_bytes: bool,
+        /// Allow writing OTP memory (cannot be undone).
+        #[arg(long)]
+        allow_otp: bool,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The image.
+        file: PathBuf,
+    },
+    /// Read memory into a file.
+    Read {
+        #[command(flatten)]
+        device: DeviceArgs,
+        /// First address.
+        #[arg(long, value_parser = parse_u32)]
+        address: u32,
+        /// Bytes to read (a number, 0x hex, or with a K or M suffix).
+        #[arg(long, value_parser = parse_u32)]
+        length: u32,
+        /// Output file.
+        out: PathBuf,
+    },
+    /// Erase the sectors of a range, or the whole flash.
+    Erase {
+        #[command(flatten)]
+        device: DeviceArgs,
+        /// First address of the range.
+        #[arg(long, value_parser = parse_u32, required_unless_present = "mass", conflicts_with = "mass", requires = "length")]
+        address: Option<u32>,
+        /// Length of the range.
+        #[arg(long, value_parser = parse_u32, requires = "address")]
+        length: Option<u32>,
+        /// Mass erase.
+        #[arg(long)]
+        mass: bool,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a device's descriptors, alt settings and memory layouts.
+    Info {
+        #[command(flatten)]
+        device: DeviceArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List devices.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Clone)]
+struct DeviceArgs {
+    /// Use a simulated device of this model (see `dfuflash list`).
+    #[arg(long, value_name = "MODEL")]
+    sim: Option<String>,
+    /// Keep the simulated device's memory in this file between runs.
+    #[arg(long, value_name = "FILE", requires = "sim")]
+    sim_state: Option<PathBuf>,
+    /// Run the simulator's modelled delays in real time.
+    #[arg(long, requires = "sim")]
+    sim_realtime: bool,
+    /// Inject faults: KIND@REQUEST[,...], KIND = disconnect, stall, timeout, power-loss, status=NAME (wedge-no-erase@1: a lying Rev V ROM).
+    #[arg(long, value_name = "SPEC", requires = "sim")]
+    sim_fault: Option<String>,
+    /// Write the simulator's request transcript to this file.
+    #[arg(long, value_name = "FILE", requires = "sim")]
+    sim_transcript: Option<PathBuf>,
+    /// Alt setting.
+    #[arg(short = 'a', long = "alt", default_value_t = 0)]
+    alt: u8,
+    /// Show debug messages.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+fn parse_u32(s: &str) -> Result<u32, String> {
+    let t = s.trim();
+    let (digits, mult) = match t.chars().last() {
+        Some('K') | Some('k') => (&t[..t.len() - 1], 1024u64),
+        Some('M') | Some('m') => (&t[..t.len() - 1], 1024 * 1024),
+        _ => (t, 1),
+    };
+    let v = if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+        u64::from_str_radix(hex, 16)
+    } else {
+        digits.parse::<u64>()
+    }
+    .map_err(|_| format!("{s:?} is not a number (use decimal, 0x hex, or a K/M suffix)"))?;
+    u32::try_from(v * mult).map_err(|_| format!("{s} does not fit in 32 bits"))
+}
+
+/// A failure with what is known of the run so far.
+struct Failure<'a> {
+    error: &'a Error,
+    requests: u64,
+}
+
+struct Opened {
+    dfu: Dfu<SimDevice>,
+    state: Option<PathBuf>,
+    transcript: Option<PathBuf>,
+}
+
+impl Opened {
+    fn close(self) -> Result<(), String> {
+        let dev = self.dfu.transport();
+        if let Some(path) = &self.transcript {
+            let text: String = dev.transcript().iter().map(|r| format!("{r}\n")).collect();
+            std::fs::write(path, text).map_err(|e| format!("cannot write transcript {}: {e}", path.display()))?;
+        }
+        if let Some(path) = &self.state {
+            dev.save_state(path).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+}
+
+fn open(d: &DeviceArgs, workarounds: bool) -> Result<Opened, Error> {
+    let Some(model) = &d.sim else {
+        return Err(Error::Unsupported(
+            "no USB backend in this build yet: choose a simulated device with --sim MODEL (see `dfuflash list`)".into(),
+        ));
+    };
+    let mut dev = match &d.sim_state {
+        Some(path) => SimDevice::with_state(model, path)?,
+        None => SimDevice::new(model)?,
+    };
+    dev.set_realtime(d.sim_realtime);
+    if let Some(spec) = &d.sim_fault {
+        dev.set_faults(Faults::parse(spec).map_err(Error::InvalidArgument)?);
+    }
+    let mut opts = EngineOptions::default();
+    opts.workarounds = workarounds;
+    let dfu = Dfu::open(dev, d.alt, opts)?;
+    Ok(Opened { dfu, state: d.sim_state.clone(), transcript: d.sim_transcript.clone() })
+}
+
+/// Shows progress: bars on a terminal, plain lines otherwise; nothing with `quiet`.
+struct Display {
+    tty: bool,
+    quiet: bool,
+    verbose: bool,
+    bar: Option<ProgressBar>,
+    phase: Option<Phase>,
+    last_tenth: u64,
+}
+
+impl Display {
+    fn new(quiet: bool, verbose: bool) -> Self {
+        Self { tty: std::io::stderr().is_terminal(), quiet, verbose, bar: None, phase: None, last_tenth: 0 }
+    }
+
+    fn line(&self, text: &str) {
+        if self.quiet {
+            return;
+        }
+        match &self.bar {
+            Some(b) if self.tty => b.println(text),
+            _ => eprintln!("{text}"),
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish();
+        }
+    }
+
+    fn event(&mut self, ev: &Event<'_>) -> Flow {
+        match ev {
+            Event::PhaseStart { phase, total } => {
+                self.finish();
+                self.phase = Some(*phase);
+                self.last_tenth = 0;
+                if self.quiet {
+                    return Flow::Continue;
+                }
+                let sectors = *phase == Phase::Erase;
+                if self.tty {
+                    let template = if sectors {
+                        "{prefix:>7} [{bar:40.cyan/blue}] {pos}/{len} sectors {msg}"
+                    } else {
+                        "{prefix:>7} [{bar:40.cyan/blue}] {bytes}/{total_bytes} {msg}"
+                    };
+                    let bar = ProgressBar::new(*total)
+                        .with_style(ProgressStyle::with_template(template).expect("valid template").progress_chars("=> "))
+                        .with_prefix(phase.name());
+                    self.bar = Some(bar);
+                } else if sectors {
+                    eprintln!("{}: {total} sector(s)", phase.name());
+                } else {
+                    eprintln!("{}: {total} bytes", phase.name());
+                }
+            }
+            Event::Progress { phase, done, total, address, sector } => {
+                if self.quiet {
+                    return Flow::Continue;
+                }
+                if let Some(b) = &self.bar {
+                    b.set_position(*done);
+                    if sector.is_some() {
+                        b.set_message(format!("{address:#010x}"));
+                    }
+                } else if let Some(s) = sector {
+                    eprintln!("{}: sector {}/{} at {address:#010x}", phase.name(), s.k, s.n);
+                } else {
+                    let tenth = done * 10 / (*total).max(1);
+                    if tenth > self.last_tenth {
+                        self.last_tenth = tenth;
+                        eprintln!("{}: {done}/{total} bytes ({}%)", phase.name(), tenth * 10);
+                    }
+                }
+            }
+            Event::Workaround { address } => {
+                self.line(&format!("workaround: sector {address:#010x} stuck in dfuDNBUSY; recovered as ST's programmer does (STM32H7 Rev V), checked by read-back"));
+            }
+            Event::Log { level, message } => {
+                if *level >= Level::Warn || (self.verbose && *level >= Level::Debug) || (*level == Level::Info && !self.quiet) {
+                    self.line(&format!("{}: {message}", level.name()));
+                }
+            }
+            _ => {}
+        }
+        Flow::Continue
+    }
+}
+
+fn report_json(r: &Report, dev: &SimDevice, wall: Duration) -> Value {
+    json!({
+        "ok": true,
+        "bytes_written": r.bytes_written,
+        "bytes_verified": r.bytes_verified,
+        "sectors_erased": r.sectors_erased,
+        "mass_erased": r.mass_erased,
+        "workaround_sectors": r.workaround_sectors,
+        "requests": r.requests,
+        "left": r.left.is_some(),
+        "simulated_seconds": dev.now().as_secs_f64(),
+        "device_busy_seconds": dev.stats().device_busy.as_secs_f64(),
+        "wall_seconds": wall.as_secs_f64(),
+    })
+}
+
+fn failure_json(f: &Failure<'_>, dev: Option<&SimDevice>, wall: Duration) -> Value {
+    let mut v = json!({
+        "ok": false,
+        "error": f.error.to_string(),
+        "error_kind": f.error.kind(),
+        "requests": f.requests,
+        "wall_seconds": wall.as_secs_f64(),
+    });
+    if let Some(dev) = dev {
+        v["simulated_seconds"] = json!(dev.now().as_secs_f64());
+        v["device_busy_seconds"] = json!(dev.stats().device_busy.as_secs_f64());
+    }
+    v
+}
+
+fn summary(r: &Report, dev: &SimDevice) -> String {
+    let mut s = format!(
+        "done: {} sector(s) erased{}, {} bytes written, {} bytes verified, {} requests, {:.2} s simulated ({:.2} s device busy)",
+        r.sectors_erased.len(),
+        if r.mass_erased { " (mass erase)" } else { "" },
+        r.bytes_written,
+        r.bytes_verified,
+        r.requests,
+        dev.now().as_secs_f64(),
+        dev.stats().device_busy.as_secs_f64(),
+    );
+    if !r.workaround_sectors.is_empty() {
+        let list: Vec<String> = r.workaround_sectors.iter().map(|a| format!("{a:#010x}")).collect();
+        s += &format!("\nworkaround (STM32H7 Rev V erase recovery) fired for: {}", list.join(", "));
+    }
+    if r.left.is_some() {
+        s += "\ndevice left DFU mode";
+    }
+    s
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let wall = Instant::now();
+    let cancel = CancelToken::new();
+    match cli.command {
+        Command::List { json } => {
+            eprintln!("note: USB discovery is not in this build yet; these are the simulated devices (use --sim MODEL)");
+            let models: Vec<Value> = SimDevice::models()
+                .iter()
+                .map(|m| json!({"model": m.name, "vendor_id": m.vendor_id, "product_id": m.product_id, "product": m.product, "description": m.description}))
+                .collect();
+            if json {
+                println!("{}", json!({ "simulated": models }));
+            } else {
+                for m in SimDevice::models() {
+                    println!("sim:{:<16} {:04x}:{:04x}  {}", m.name, m.vendor_id, m.product_id, m.description);
+                }
+            }
+            Ok(())
+        }
+        Command::Info { device, json } => {
+            let o = open(&device, true).map_err(|e| e.to_string())?;
+            let info = o.dfu.info().clone();
+            let alts: Vec<Value> = info
+                .alt_settings
+                .iter()
+                .map(|a| {
+                    let layout = Layout::parse(&a.name).ok();
+                    json!({
+                        "alt": a.alt,
+                        "name": a.name,
+                        "layout": layout.map(|l| json!({
+                            "name": l.name,
+                            "groups": l.groups.iter().map(|g| json!({
+                                "start": g.start,
+                                "end": g.end(),
+                                "runs": g.runs.iter().map(|r| json!({"count": r.count, "size": r.size, "perms": r.perms.to_string()})).collect::<Vec<_>>(),
+                            })).collect::<Vec<_>>(),
+                        })),
+                    })
+                })
+                .collect();
+            let f = info.functional;
+            if json {
+                println!(
+                    "{}",
+                    json!({
+                        "vendor_id": info.vendor_id, "product_id": info.product_id, "bcd_device": info.bcd_device,
+                        "manufacturer": info.manufacturer, "product": info.product, "serial": info.serial,
+                        "path": info.port_path, "mode": info.mode.to_string(), "dfu_version": f.dfu_version,
+                        "transfer_size": f.transfer_size, "attributes": f.attributes, "detach_timeout_ms": f.detach_timeout_ms,
+                        "alt_settings": alts,
+                    })
+                );
+            } else {
+                println!("{:04x}:{:04x} bcdDevice {:04x}  {} / {}  serial {}", info.vendor_id, info.product_id, info.bcd_device, info.manufacturer.as_deref().unwrap_or("?"), info.product.as_deref().unwrap_or("?"), info.serial.as_deref().unwrap_or("?"));
+                println!("path {}  mode {}  DFU {:x}.{:02x}  transfer size {}  attributes {:#04x}", info.port_path.as_deref().unwrap_or("?"), info.mode, f.dfu_version >> 8, f.dfu_version & 0xff, f.transfer_size, f.attributes);
+                for a in &info.alt_settings {
+                    println!("alt {}: {:?}", a.alt, a.name);
+                    if let Ok(l) = Layout::parse(&a.name) {
+                        for g in &l.groups {
+                            for r in &g.runs {
+                                println!("    {} x {} bytes  {}", r.count, r.size, r.perms);
+                            }
+                            println!("    {:#010x}..{:#010x}", g.start, g.end());
+                        }
+                    }
+                }
+            }
+            o.close()
+        }
+        Command::Flash { device, address, no_verify, leave, leave_address, mass_erase, no_workarounds, allow_option_bytes, allow_otp, json, file } => {
+            let data = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let mut o = open(&device, !no_workarounds).map_err(|e| e.to_string())?;
+            let address = match address {
+                Some(a) => a,
+                None if !o.dfu.is_dfuse() => 0,
+                None => return Err(format!("{} is a raw binary: give its address with --address (for example --address 0x08000000)", file.display())),
+            };
+            let image = Image::from_binary(address, data).map_err(|e| e.to_string())?;
+            let mut opts = FlashOptions::default();
+            opts.verify = !no_verify;
+            opts.leave = leave;
+            opts.leave_address = leave_address;
+            opts.mass_erase = mass_erase;
+            opts.allow_option_bytes = allow_option_bytes;
+            opts.allow_otp = allow_otp;
+            let mut display = Display::new(json, device.verbose);
+            let before = o.dfu.requests_sent();
+            let result = job::flash(&mut o.dfu, &image, &opts, &mut |ev: &Event<'_>| display.event(ev), &cancel);
+            display.finish();
+            let dev = o.dfu.transport();
+            let out = match &result {
+                Ok(r) => {
+                    if json {
+                        println!("{}", report_json(r, dev, wall.elapsed()));
+                    } else {
+                        eprintln!("{}", summary(r, dev));
+                    }
+                    Ok(())
+                }
+                Err(e) => {
+                    let f = Failure { error: e, requests: o.dfu.requests_sent() - before };
+                    if json {
+                        println!("{}", failure_json(&f, Some(dev), wall.elapsed()));
+                    }
+                    Err(e.to_string())
+                }
+            };
+            o.close()?;
+            out
+        }
+        Command::Read { device, address, length, out } => {
+            let mut o = open(&device, true).map_err(|e| e.to_string())?;
+            let mut display = Display::new(false, device.verbose);
+            let result = job::read(&mut o.dfu, address, length, &mut |ev: &Event<'_>| display.event(ev), &cancel);
+            display.finish();
+            o.close()?;
+            let bytes = result.map_err(|e| e.to_string())?;
+            std::fs::write(&out, &bytes).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+            eprintln!("read {} bytes at {address:#010x} into {}", bytes.len(), out.display());
+            Ok(())
+        }
+        Command::Erase { device, address, length, mass, json } => {
+            let mut o = open(&device, true).map_err(|e| e.to_string())?;
+            let mut display = Display::new(json, device.verbose);
+            let mut obs = |ev: &Event<'_>| display.event(ev);
+            let result = if mass {
+                job::mass_erase(&mut o.dfu, &mut obs, &cancel)
+            } else {
+                job::erase_range(&mut o.dfu, address.unwrap_or(0), length.unwrap_or(0), &mut obs, &cancel)
+            };
+            display.finish();
+            let dev = o.dfu.transport();
+            let out = match &result {
+                Ok(r) if json => {
+                    println!("{}", report_json(r, dev, wall.elapsed()));
+                    Ok(())
+                }
+                Ok(r) => {
+                    eprintln!("{}", summary(r, dev));
+                    Ok(())
+                }
+                Err(e) => {
+                    if json {
+                        let f = Failure { error: e, requests: o.dfu.requests_sent() };
+                        println!("{}", failure_json(&f, Some(dev), wall.elapsed()));
+                    }
+                    Err(e.to_string())
+                }
+            };
+            o.close()?;
+            out
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("dfuflash: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use dfuflash::image::Image;
+use dfuflash::job::{self, FlashOptions, Report};
+use dfuflash::progress::{CancelToken, Event, Flow, Silent};
+use dfuflash::protocol::{Dfu, EngineOptions, State};
+use dfuflash::sim::{Op, Outcome, Record, SimDevice};
+use dfuflash::Error;
+
+/// Deterministic pseudo-firmware (xorshift), so a mismatch shows up anywhere.
+pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+pub fn open(model: &str) -> Dfu<SimDevice> {
+    Dfu::open(SimDevice::new(model).unwrap(), 0, EngineOptions::default()).unwrap()
+}
+
+pub fn open_dev(dev: SimDevice, workarounds: bool) -> Dfu<SimDevice> {
+    let mut o = EngineOptions::default();
+    o.workarounds = workarounds;
+    Dfu::open(dev, 0, o).unwrap()
+}
+
+pub fn flash(dfu: &mut Dfu<SimDevice>, image: &Image, opts: &FlashOptions) -> Result<Report, Error> {
+    job::flash(dfu, image, opts, &mut Silent, &CancelToken::new())
+}
+
+pub fn flash_events(dfu: &mut Dfu<SimDevice>, image: &Image, opts: &FlashOptions) -> (Result<Report, Error>, Vec<String>) {
+    let mut events = Vec::new();
+    let r = job::flash(
+        dfu,
+        image,
+        opts,
+        &mut |ev: &Event<'_>| {
+            events.push(format!("{ev:?}"));
+            Flow::Continue
+        },
+        &CancelToken::new(),
+    );
+    (r, events)
+}
+
+/// The state each request found the device in.
+pub fn with_state_before(t: &[Record]) -> Vec<(State, &Record)> {
+    let mut before = State::Error;
+    t.iter()
+        .map(|r| {
+            let b = before;
+            before = r.state_after;
+            (b, r)
+        })
+        .collect()
+}
+
+/// Transcript ops in a compact form, for exact sequence assertions.
+pub fn ops(t: &[Record]) -> Vec<String> {
+    t.iter()
+        .map(|r| {
+            let op = match &r.op {
+                Op::SetAddress(a) => format!("SetAddress({a:#010x})"),
+                Op::Erase(a) => format!("Erase({a:#010x})"),
+                o => format!("{o:?}"),
+            };
+            match r.outcome {
+                Outcome::Ok(Some((s, st))) if s.as_u8() == 0 => format!("{op}={st}"),
+                Outcome::Ok(Some((s, st))) => format!("{op}={st}/{}", s.as_u8()),
+                Outcome::Ok(None) => op,
+                o => format!("{op}:{o:?}"),
+            }
+        })
+        .collect()
+}
+
+pub fn opts() -> FlashOptions {
+    FlashOptions::default()
+}
