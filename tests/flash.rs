@@ -30,14 +30,27 @@ fn revv_full_openmv_image_flashes_with_the_workaround_exactly_past_1mb() {
     assert_eq!(r.bytes_verified, data.len() as u64);
     assert_eq!(r.bytes_written, data.len().div_ceil(32) as u64 * 32);
     for w in &wedged {
-        assert!(events.iter().any(|e| e == &format!("Workaround {{ address: {w} }}")), "no event for {w:#x}");
+        assert!(
+            events
+                .iter()
+                .any(|e| e == &format!("Workaround {{ address: {w} }}")),
+            "no event for {w:#x}"
+        );
     }
 
     let dev = dfu.transport();
     assert_eq!(dev.memory(0, 0x0804_0000, data.len()).unwrap(), &data[..]);
-    assert_eq!(dev.memory(0, 0x0800_0000, boot.len()).unwrap(), &boot[..], "sectors 0 and 1 must be untouched");
+    assert_eq!(
+        dev.memory(0, 0x0800_0000, boot.len()).unwrap(),
+        &boot[..],
+        "sectors 0 and 1 must be untouched"
+    );
     let tail = 0x0820_0000 - (0x0804_0000 + data.len() as u32);
-    assert!(dev.memory(0, 0x0804_0000 + data.len() as u32, tail as usize).unwrap().iter().all(|b| *b == 0xff));
+    assert!(dev
+        .memory(0, 0x0804_0000 + data.len() as u32, tail as usize)
+        .unwrap()
+        .iter()
+        .all(|b| *b == 0xff));
 
     // CLRSTATUS appears only to leave the power-on dfuERROR, and as the pair right after an erase
     // of a wedged sector: first in dfuDNBUSY, then in dfuERROR.
@@ -53,7 +66,12 @@ fn revv_full_openmv_image_flashes_with_the_workaround_exactly_past_1mb() {
                     assert!(a >= MB, "recovery below 1 MB at {a:#x}");
                     busy_clears.push(a);
                 } else {
-                    assert_eq!(before, State::Error, "CLRSTATUS outside dfuERROR at #{}", rec.index);
+                    assert_eq!(
+                        before,
+                        State::Error,
+                        "CLRSTATUS outside dfuERROR at #{}",
+                        rec.index
+                    );
                 }
             }
             Op::Dnload { .. } | Op::SetAddress(_) | Op::MassErase => last_erase = None,
@@ -61,7 +79,10 @@ fn revv_full_openmv_image_flashes_with_the_workaround_exactly_past_1mb() {
         }
     }
     assert_eq!(busy_clears, wedged);
-    assert_eq!(t.iter().filter(|r| r.op == Op::ClrStatus).count(), 1 + 2 * 8);
+    assert_eq!(
+        t.iter().filter(|r| r.op == Op::ClrStatus).count(),
+        1 + 2 * 8
+    );
 }
 
 #[test]
@@ -75,11 +96,24 @@ fn revv_without_workarounds_fails_stuck_busy_at_the_first_sector_past_1mb_within
     assert!(msg.contains("dfu-util ticket #88"), "{msg}");
     let dev = dfu.transport();
     // Bounded: the 20 s erase deadline plus one poll interval, on the simulated clock.
-    let last_erase = dev.transcript().iter().rev().find(|r| matches!(r.op, Op::Erase(_))).unwrap();
+    let last_erase = dev
+        .transcript()
+        .iter()
+        .rev()
+        .find(|r| matches!(r.op, Op::Erase(_)))
+        .unwrap();
     assert_eq!(last_erase.op, Op::Erase(MB));
     let waited = dev.now() - last_erase.at;
-    assert!(waited >= std::time::Duration::from_secs(20) && waited < std::time::Duration::from_secs(22), "{waited:?}");
-    assert!(!dev.transcript().iter().any(|r| r.op == Op::ClrStatus && r.index > 2), "no CLRSTATUS without workarounds");
+    assert!(
+        waited >= std::time::Duration::from_secs(20) && waited < std::time::Duration::from_secs(22),
+        "{waited:?}"
+    );
+    assert!(
+        !dev.transcript()
+            .iter()
+            .any(|r| r.op == Op::ClrStatus && r.index > 2),
+        "no CLRSTATUS without workarounds"
+    );
     assert!(!dev.is_disconnected(), "the device stays in the bootloader");
 }
 
@@ -87,11 +121,26 @@ fn revv_without_workarounds_fails_stuck_busy_at_the_first_sector_past_1mb_within
 fn revy_flashes_the_same_image_without_any_workaround() {
     let data = pattern(0x1c_0000, 11);
     let mut dfu = open("stm32h743-revy");
-    let r = flash(&mut dfu, &Image::from_binary(0x0804_0000, data.clone()).unwrap(), &opts()).unwrap();
+    let r = flash(
+        &mut dfu,
+        &Image::from_binary(0x0804_0000, data.clone()).unwrap(),
+        &opts(),
+    )
+    .unwrap();
     assert!(r.workaround_sectors.is_empty());
     assert_eq!(r.sectors_erased.len(), 14);
-    assert_eq!(dfu.transport().memory(0, 0x0804_0000, data.len()).unwrap(), &data[..]);
-    assert_eq!(dfu.transport().transcript().iter().filter(|r| r.op == Op::ClrStatus).count(), 1);
+    assert_eq!(
+        dfu.transport().memory(0, 0x0804_0000, data.len()).unwrap(),
+        &data[..]
+    );
+    assert_eq!(
+        dfu.transport()
+            .transcript()
+            .iter()
+            .filter(|r| r.op == Op::ClrStatus)
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -99,7 +148,10 @@ fn small_dfuse_flash_sends_exactly_this_request_sequence() {
     let mut dfu = open("stm32h743-revy");
     let image = Image::from_binary(0x0802_0000, pattern(40, 5)).unwrap();
     let r = flash(&mut dfu, &image, &opts()).unwrap();
-    assert_eq!(r.bytes_written, 64, "40 bytes padded to two 32-byte flash words");
+    assert_eq!(
+        r.bytes_written, 64,
+        "40 bytes padded to two 32-byte flash words"
+    );
     let got = ops(dfu.transport().transcript());
     let expected = [
         "GetStatus=dfuERROR/10",
@@ -129,15 +181,60 @@ fn small_dfuse_flash_sends_exactly_this_request_sequence() {
 fn set_address_is_sent_once_per_run_not_per_block() {
     let mut dfu = open("stm32f405");
     let data = pattern(100 * 1024, 9);
-    flash(&mut dfu, &Image::from_binary(0x0800_0000, data.clone()).unwrap(), &opts()).unwrap();
+    flash(
+        &mut dfu,
+        &Image::from_binary(0x0800_0000, data.clone()).unwrap(),
+        &opts(),
+    )
+    .unwrap();
     let t = dfu.transport().transcript();
-    let blocks: Vec<u16> = t.iter().filter_map(|r| if let Op::Dnload { block, .. } = r.op { Some(block) } else { None }).collect();
-    assert_eq!(blocks, (2..2 + 50).collect::<Vec<u16>>(), "50 blocks of 2048 bytes numbered from 2");
-    assert_eq!(t.iter().filter(|r| matches!(r.op, Op::SetAddress(_))).count(), 2, "one for writing, one for verifying");
+    let blocks: Vec<u16> = t
+        .iter()
+        .filter_map(|r| {
+            if let Op::Dnload { block, .. } = r.op {
+                Some(block)
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(
+        blocks,
+        (2..2 + 50).collect::<Vec<u16>>(),
+        "50 blocks of 2048 bytes numbered from 2"
+    );
+    assert_eq!(
+        t.iter()
+            .filter(|r| matches!(r.op, Op::SetAddress(_)))
+            .count(),
+        2,
+        "one for writing, one for verifying"
+    );
     // Mixed sectors: 4 x 16 KB then the 64 KB sector 4 (100 KB reaches into it).
-    let erased: Vec<u32> = t.iter().filter_map(|r| if let Op::Erase(a) = r.op { Some(a) } else { None }).collect();
-    assert_eq!(erased, [0x0800_0000, 0x0800_4000, 0x0800_8000, 0x0800_c000, 0x0801_0000]);
-    assert_eq!(dfu.transport().memory(0, 0x0800_0000, data.len()).unwrap(), &data[..]);
+    let erased: Vec<u32> = t
+        .iter()
+        .filter_map(|r| {
+            if let Op::Erase(a) = r.op {
+                Some(a)
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(
+        erased,
+        [
+            0x0800_0000,
+            0x0800_4000,
+            0x0800_8000,
+            0x0800_c000,
+            0x0801_0000
+        ]
+    );
+    assert_eq!(
+        dfu.transport().memory(0, 0x0800_0000, data.len()).unwrap(),
+        &data[..]
+    );
 }
 
 #[test]
@@ -148,12 +245,25 @@ fn f405_mass_erase_waits_out_thirty_seconds_of_busy_polls() {
     let mut o = opts();
     o.mass_erase = true;
     let data = pattern(4096, 1);
-    let r = flash(&mut dfu, &Image::from_binary(0x0800_0000, data.clone()).unwrap(), &o).unwrap();
+    let r = flash(
+        &mut dfu,
+        &Image::from_binary(0x0800_0000, data.clone()).unwrap(),
+        &o,
+    )
+    .unwrap();
     assert!(r.mass_erased && r.sectors_erased.is_empty());
     let dev = dfu.transport();
-    assert_eq!(dev.memory(0, 0x080e_0000, 16).unwrap(), [0xff; 16], "mass erase erased the last sector too");
+    assert_eq!(
+        dev.memory(0, 0x080e_0000, 16).unwrap(),
+        [0xff; 16],
+        "mass erase erased the last sector too"
+    );
     assert_eq!(dev.memory(0, 0x0800_0000, 4096).unwrap(), &data[..]);
-    let busy_polls = dev.transcript().iter().filter(|r| r.outcome == Outcome::Ok(Some((dfuflash::protocol::Status::Ok, State::DnBusy)))).count();
+    let busy_polls = dev
+        .transcript()
+        .iter()
+        .filter(|r| r.outcome == Outcome::Ok(Some((dfuflash::protocol::Status::Ok, State::DnBusy))))
+        .count();
     // 30 s at the reported 100 ms: about 300 polls, not thousands.
     assert!((250..=320).contains(&busy_polls), "{busy_polls}");
 }
@@ -162,25 +272,52 @@ fn f405_mass_erase_waits_out_thirty_seconds_of_busy_polls() {
 fn l4_stalled_status_polls_are_retried_and_the_flash_completes() {
     let mut dfu = open("stm32l4");
     let data = pattern(100 * 1024 + 3, 21);
-    let r = flash(&mut dfu, &Image::from_binary(0x0800_0000, data.clone()).unwrap(), &opts()).unwrap();
+    let r = flash(
+        &mut dfu,
+        &Image::from_binary(0x0800_0000, data.clone()).unwrap(),
+        &opts(),
+    )
+    .unwrap();
     assert_eq!(r.sectors_erased.len(), 51);
     let t = dfu.transport().transcript();
-    let stalls = t.iter().filter(|r| r.op == Op::GetStatus && r.outcome == Outcome::Stall).count();
-    assert!(stalls >= 51, "every page erase stalls an early GETSTATUS: {stalls}");
-    assert_eq!(dfu.transport().memory(0, 0x0800_0000, data.len()).unwrap(), &data[..]);
+    let stalls = t
+        .iter()
+        .filter(|r| r.op == Op::GetStatus && r.outcome == Outcome::Stall)
+        .count();
+    assert!(
+        stalls >= 51,
+        "every page erase stalls an early GETSTATUS: {stalls}"
+    );
+    assert_eq!(
+        dfu.transport().memory(0, 0x0800_0000, data.len()).unwrap(),
+        &data[..]
+    );
 }
 
 #[test]
 fn strict_c5_flashes_completely_and_never_sees_clrstatus_outside_dferror() {
     let mut dfu = open("stm32c5-strict");
     let data = pattern(256 * 1024, 4);
-    let r = flash(&mut dfu, &Image::from_binary(0x0800_0000, data.clone()).unwrap(), &opts()).unwrap();
+    let r = flash(
+        &mut dfu,
+        &Image::from_binary(0x0800_0000, data.clone()).unwrap(),
+        &opts(),
+    )
+    .unwrap();
     assert_eq!(r.sectors_erased.len(), 128);
     assert_eq!(r.bytes_verified, 256 * 1024);
-    assert_eq!(dfu.transport().memory(0, 0x0800_0000, data.len()).unwrap(), &data[..]);
+    assert_eq!(
+        dfu.transport().memory(0, 0x0800_0000, data.len()).unwrap(),
+        &data[..]
+    );
     for (before, rec) in with_state_before(dfu.transport().transcript()) {
         if rec.op == Op::ClrStatus {
-            assert_eq!(before, State::Error, "CLRSTATUS in {before} at #{}", rec.index);
+            assert_eq!(
+                before,
+                State::Error,
+                "CLRSTATUS in {before} at #{}",
+                rec.index
+            );
             assert_ne!(rec.outcome, Outcome::Stall);
         }
     }
@@ -193,16 +330,33 @@ fn plain_dfu11_download_manifests_and_verifies_by_upload() {
     let mut o = opts();
     o.leave = true;
     let r = flash(&mut dfu, &Image::from_binary(0, data.clone()).unwrap(), &o).unwrap();
-    assert_eq!((r.bytes_written, r.bytes_verified), (data.len() as u64, data.len() as u64));
+    assert_eq!(
+        (r.bytes_written, r.bytes_verified),
+        (data.len() as u64, data.len() as u64)
+    );
     let dev = dfu.transport();
     assert_eq!(dev.firmware(), &data[..]);
     let t = dev.transcript();
-    let blocks: Vec<(u16, usize)> = t.iter().filter_map(|r| if let Op::Dnload { block, len } = r.op { Some((block, len)) } else { None }).collect();
+    let blocks: Vec<(u16, usize)> = t
+        .iter()
+        .filter_map(|r| {
+            if let Op::Dnload { block, len } = r.op {
+                Some((block, len))
+            } else {
+                None
+            }
+        })
+        .collect();
     assert_eq!(blocks.len(), 11);
     assert_eq!(blocks[0], (0, 1024));
     assert_eq!(blocks[10], (10, 17));
     let end = t.iter().position(|r| r.op == Op::DnloadEnd).unwrap();
-    assert!(t[end + 1..].iter().any(|r| r.outcome == Outcome::Ok(Some((dfuflash::protocol::Status::Ok, State::Manifest)))));
+    assert!(
+        t[end + 1..]
+            .iter()
+            .any(|r| r.outcome
+                == Outcome::Ok(Some((dfuflash::protocol::Status::Ok, State::Manifest))))
+    );
     assert!(t.iter().all(|r| r.op != Op::ClrStatus));
     assert!(dev.is_disconnected(), "leave resets a plain DFU device");
     // Plain DFU devices are polled no faster than the poll timeout they report.
@@ -211,12 +365,28 @@ fn plain_dfu11_download_manifests_and_verifies_by_upload() {
 
 #[test]
 fn an_image_outside_the_layout_is_refused_before_any_request() {
-    for (addr, len, kind) in [(0x081f_ff00u32, 0x200usize, "outside_layout"), (0x0700_0000, 4, "outside_layout")] {
+    for (addr, len, kind) in [
+        (0x081f_ff00u32, 0x200usize, "outside_layout"),
+        (0x0700_0000, 4, "outside_layout"),
+    ] {
         let mut dfu = open("stm32h743-revv");
-        let err = flash(&mut dfu, &Image::from_binary(addr, vec![0; len]).unwrap(), &opts()).unwrap_err();
+        let err = flash(
+            &mut dfu,
+            &Image::from_binary(addr, vec![0; len]).unwrap(),
+            &opts(),
+        )
+        .unwrap_err();
         assert_eq!(err.kind(), kind);
-        assert!(err.to_string().contains("@Internal Flash   /0x08000000/16*128Kg"), "{err}");
-        assert_eq!(dfu.transport().requests(), 0, "no request may reach the device");
+        assert!(
+            err.to_string()
+                .contains("@Internal Flash   /0x08000000/16*128Kg"),
+            "{err}"
+        );
+        assert_eq!(
+            dfu.transport().requests(),
+            0,
+            "no request may reach the device"
+        );
     }
     let mut dfu = open("stm32f405");
     let ob = Image::single(1, vec![Segment::new(0x1fff_c000, vec![0xaa; 16])]).unwrap();
@@ -233,7 +403,10 @@ fn option_bytes_are_written_only_when_explicitly_allowed() {
     o.allow_option_bytes = true;
     let r = flash(&mut dfu, &ob, &o).unwrap();
     assert!(r.sectors_erased.is_empty());
-    assert_eq!(dfu.transport().memory(1, 0x1fff_c000, 16).unwrap(), [0xaa; 16]);
+    assert_eq!(
+        dfu.transport().memory(1, 0x1fff_c000, 16).unwrap(),
+        [0xaa; 16]
+    );
 }
 
 #[test]
@@ -241,12 +414,26 @@ fn leave_sets_the_jump_address_and_the_disconnect_counts_as_success() {
     let mut dfu = open("stm32h743-revy");
     let mut o = opts();
     o.leave = true;
-    let r = flash(&mut dfu, &Image::from_binary(0x0804_0000, pattern(1000, 2)).unwrap(), &o).unwrap();
+    let r = flash(
+        &mut dfu,
+        &Image::from_binary(0x0804_0000, pattern(1000, 2)).unwrap(),
+        &o,
+    )
+    .unwrap();
     assert!(r.left.is_some());
     let dev = dfu.transport();
     assert_eq!(dev.left_to(), Some(0x0804_0000));
     let tail = ops(&dev.transcript()[dev.transcript().len() - 5..]);
-    assert_eq!(tail, ["SetAddress(0x08040000)", "GetStatus=dfuDNBUSY", "GetStatus=dfuDNLOAD-IDLE", "DnloadEnd", "GetStatus=dfuMANIFEST"]);
+    assert_eq!(
+        tail,
+        [
+            "SetAddress(0x08040000)",
+            "GetStatus=dfuDNBUSY",
+            "GetStatus=dfuDNLOAD-IDLE",
+            "DnloadEnd",
+            "GetStatus=dfuMANIFEST"
+        ]
+    );
 }
 
 #[test]
@@ -255,16 +442,22 @@ fn writing_unerased_flash_fails_as_the_rom_does() {
     dev.poke(0, 0x0800_0000, &[0x00; 4]);
     let mut dfu = open_dev(dev, true);
     dfu.ensure_idle().unwrap();
-    let err = dfu.write_memory(0x0800_0000, &[0x12, 0x34, 0x56, 0x78], &mut |_| true).unwrap_err();
+    let err = dfu
+        .write_memory(0x0800_0000, &[0x12, 0x34, 0x56, 0x78], &mut |_| true)
+        .unwrap_err();
     assert!(err.to_string().contains("errPROG"), "{err}");
     assert_eq!(dfu.transport().state().0, State::Error);
     // Programming only clears bits: 0xff -> 0x0f -> 0x05 works, 0x05 -> 0x0f does not.
     let mut dfu = open("stm32f405");
     dfu.ensure_idle().unwrap();
-    dfu.write_memory(0x0800_0000, &[0x0f], &mut |_| true).unwrap();
-    dfu.write_memory(0x0800_0000, &[0x05], &mut |_| true).unwrap();
+    dfu.write_memory(0x0800_0000, &[0x0f], &mut |_| true)
+        .unwrap();
+    dfu.write_memory(0x0800_0000, &[0x05], &mut |_| true)
+        .unwrap();
     assert_eq!(dfu.transport().memory(0, 0x0800_0000, 1).unwrap(), [0x05]);
-    assert!(dfu.write_memory(0x0800_0000, &[0x0f], &mut |_| true).is_err());
+    assert!(dfu
+        .write_memory(0x0800_0000, &[0x0f], &mut |_| true)
+        .is_err());
 }
 
 #[test]
@@ -273,9 +466,19 @@ fn read_protection_answers_errvendor_and_unprotect_mass_erases_and_resets() {
     dev.poke(0, 0x0800_0000, &[1, 2, 3, 4]);
     dev.set_read_protected(true);
     let mut dfu = open_dev(dev, true);
-    let err = dfuflash::job::read(&mut dfu, 0x0800_0000, 4, &mut dfuflash::progress::Silent, &Default::default()).unwrap_err();
+    let err = dfuflash::job::read(
+        &mut dfu,
+        0x0800_0000,
+        4,
+        &mut dfuflash::progress::Silent,
+        &Default::default(),
+    )
+    .unwrap_err();
     assert_eq!(err.kind(), "device_status");
-    assert!(err.to_string().contains("errVENDOR") && err.to_string().contains("read protection"), "{err}");
+    assert!(
+        err.to_string().contains("errVENDOR") && err.to_string().contains("read protection"),
+        "{err}"
+    );
     dfu.ensure_idle().unwrap();
     dfu.read_unprotect().unwrap();
     let mut dev = dfu.into_transport();
@@ -293,10 +496,27 @@ fn a_lying_rev_v_whose_recovered_erase_did_nothing_is_caught_by_the_read_back() 
     f.wedge_no_erase = true;
     dev.set_faults(f);
     let mut dfu = open_dev(dev, true);
-    let err = flash(&mut dfu, &Image::from_binary(0x081e_0000, pattern(0x1000, 1)).unwrap(), &opts()).unwrap_err();
+    let err = flash(
+        &mut dfu,
+        &Image::from_binary(0x081e_0000, pattern(0x1000, 1)).unwrap(),
+        &opts(),
+    )
+    .unwrap_err();
     assert_eq!(err.kind(), "workaround_check");
-    assert!(matches!(err, Error::WorkaroundCheck { sector: 0x081e_0000, address: 0x081f_f000, found: 0 }), "{err}");
-    assert!(err.to_string().contains("not erased after the STM32H7 Rev V recovery"));
+    assert!(
+        matches!(
+            err,
+            Error::WorkaroundCheck {
+                sector: 0x081e_0000,
+                address: 0x081f_f000,
+                found: 0
+            }
+        ),
+        "{err}"
+    );
+    assert!(err
+        .to_string()
+        .contains("not erased after the STM32H7 Rev V recovery"));
 }
 
 #[test]
@@ -304,7 +524,11 @@ fn segments_go_to_their_alt_settings_and_padding_never_crosses_into_other_data()
     let mut dfu = open("stm32h743-revy");
     let image = Image::single(
         0,
-        vec![Segment::new(0x0800_0010, vec![1; 5]), Segment::new(0x0800_0020, vec![2; 40]), Segment::new(0x0804_0000, vec![3; 3])],
+        vec![
+            Segment::new(0x0800_0010, vec![1; 5]),
+            Segment::new(0x0800_0020, vec![2; 40]),
+            Segment::new(0x0804_0000, vec![3; 3]),
+        ],
     )
     .unwrap();
     let r = flash(&mut dfu, &image, &opts()).unwrap();

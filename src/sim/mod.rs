@@ -874,16 +874,11 @@ impl SimDevice {
                         Ok(self.reply(t.write_poll_ms).to_vec())
                     }
                     Pending::Erase(a) => {
-                        let sector =
-                            self.regions
-                                .iter()
-                                .find(|r| r.alt == self.alt)
-                                .and_then(|_| {
-                                    self.regions
-                                        .iter()
-                                        .filter(|r| r.alt == self.alt)
-                                        .find_map(|r| r.layout.sector_at(a))
-                                });
+                        let sector = self
+                            .regions
+                            .iter()
+                            .filter(|r| r.alt == self.alt)
+                            .find_map(|r| r.layout.sector_at(a));
                         let Some(s) = sector.filter(|s| s.perms.erasable()) else {
                             self.fail(Status::ErrTarget);
                             return Ok(self.reply(0).to_vec());

@@ -31,11 +31,19 @@ pub fn open_dev(dev: SimDevice, workarounds: bool) -> Dfu<SimDevice> {
     Dfu::open(dev, 0, o).unwrap()
 }
 
-pub fn flash(dfu: &mut Dfu<SimDevice>, image: &Image, opts: &FlashOptions) -> Result<Report, Error> {
+pub fn flash(
+    dfu: &mut Dfu<SimDevice>,
+    image: &Image,
+    opts: &FlashOptions,
+) -> Result<Report, Error> {
     job::flash(dfu, image, opts, &mut Silent, &CancelToken::new())
 }
 
-pub fn flash_events(dfu: &mut Dfu<SimDevice>, image: &Image, opts: &FlashOptions) -> (Result<Report, Error>, Vec<String>) {
+pub fn flash_events(
+    dfu: &mut Dfu<SimDevice>,
+    image: &Image,
+    opts: &FlashOptions,
+) -> (Result<Report, Error>, Vec<String>) {
     let mut events = Vec::new();
     let r = job::flash(
         dfu,

@@ -20,7 +20,11 @@ use dfuflash::transport::Transport;
 use dfuflash::Error;
 
 #[derive(Parser)]
-#[command(name = "dfuflash", version, about = "Flash USB DFU and ST DfuSe devices, STM32H7 Rev V included")]
+#[command(
+    name = "dfuflash",
+    version,
+    about = "Flash USB DFU and ST DfuSe devices, STM32H7 Rev V included"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -140,7 +144,10 @@ fn parse_u32(s: &str) -> Result<u32, String> {
         Some('M') | Some('m') => (&t[..t.len() - 1], 1024 * 1024),
         _ => (t, 1),
     };
-    let v = if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+    let v = if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
         u64::from_str_radix(hex, 16)
     } else {
         digits.parse::<u64>()
@@ -166,7 +173,8 @@ impl Opened {
         let dev = self.dfu.transport();
         if let Some(path) = &self.transcript {
             let text: String = dev.transcript().iter().map(|r| format!("{r}\n")).collect();
-            std::fs::write(path, text).map_err(|e| format!("cannot write transcript {}: {e}", path.display()))?;
+            std::fs::write(path, text)
+                .map_err(|e| format!("cannot write transcript {}: {e}", path.display()))?;
         }
         if let Some(path) = &self.state {
             dev.save_state(path).map_err(|e| e.to_string())?;
@@ -192,7 +200,11 @@ fn open(d: &DeviceArgs, workarounds: bool) -> Result<Opened, Error> {
     let mut opts = EngineOptions::default();
     opts.workarounds = workarounds;
     let dfu = Dfu::open(dev, d.alt, opts)?;
-    Ok(Opened { dfu, state: d.sim_state.clone(), transcript: d.sim_transcript.clone() })
+    Ok(Opened {
+        dfu,
+        state: d.sim_state.clone(),
+        transcript: d.sim_transcript.clone(),
+    })
 }
 
 /// Shows progress: bars on a terminal, plain lines otherwise; nothing with `quiet`.
@@ -207,7 +219,14 @@ struct Display {
 
 impl Display {
     fn new(quiet: bool, verbose: bool) -> Self {
-        Self { tty: std::io::stderr().is_terminal(), quiet, verbose, bar: None, phase: None, last_tenth: 0 }
+        Self {
+            tty: std::io::stderr().is_terminal(),
+            quiet,
+            verbose,
+            bar: None,
+            phase: None,
+            last_tenth: 0,
+        }
     }
 
     fn line(&self, text: &str) {
@@ -243,7 +262,11 @@ impl Display {
                         "{prefix:>7} [{bar:40.cyan/blue}] {bytes}/{total_bytes} {msg}"
                     };
                     let bar = ProgressBar::new(*total)
-                        .with_style(ProgressStyle::with_template(template).expect("valid template").progress_chars("=> "))
+                        .with_style(
+                            ProgressStyle::with_template(template)
+                                .expect("valid template")
+                                .progress_chars("=> "),
+                        )
                         .with_prefix(phase.name());
                     self.bar = Some(bar);
                 } else if sectors {
@@ -252,7 +275,13 @@ impl Display {
                     eprintln!("{}: {total} bytes", phase.name());
                 }
             }
-            Event::Progress { phase, done, total, address, sector } => {
+            Event::Progress {
+                phase,
+                done,
+                total,
+                address,
+                sector,
+            } => {
                 if self.quiet {
                     return Flow::Continue;
                 }
@@ -262,7 +291,12 @@ impl Display {
                         b.set_message(format!("{address:#010x}"));
                     }
                 } else if let Some(s) = sector {
-                    eprintln!("{}: sector {}/{} at {address:#010x}", phase.name(), s.k, s.n);
+                    eprintln!(
+                        "{}: sector {}/{} at {address:#010x}",
+                        phase.name(),
+                        s.k,
+                        s.n
+                    );
                 } else {
                     let tenth = done * 10 / (*total).max(1);
                     if tenth > self.last_tenth {
@@ -275,7 +309,10 @@ impl Display {
                 self.line(&format!("workaround: sector {address:#010x} stuck in dfuDNBUSY; recovered as ST's programmer does (STM32H7 Rev V), checked by read-back"));
             }
             Event::Log { level, message } => {
-                if *level >= Level::Warn || (self.verbose && *level >= Level::Debug) || (*level == Level::Info && !self.quiet) {
+                if *level >= Level::Warn
+                    || (self.verbose && *level >= Level::Debug)
+                    || (*level == Level::Info && !self.quiet)
+                {
                     self.line(&format!("{}: {message}", level.name()));
                 }
             }
@@ -328,8 +365,15 @@ fn summary(r: &Report, dev: &SimDevice) -> String {
         dev.stats().device_busy.as_secs_f64(),
     );
     if !r.workaround_sectors.is_empty() {
-        let list: Vec<String> = r.workaround_sectors.iter().map(|a| format!("{a:#010x}")).collect();
-        s += &format!("\nworkaround (STM32H7 Rev V erase recovery) fired for: {}", list.join(", "));
+        let list: Vec<String> = r
+            .workaround_sectors
+            .iter()
+            .map(|a| format!("{a:#010x}"))
+            .collect();
+        s += &format!(
+            "\nworkaround (STM32H7 Rev V erase recovery) fired for: {}",
+            list.join(", ")
+        );
     }
     if r.left.is_some() {
         s += "\ndevice left DFU mode";
@@ -351,7 +395,10 @@ fn run(cli: Cli) -> Result<(), String> {
                 println!("{}", json!({ "simulated": models }));
             } else {
                 for m in SimDevice::models() {
-                    println!("sim:{:<16} {:04x}:{:04x}  {}", m.name, m.vendor_id, m.product_id, m.description);
+                    println!(
+                        "sim:{:<16} {:04x}:{:04x}  {}",
+                        m.name, m.vendor_id, m.product_id, m.description
+                    );
                 }
             }
             Ok(())
@@ -391,8 +438,24 @@ fn run(cli: Cli) -> Result<(), String> {
                     })
                 );
             } else {
-                println!("{:04x}:{:04x} bcdDevice {:04x}  {} / {}  serial {}", info.vendor_id, info.product_id, info.bcd_device, info.manufacturer.as_deref().unwrap_or("?"), info.product.as_deref().unwrap_or("?"), info.serial.as_deref().unwrap_or("?"));
-                println!("path {}  mode {}  DFU {:x}.{:02x}  transfer size {}  attributes {:#04x}", info.port_path.as_deref().unwrap_or("?"), info.mode, f.dfu_version >> 8, f.dfu_version & 0xff, f.transfer_size, f.attributes);
+                println!(
+                    "{:04x}:{:04x} bcdDevice {:04x}  {} / {}  serial {}",
+                    info.vendor_id,
+                    info.product_id,
+                    info.bcd_device,
+                    info.manufacturer.as_deref().unwrap_or("?"),
+                    info.product.as_deref().unwrap_or("?"),
+                    info.serial.as_deref().unwrap_or("?")
+                );
+                println!(
+                    "path {}  mode {}  DFU {:x}.{:02x}  transfer size {}  attributes {:#04x}",
+                    info.port_path.as_deref().unwrap_or("?"),
+                    info.mode,
+                    f.dfu_version >> 8,
+                    f.dfu_version & 0xff,
+                    f.transfer_size,
+                    f.attributes
+                );
                 for a in &info.alt_settings {
                     println!("alt {}: {:?}", a.alt, a.name);
                     if let Ok(l) = Layout::parse(&a.name) {
@@ -407,8 +470,21 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             o.close()
         }
-        Command::Flash { device, address, no_verify, leave, leave_address, mass_erase, no_workarounds, allow_option_bytes, allow_otp, json, file } => {
-            let data = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        Command::Flash {
+            device,
+            address,
+            no_verify,
+            leave,
+            leave_address,
+            mass_erase,
+            no_workarounds,
+            allow_option_bytes,
+            allow_otp,
+            json,
+            file,
+        } => {
+            let data =
+                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let mut o = open(&device, !no_workarounds).map_err(|e| e.to_string())?;
             let address = match address {
                 Some(a) => a,
@@ -425,7 +501,13 @@ fn run(cli: Cli) -> Result<(), String> {
             opts.allow_otp = allow_otp;
             let mut display = Display::new(json, device.verbose);
             let before = o.dfu.requests_sent();
-            let result = job::flash(&mut o.dfu, &image, &opts, &mut |ev: &Event<'_>| display.event(ev), &cancel);
+            let result = job::flash(
+                &mut o.dfu,
+                &image,
+                &opts,
+                &mut |ev: &Event<'_>| display.event(ev),
+                &cancel,
+            );
             display.finish();
             let dev = o.dfu.transport();
             let out = match &result {
@@ -438,7 +520,10 @@ fn run(cli: Cli) -> Result<(), String> {
                     Ok(())
                 }
                 Err(e) => {
-                    let f = Failure { error: e, requests: o.dfu.requests_sent() - before };
+                    let f = Failure {
+                        error: e,
+                        requests: o.dfu.requests_sent() - before,
+                    };
                     if json {
                         println!("{}", failure_json(&f, Some(dev), wall.elapsed()));
                     }
@@ -448,25 +533,53 @@ fn run(cli: Cli) -> Result<(), String> {
             o.close()?;
             out
         }
-        Command::Read { device, address, length, out } => {
+        Command::Read {
+            device,
+            address,
+            length,
+            out,
+        } => {
             let mut o = open(&device, true).map_err(|e| e.to_string())?;
             let mut display = Display::new(false, device.verbose);
-            let result = job::read(&mut o.dfu, address, length, &mut |ev: &Event<'_>| display.event(ev), &cancel);
+            let result = job::read(
+                &mut o.dfu,
+                address,
+                length,
+                &mut |ev: &Event<'_>| display.event(ev),
+                &cancel,
+            );
             display.finish();
             o.close()?;
             let bytes = result.map_err(|e| e.to_string())?;
-            std::fs::write(&out, &bytes).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-            eprintln!("read {} bytes at {address:#010x} into {}", bytes.len(), out.display());
+            std::fs::write(&out, &bytes)
+                .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+            eprintln!(
+                "read {} bytes at {address:#010x} into {}",
+                bytes.len(),
+                out.display()
+            );
             Ok(())
         }
-        Command::Erase { device, address, length, mass, json } => {
+        Command::Erase {
+            device,
+            address,
+            length,
+            mass,
+            json,
+        } => {
             let mut o = open(&device, true).map_err(|e| e.to_string())?;
             let mut display = Display::new(json, device.verbose);
             let mut obs = |ev: &Event<'_>| display.event(ev);
             let result = if mass {
                 job::mass_erase(&mut o.dfu, &mut obs, &cancel)
             } else {
-                job::erase_range(&mut o.dfu, address.unwrap_or(0), length.unwrap_or(0), &mut obs, &cancel)
+                job::erase_range(
+                    &mut o.dfu,
+                    address.unwrap_or(0),
+                    length.unwrap_or(0),
+                    &mut obs,
+                    &cancel,
+                )
             };
             display.finish();
             let dev = o.dfu.transport();
@@ -481,7 +594,10 @@ fn run(cli: Cli) -> Result<(), String> {
                 }
                 Err(e) => {
                     if json {
-                        let f = Failure { error: e, requests: o.dfu.requests_sent() };
+                        let f = Failure {
+                            error: e,
+                            requests: o.dfu.requests_sent(),
+                        };
                         println!("{}", failure_json(&f, Some(dev), wall.elapsed()));
                     }
                     Err(e.to_string())

@@ -1,0 +1,185 @@
+//! Cancellation and progress events.
+
+mod common;
+
+use std::sync::mpsc;
+
+use common::*;
+use dfuflash::image::Image;
+use dfuflash::job;
+use dfuflash::progress::{CancelToken, Event, Flow, Phase};
+use dfuflash::protocol::{State, Status};
+use dfuflash::sim::Op;
+use dfuflash::Error;
+
+fn image() -> Image {
+    Image::from_binary(0x080c_0000, pattern(0x6_0000, 77)).unwrap()
+}
+
+#[test]
+fn cancelling_from_the_callback_in_each_phase_leaves_the_device_idle() {
+    for phase in [Phase::Erase, Phase::Write, Phase::Verify] {
+        let mut dfu = open("stm32h743-revv");
+        let mut seen = 0;
+        let r = job::flash(
+            &mut dfu,
+            &image(),
+            &opts(),
+            &mut |ev: &Event<'_>| match ev {
+                Event::Progress { phase: p, .. } if *p == phase => {
+                    seen += 1;
+                    if seen == 2 {
+                        Flow::Cancel
+                    } else {
+                        Flow::Continue
+                    }
+                }
+                _ => Flow::Continue,
+            },
+            &CancelToken::new(),
+        );
+        match r {
+            Err(Error::Cancelled { phase: p }) => assert_eq!(p, phase),
+            other => panic!("{phase}: {other:?}"),
+        }
+        let dev = dfu.transport();
+        assert_eq!(dev.state(), (State::DfuIdle, Status::Ok), "{phase}");
+        assert!(!dev.is_disconnected());
+        let t = dev.transcript();
+        let last = &t[t.len() - 1];
+        assert_eq!(
+            last.op,
+            Op::GetStatus,
+            "{phase}: ends by confirming dfuIDLE"
+        );
+        match phase {
+            Phase::Erase => {
+                assert_eq!(t.iter().filter(|r| matches!(r.op, Op::Erase(_))).count(), 2)
+            }
+            Phase::Write => assert!(
+                t.iter()
+                    .filter(|r| matches!(r.op, Op::Dnload { .. }))
+                    .count()
+                    == 2
+                    && t.iter().any(|r| r.op == Op::Abort)
+            ),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn cancelling_from_another_thread_stops_between_transfers() {
+    let token = CancelToken::new();
+    let (to_ui, ui) = mpsc::channel::<()>();
+    let (to_job, job_rx) = mpsc::channel::<()>();
+    let remote = token.clone();
+    let ui_thread = std::thread::spawn(move || {
+        ui.recv().unwrap(); // the job reached the write phase
+        remote.cancel();
+        to_job.send(()).unwrap();
+    });
+    let mut dfu = open("stm32h743-revy");
+    let mut sent = false;
+    let mut writes_after = 0;
+    let r = job::flash(
+        &mut dfu,
+        &image(),
+        &opts(),
+        &mut |ev: &Event<'_>| {
+            if let Event::Progress {
+                phase: Phase::Write,
+                ..
+            } = ev
+            {
+                if !sent {
+                    sent = true;
+                    to_ui.send(()).unwrap();
+                    job_rx.recv().unwrap(); // wait until the other thread has cancelled
+                } else {
+                    writes_after += 1;
+                }
+            }
+            Flow::Continue
+        },
+        &token,
+    );
+    ui_thread.join().unwrap();
+    assert!(
+        matches!(
+            r,
+            Err(Error::Cancelled {
+                phase: Phase::Write
+            })
+        ),
+        "{r:?}"
+    );
+    assert_eq!(writes_after, 0, "no block after the cancel");
+    assert_eq!(dfu.transport().state(), (State::DfuIdle, Status::Ok));
+}
+
+#[test]
+fn progress_is_monotonic_with_right_totals_and_phases_in_order() {
+    let mut dfu = open("stm32h743-revv");
+    let mut events: Vec<(Phase, u64, u64)> = Vec::new();
+    let mut starts = Vec::new();
+    let mut sectors = Vec::new();
+    let r = job::flash(
+        &mut dfu,
+        &image(),
+        &opts(),
+        &mut |ev: &Event<'_>| {
+            match ev {
+                Event::PhaseStart { phase, total } => starts.push((*phase, *total)),
+                Event::Progress {
+                    phase,
+                    done,
+                    total,
+                    address,
+                    sector,
+                } => {
+                    events.push((*phase, *done, *total));
+                    if let Some(s) = sector {
+                        sectors.push((s.k, s.n, s.index, *address));
+                    }
+                }
+                _ => {}
+            }
+            Flow::Continue
+        },
+        &CancelToken::new(),
+    )
+    .unwrap();
+    assert_eq!(
+        starts,
+        [
+            (Phase::Erase, 3),
+            (Phase::Write, 0x6_0000),
+            (Phase::Verify, 0x6_0000)
+        ]
+    );
+    assert_eq!(
+        sectors,
+        [
+            (1, 3, 6, 0x080c_0000),
+            (2, 3, 7, 0x080e_0000),
+            (3, 3, 8, 0x0810_0000)
+        ]
+    );
+    for phase in [Phase::Erase, Phase::Write, Phase::Verify] {
+        let p: Vec<_> = events.iter().filter(|e| e.0 == phase).collect();
+        assert!(
+            p.windows(2).all(|w| w[0].1 < w[1].1),
+            "{phase} not monotonic"
+        );
+        assert_eq!(
+            p.last().unwrap().1,
+            p.last().unwrap().2,
+            "{phase} ends at its total"
+        );
+    }
+    let order: Vec<Phase> = events.iter().map(|e| e.0).collect();
+    let first_write = order.iter().position(|p| *p == Phase::Write).unwrap();
+    assert!(order[..first_write].iter().all(|p| *p == Phase::Erase));
+    assert_eq!(r.workaround_sectors, [0x0810_0000]);
+}

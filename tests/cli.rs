@@ -1,0 +1,302 @@
+//! The dfuflash command, run as a user runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn dfuflash(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dfuflash"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dfuflash-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write_fw(dir: &Path, len: usize) -> (PathBuf, Vec<u8>) {
+    let data: Vec<u8> = (0..len).map(|i| (i * 7 + i / 251) as u8).collect();
+    let p = dir.join("fw.bin");
+    std::fs::write(&p, &data).unwrap();
+    (p, data)
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn flash_json_reports_the_workaround_sectors_and_times() {
+    let dir = tmp("json");
+    let (fw, data) = write_fw(&dir, 0x1c_0000);
+    let o = dfuflash(&[
+        "flash",
+        "--sim",
+        "stm32h743-revv",
+        "--address",
+        "0x08040000",
+        "--json",
+        fw.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["bytes_written"], data.len());
+    assert_eq!(v["bytes_verified"], data.len());
+    let wa: Vec<u64> = v["workaround_sectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        wa,
+        (8..16)
+            .map(|i| 0x0800_0000 + i * 0x2_0000)
+            .collect::<Vec<u64>>()
+    );
+    assert_eq!(v["sectors_erased"].as_array().unwrap().len(), 14);
+    let sim = v["simulated_seconds"].as_f64().unwrap();
+    let busy = v["device_busy_seconds"].as_f64().unwrap();
+    assert!(sim > busy && busy > 12.0, "{sim} {busy}");
+    assert!(v["requests"].as_u64().unwrap() > 5000);
+    assert!(v["wall_seconds"].as_f64().is_some());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn without_workarounds_the_command_fails_with_one_clear_line() {
+    let dir = tmp("noworkaround");
+    let (fw, _) = write_fw(&dir, 0x1c_0000);
+    let o = dfuflash(&[
+        "flash",
+        "--sim",
+        "stm32h743-revv",
+        "--address",
+        "0x08040000",
+        "--no-workarounds",
+        "--json",
+        fw.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v = json(&o);
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["error_kind"], "stuck_busy");
+    assert!(v["error"].as_str().unwrap().contains("0x08100000"));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("dfuflash: error: device stuck busy (dfuDNBUSY)"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_persisted_device_survives_power_loss_and_the_next_run_recovers() {
+    let dir = tmp("state");
+    let (fw, data) = write_fw(&dir, 300 * 1024);
+    let state = dir.join("board.state");
+    let s = state.to_str().unwrap();
+    let f = fw.to_str().unwrap();
+    let o = dfuflash(&[
+        "flash",
+        "--sim",
+        "stm32f405",
+        "--sim-state",
+        s,
+        "--sim-fault",
+        "power-loss@200",
+        "--address",
+        "0x08000000",
+        f,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("device disconnected"), "{}", stderr(&o));
+    let out = dir.join("back.bin");
+    let o = dfuflash(&[
+        "read",
+        "--sim",
+        "stm32f405",
+        "--sim-state",
+        s,
+        "--address",
+        "0x08000000",
+        "--length",
+        "300K",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let partial = std::fs::read(&out).unwrap();
+    assert_ne!(partial, data, "the interrupted flash is incomplete");
+    assert_eq!(
+        &partial[..4096],
+        &data[..4096],
+        "what was programmed before the power loss is kept"
+    );
+    let o = dfuflash(&[
+        "flash",
+        "--sim",
+        "stm32f405",
+        "--sim-state",
+        s,
+        "--address",
+        "0x08000000",
+        f,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = dfuflash(&[
+        "read",
+        "--sim",
+        "stm32f405",
+        "--sim-state",
+        s,
+        "--address",
+        "0x08000000",
+        "--length",
+        "0x4b000",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    assert_eq!(std::fs::read(&out).unwrap(), data);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn plain_progress_lines_when_not_a_terminal() {
+    let dir = tmp("plain");
+    let (fw, _) = write_fw(&dir, 300 * 1024);
+    let o = dfuflash(&[
+        "flash",
+        "--sim",
+        "stm32h743-revv",
+        "--address",
+        "0x080c0000",
+        fw.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let err = stderr(&o);
+    for line in [
+        "erase: 3 sector(s)",
+        "erase: sector 1/3 at 0x080c0000",
+        "erase: sector 3/3 at 0x08100000",
+        "workaround: sector 0x08100000 stuck in dfuDNBUSY",
+        "write: 307200/307200 bytes (100%)",
+        // The image (300 KB) plus the rest of recovered sector 8, read back to check it is erased.
+        "verify: 393216/393216 bytes (100%)",
+        "workaround (STM32H7 Rev V erase recovery) fired for: 0x08100000",
+    ] {
+        assert!(err.contains(line), "missing {line:?} in:\n{err}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn user_mistakes_get_actionable_errors() {
+    let dir = tmp("mistakes");
+    let (fw, _) = write_fw(&dir, 1024);
+    let f = fw.to_str().unwrap();
+    let o = dfuflash(&["flash", "--sim", "stm32h743-revy", f]);
+    assert!(
+        stderr(&o).contains("give its address with --address"),
+        "{}",
+        stderr(&o)
+    );
+    let o = dfuflash(&[
+        "flash",
+        "--sim",
+        "stm32h743-revy",
+        "--address",
+        "0x08200000",
+        f,
+    ]);
+    assert!(
+        stderr(&o).contains("image touches 0x08200000, outside the memory of alt setting 0"),
+        "{}",
+        stderr(&o)
+    );
+    let o = dfuflash(&["flash", "--sim", "nosuch", "--address", "0", f]);
+    assert!(
+        stderr(&o).contains("unknown simulator model \"nosuch\"; the models are: stm32h743-revy"),
+        "{}",
+        stderr(&o)
+    );
+    let o = dfuflash(&["flash", "--address", "0", f]);
+    assert!(stderr(&o).contains("--sim MODEL"), "{}", stderr(&o));
+    let o = dfuflash(&[
+        "flash",
+        "--sim",
+        "stm32h743-revy",
+        "--address",
+        "0x0804000G",
+        f,
+    ]);
+    assert!(stderr(&o).contains("is not a number"), "{}", stderr(&o));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn info_list_and_erase() {
+    let o = dfuflash(&["info", "--sim", "stm32f405", "--json"]);
+    let v = json(&o);
+    assert_eq!(v["transfer_size"], 2048);
+    assert_eq!(
+        v["alt_settings"][0]["layout"]["groups"][0]["runs"][0]["count"],
+        4
+    );
+    assert_eq!(
+        v["alt_settings"][0]["layout"]["groups"][0]["runs"][2]["size"],
+        128 * 1024
+    );
+    assert_eq!(
+        v["alt_settings"][1]["name"],
+        "@Option Bytes  /0x1FFFC000/01*016 g"
+    );
+    let o = dfuflash(&["list", "--json"]);
+    let names: Vec<String> = json(&o)["simulated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["model"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "stm32h743-revy",
+            "stm32h743-revv",
+            "stm32f405",
+            "stm32l4",
+            "stm32c5-strict",
+            "dfu11-generic"
+        ]
+    );
+    let o = dfuflash(&[
+        "erase",
+        "--sim",
+        "stm32h743-revv",
+        "--address",
+        "0x080ff000",
+        "--length",
+        "0x2000",
+        "--json",
+    ]);
+    let v = json(&o);
+    assert_eq!(
+        v["sectors_erased"],
+        serde_json::json!([0x080e_0000u32, 0x0810_0000u32])
+    );
+    assert_eq!(v["workaround_sectors"], serde_json::json!([0x0810_0000u32]));
+    let o = dfuflash(&["erase", "--sim", "stm32f405", "--mass", "--json"]);
+    let v = json(&o);
+    assert_eq!(v["mass_erased"], true);
+    assert!(v["simulated_seconds"].as_f64().unwrap() >= 30.0);
+}
