@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test of the project. Installs nothing by hand: what a test needs is set up here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== format"
+cargo fmt --all -- --check
+
+echo "== the library alone (the dependency tree integrators link: no CLI crates)"
+cargo build --locked --lib --no-default-features
+
+echo "== Rust unit, integration, command and doc tests"
+cargo test --locked
