@@ -645,6 +645,42 @@ pub fn erase_range<T: Transport>(
     Ok(finish(dfu, report, start))
 }
 
+/// Removes read protection (DfuSe 0x92): the chip mass-erases its flash and resets, so the
+/// device disconnects. Only ever run when the caller asks for it by name.
+pub fn read_unprotect<T: Transport>(
+    dfu: &mut Dfu<T>,
+    obs: &mut dyn Observer,
+) -> Result<Report, Error> {
+    let start = begin(dfu);
+    let mut ctx = Ctx {
+        obs,
+        cancel: &CancelToken::new(),
+        cancelled: false,
+    };
+    dfu.ensure_idle()?;
+    ctx.emit(&Event::PhaseStart {
+        phase: Phase::Erase,
+        total: 1,
+    });
+    dfu.read_unprotect()?;
+    ctx.pump(dfu);
+    ctx.emit(&Event::Progress {
+        phase: Phase::Erase,
+        done: 1,
+        total: 1,
+        address: 0,
+        sector: None,
+    });
+    Ok(finish(
+        dfu,
+        Report {
+            mass_erased: true,
+            ..Report::default()
+        },
+        start,
+    ))
+}
+
 /// Mass-erases the device (DfuSe).
 pub fn mass_erase<T: Transport>(
     dfu: &mut Dfu<T>,

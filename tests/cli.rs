@@ -300,3 +300,57 @@ fn info_list_and_erase() {
     assert_eq!(v["mass_erased"], true);
     assert!(v["simulated_seconds"].as_f64().unwrap() >= 30.0);
 }
+
+#[test]
+fn read_unprotect_is_explicit_and_clears_a_protected_persisted_board() {
+    let dir = tmp("rdp");
+    let state = dir.join("rdp.state");
+    let s = state.to_str().unwrap();
+    // A protected board that holds firmware.
+    let mut dev = dfuflash::sim::SimDevice::new("stm32f405").unwrap();
+    dev.poke(0, 0x0800_0000, &[0x12; 64]);
+    dev.set_read_protected(true);
+    dev.save_state(&state).unwrap();
+    let out = dir.join("out.bin");
+    let o = dfuflash(&[
+        "read",
+        "--sim",
+        "stm32f405",
+        "--sim-state",
+        s,
+        "--address",
+        "0x08000000",
+        "--length",
+        "64",
+        out.to_str().unwrap(),
+    ]);
+    assert!(stderr(&o).contains("errVENDOR"), "{}", stderr(&o));
+    let o = dfuflash(&[
+        "erase",
+        "--sim",
+        "stm32f405",
+        "--sim-state",
+        s,
+        "--read-unprotect",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = dfuflash(&[
+        "read",
+        "--sim",
+        "stm32f405",
+        "--sim-state",
+        s,
+        "--address",
+        "0x08000000",
+        "--length",
+        "64",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        [0xff; 64],
+        "unprotect mass-erased the flash"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

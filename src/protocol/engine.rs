@@ -645,11 +645,11 @@ impl<T: Transport> Dfu<T> {
         let deadline = self.opts.timeouts.command;
         for chunk in data.chunks(xfer) {
             if block > u16::MAX as u32 {
-                base = address + done as u32;
+                base = address.wrapping_add(done as u32);
                 self.set_address(base)?;
                 block = 2;
             }
-            let at = address + done as u32;
+            let at = address.wrapping_add(done as u32);
             let during = format!("write of {} bytes at {at:#010x}", chunk.len());
             self.out(request::DNLOAD, block as u16, chunk, &during)?;
             self.poll_until(&during, Some(at), deadline, &[State::DnloadIdle], false)?;
@@ -677,11 +677,11 @@ impl<T: Transport> Dfu<T> {
         let timeout = self.opts.timeouts.control;
         while done < buf.len() {
             if block > u16::MAX as u32 {
-                self.set_address(address + done as u32)?;
+                self.set_address(address.wrapping_add(done as u32))?;
                 self.abort()?;
                 block = 2;
             }
-            let at = address + done as u32;
+            let at = address.wrapping_add(done as u32);
             let want = xfer.min(buf.len() - done);
             let during = format!("read of {want} bytes at {at:#010x}");
             let got = match self.input(

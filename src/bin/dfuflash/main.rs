@@ -84,14 +84,17 @@ enum Command {
         #[command(flatten)]
         device: DeviceArgs,
         /// First address of the range.
-        #[arg(long, value_parser = parse_u32, required_unless_present = "mass", conflicts_with = "mass", requires = "length")]
+        #[arg(long, value_parser = parse_u32, required_unless_present_any = ["mass", "read_unprotect"], conflicts_with = "mass", requires = "length")]
         address: Option<u32>,
         /// Length of the range.
         #[arg(long, value_parser = parse_u32, requires = "address")]
         length: Option<u32>,
         /// Mass erase.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "read_unprotect")]
         mass: bool,
+        /// Remove read protection: the chip mass-erases all flash and resets (ST DfuSe 0x92).
+        #[arg(long, conflicts_with_all = ["address", "mass"])]
+        read_unprotect: bool,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -565,12 +568,15 @@ fn run(cli: Cli) -> Result<(), String> {
             address,
             length,
             mass,
+            read_unprotect,
             json,
         } => {
             let mut o = open(&device, true).map_err(|e| e.to_string())?;
             let mut display = Display::new(json, device.verbose);
             let mut obs = |ev: &Event<'_>| display.event(ev);
-            let result = if mass {
+            let result = if read_unprotect {
+                job::read_unprotect(&mut o.dfu, &mut obs)
+            } else if mass {
                 job::mass_erase(&mut o.dfu, &mut obs, &cancel)
             } else {
                 job::erase_range(
