@@ -1,6 +1,6 @@
 //! The crate's error: one variant per layer, plus what only a job can tell.
 
-use crate::image::ImageError;
+use crate::image::{FormatError, ImageError};
 use crate::layout::LayoutError;
 use crate::plan::PlanError;
 use crate::progress::Phase;
@@ -21,6 +21,30 @@ pub enum Error {
     /// The image itself is invalid.
     #[error(transparent)]
     Image(#[from] ImageError),
+    /// A firmware file cannot be read.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    /// The file's DFU suffix names another device.
+    #[error(
+        "{file} is for {file_vid:04x}:{file_pid:04x} (bcdDevice {file_bcd:04x}) but the device is \
+         {dev_vid:04x}:{dev_pid:04x} (bcdDevice {dev_bcd:04x}); check the file, or override the suffix check"
+    )]
+    SuffixMismatch {
+        /// What the file is.
+        file: String,
+        /// Suffix idVendor.
+        file_vid: u16,
+        /// Suffix idProduct.
+        file_pid: u16,
+        /// Suffix bcdDevice.
+        file_bcd: u16,
+        /// Device idVendor.
+        dev_vid: u16,
+        /// Device idProduct.
+        dev_pid: u16,
+        /// Device bcdDevice.
+        dev_bcd: u16,
+    },
     /// A memory layout string is malformed.
     #[error(transparent)]
     Layout(#[from] LayoutError),
@@ -107,6 +131,8 @@ impl Error {
                 PlanError::NoLayout { .. } => "no_layout",
             },
             Error::Image(_) => "image",
+            Error::Format(_) => "file_format",
+            Error::SuffixMismatch { .. } => "suffix_mismatch",
             Error::Layout(_) => "layout",
             Error::Sim(_) => "simulator",
             Error::Cancelled { .. } => "cancelled",

@@ -46,6 +46,8 @@ pub struct FlashOptions {
     pub allow_option_bytes: bool,
     /// Allow writing OTP memory.
     pub allow_otp: bool,
+    /// Refuse a file whose DFU suffix names another device (on by default).
+    pub check_suffix_ids: bool,
 }
 
 impl Default for FlashOptions {
@@ -57,6 +59,7 @@ impl Default for FlashOptions {
             mass_erase: false,
             allow_option_bytes: false,
             allow_otp: false,
+            check_suffix_ids: true,
         }
     }
 }
@@ -176,6 +179,20 @@ pub fn flash<T: Transport>(
         cancelled: false,
     };
     let mut report = Report::default();
+    if let (Some(s), true) = (image.suffix, opts.check_suffix_ids) {
+        let i = dfu.info();
+        if !s.matches(i.vendor_id, i.product_id, i.bcd_device) {
+            return Err(Error::SuffixMismatch {
+                file: "the image".into(),
+                file_vid: s.vendor_id,
+                file_pid: s.product_id,
+                file_bcd: s.bcd_device,
+                dev_vid: i.vendor_id,
+                dev_pid: i.product_id,
+                dev_bcd: i.bcd_device,
+            });
+        }
+    }
     if dfu.is_dfuse() {
         let plan = plan_for(dfu, image, opts)?;
         flash_dfuse(dfu, image, &plan, opts, &mut ctx, &mut report)?;

@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 
-use dfuflash::image::Image;
+use dfuflash::image::{self, dfuse, suffix, Format, Image, LoadOptions, Suffix, Target};
 use dfuflash::job::{self, FlashOptions, Report};
 use dfuflash::layout::Layout;
 use dfuflash::progress::{CancelToken, Event, Flow, Level, Phase};
@@ -60,11 +60,55 @@ enum Command {
         /// Allow writing OTP memory (cannot be undone).
         #[arg(long)]
         allow_otp: bool,
+        /// Flash even if the file's DFU suffix names another device.
+        #[arg(long)]
+        ignore_suffix: bool,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
-        /// The image.
+        /// The image: DfuSe .dfu, Intel HEX, S-record, ELF, or a raw binary (with --address),
+        /// with or without a DFU suffix.
         file: PathBuf,
+    },
+    /// Build a DfuSe file from images of any format.
+    Pack {
+        /// idVendor:idProduct for the suffix (hex; ffff = any).
+        #[arg(short = 'D', long = "device", value_name = "VID:PID", default_value = "0483:df11", value_parser = parse_ids)]
+        device: (u16, u16),
+        /// bcdDevice for the suffix (hex; ffff = any).
+        #[arg(long, value_name = "BCD", default_value = "ffff", value_parser = parse_hex16)]
+        bcd_device: u16,
+        /// Alt setting for inputs that carry none.
+        #[arg(short = 'a', long = "alt", default_value_t = 0)]
+        alt: u8,
+        /// Target name written for every alt setting.
+        #[arg(long)]
+        name: Option<String>,
+        /// Output file.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Inputs: files of any readable format, or ADDR[@ALT]:file.bin for raw binaries.
+        #[arg(required = true)]
+        inputs: Vec<String>,
+    },
+    /// Show a file's format, targets, segments and DFU suffix.
+    Inspect {
+        /// Address of a raw binary.
+        #[arg(long, value_parser = parse_u32)]
+        address: Option<u32>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// The file.
+        file: PathBuf,
+    },
+    /// Add, check or remove the DFU suffix of a file.
+    Suffix {
+        #[command(subcommand)]
+        action: SuffixAction,
     },
     /// Read memory into a file.
     Read {
@@ -115,6 +159,31 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum SuffixAction {
+    /// Append a DFU suffix (the file must not have one).
+    Add {
+        /// idVendor:idProduct (hex; ffff = any).
+        #[arg(short = 'D', long = "device", value_name = "VID:PID", default_value = "ffff:ffff", value_parser = parse_ids)]
+        device: (u16, u16),
+        /// bcdDevice (hex; ffff = any).
+        #[arg(long, value_name = "BCD", default_value = "ffff", value_parser = parse_hex16)]
+        bcd_device: u16,
+        /// The file, changed in place.
+        file: PathBuf,
+    },
+    /// Check the suffix and its CRC.
+    Check {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Remove the suffix.
+    Remove {
+        /// The file, changed in place.
+        file: PathBuf,
+    },
+}
+
 #[derive(Args, Clone)]
 struct DeviceArgs {
     /// Use a simulated device of this model (see `dfuflash list`).
@@ -157,6 +226,140 @@ fn parse_u32(s: &str) -> Result<u32, String> {
     }
     .map_err(|_| format!("{s:?} is not a number (use decimal, 0x hex, or a K/M suffix)"))?;
     u32::try_from(v * mult).map_err(|_| format!("{s} does not fit in 32 bits"))
+}
+
+fn parse_hex16(s: &str) -> Result<u16, String> {
+    let t = s.trim_start_matches("0x").trim_start_matches("0X");
+    u16::from_str_radix(t, 16).map_err(|_| format!("{s:?} is not a 16-bit hex number"))
+}
+
+fn parse_ids(s: &str) -> Result<(u16, u16), String> {
+    let (v, p) = s
+        .split_once(':')
+        .ok_or_else(|| format!("{s:?}: expected VID:PID such as 0483:df11"))?;
+    Ok((parse_hex16(v)?, parse_hex16(p)?))
+}
+
+/// One `pack` input: a file of any format, or `ADDR[@ALT]:file.bin`.
+fn load_input(input: &str, default_alt: u8) -> Result<Image, String> {
+    let as_file = std::path::Path::new(input);
+    if !as_file.exists() {
+        if let Some((addr, path)) = input.split_once(':') {
+            let (addr, alt) = match addr.split_once('@') {
+                Some((a, alt)) => (
+                    a,
+                    alt.parse::<u8>()
+                        .map_err(|_| format!("{input}: {alt:?} is not an alt setting number"))?,
+                ),
+                None => (addr, default_alt),
+            };
+            let mut opts = LoadOptions::default();
+            opts.address = Some(parse_u32(addr).map_err(|e| format!("{input}: {e}"))?);
+            opts.alt = alt;
+            return image::load(std::path::Path::new(path), &opts)
+                .map(|(_, i)| i)
+                .map_err(|e| e.to_string());
+        }
+    }
+    let mut opts = LoadOptions::default();
+    opts.alt = default_alt;
+    image::load(as_file, &opts)
+        .map(|(_, i)| i)
+        .map_err(|e| e.to_string())
+}
+
+fn describe_image(format: Option<Format>, img: &Image) -> Value {
+    json!({
+        "format": format.map(Format::name),
+        "bytes": img.len(),
+        "targets": img.targets.iter().map(|t| json!({
+            "alt": t.alt,
+            "name": t.name,
+            "segments": t.segments.iter().map(|s| json!({"address": s.address, "size": s.data.len(), "end": s.end()})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "suffix": img.suffix.map(|s| json!({"vendor_id": s.vendor_id, "product_id": s.product_id, "bcd_device": s.bcd_device, "bcd_dfu": s.bcd_dfu})),
+    })
+}
+
+fn print_image(format: Option<Format>, img: &Image) {
+    if let Some(f) = format {
+        println!("format: {}", f.name());
+    }
+    for t in &img.targets {
+        println!(
+            "target alt {}{}: {} bytes in {} segment(s)",
+            t.alt,
+            t.name
+                .as_ref()
+                .map(|n| format!(" {n:?}"))
+                .unwrap_or_default(),
+            t.len(),
+            t.segments.len()
+        );
+        for s in &t.segments {
+            println!(
+                "    {:#010x}..{:#010x}  {} bytes",
+                s.address,
+                s.end(),
+                s.data.len()
+            );
+        }
+    }
+    match img.suffix {
+        Some(s) => println!(
+            "suffix: {:04x}:{:04x} bcdDevice {:04x} bcdDFU {:04x}",
+            s.vendor_id, s.product_id, s.bcd_device, s.bcd_dfu
+        ),
+        None => println!("suffix: none"),
+    }
+}
+
+fn suffix_command(action: SuffixAction) -> Result<(), String> {
+    let read =
+        |p: &PathBuf| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
+    let write = |p: &PathBuf, d: &[u8]| {
+        std::fs::write(p, d).map_err(|e| format!("cannot write {}: {e}", p.display()))
+    };
+    let (file, data) = match &action {
+        SuffixAction::Add { file, .. }
+        | SuffixAction::Check { file }
+        | SuffixAction::Remove { file } => (file.clone(), read(file)?),
+    };
+    let name = file.display().to_string();
+    let (payload, found) = suffix::split(&data, &name).map_err(|e| e.to_string())?;
+    match (action, found) {
+        (SuffixAction::Add { .. }, Some(_)) => {
+            Err(format!("{name} already has a DFU suffix; remove it first"))
+        }
+        (
+            SuffixAction::Add {
+                device, bcd_device, ..
+            },
+            None,
+        ) => {
+            let s = Suffix {
+                bcd_device,
+                product_id: device.1,
+                vendor_id: device.0,
+                bcd_dfu: 0x0100,
+            };
+            write(&file, &suffix::append(&data, &s))?;
+            eprintln!(
+                "added suffix {:04x}:{:04x} bcdDevice {:04x} to {name}",
+                s.vendor_id, s.product_id, s.bcd_device
+            );
+            Ok(())
+        }
+        (SuffixAction::Check { .. }, Some(s)) => {
+            println!(
+                "{name}: suffix ok: {:04x}:{:04x} bcdDevice {:04x} bcdDFU {:04x}",
+                s.vendor_id, s.product_id, s.bcd_device, s.bcd_dfu
+            );
+            Ok(())
+        }
+        (SuffixAction::Remove { .. }, Some(_)) => write(&file, payload),
+        (_, None) => Err(format!("{name} has no DFU suffix")),
+    }
 }
 
 /// A failure with what is known of the run so far.
@@ -483,18 +686,24 @@ fn run(cli: Cli) -> Result<(), String> {
             no_workarounds,
             allow_option_bytes,
             allow_otp,
+            ignore_suffix,
             json,
             file,
         } => {
-            let data =
-                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let mut o = open(&device, !no_workarounds).map_err(|e| e.to_string())?;
-            let address = match address {
-                Some(a) => a,
-                None if !o.dfu.is_dfuse() => 0,
-                None => return Err(format!("{} is a raw binary: give its address with --address (for example --address 0x08000000)", file.display())),
-            };
-            let image = Image::from_binary(address, data).map_err(|e| e.to_string())?;
+            let mut lopts = LoadOptions::default();
+            lopts.address = address;
+            lopts.alt = device.alt;
+            let image = match image::load(&file, &lopts) {
+                // A plain DFU 1.1 device has no addresses: its image starts at 0.
+                Err(image::FormatError::RawNeedsAddress { .. }) if !o.dfu.is_dfuse() => {
+                    lopts.address = Some(0);
+                    image::load(&file, &lopts)
+                }
+                other => other,
+            }
+            .map(|(_, i)| i)
+            .map_err(|e| e.to_string())?;
             let mut opts = FlashOptions::default();
             opts.verify = !no_verify;
             opts.leave = leave;
@@ -502,6 +711,7 @@ fn run(cli: Cli) -> Result<(), String> {
             opts.mass_erase = mass_erase;
             opts.allow_option_bytes = allow_option_bytes;
             opts.allow_otp = allow_otp;
+            opts.check_suffix_ids = !ignore_suffix;
             let mut display = Display::new(json, device.verbose);
             let before = o.dfu.requests_sent();
             let result = job::flash(
@@ -536,6 +746,61 @@ fn run(cli: Cli) -> Result<(), String> {
             o.close()?;
             out
         }
+        Command::Pack {
+            device,
+            bcd_device,
+            alt,
+            name,
+            output,
+            json,
+            inputs,
+        } => {
+            let mut targets: Vec<Target> = Vec::new();
+            for input in &inputs {
+                let img = load_input(input, alt)?;
+                for t in img.targets {
+                    match targets.iter_mut().find(|x| x.alt == t.alt) {
+                        Some(x) => x.segments.extend(t.segments),
+                        None => targets.push(t),
+                    }
+                }
+            }
+            if name.is_some() {
+                for t in &mut targets {
+                    t.name = name.clone();
+                }
+            }
+            let img = Image::new(targets)
+                .map_err(|e| format!("cannot pack {}: {e}", inputs.join(" ")))?;
+            let file = dfuse::write(&img, device.0, device.1, bcd_device);
+            std::fs::write(&output, &file)
+                .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+            let (_, written) =
+                image::load(&output, &LoadOptions::default()).map_err(|e| e.to_string())?;
+            if json {
+                println!("{}", describe_image(Some(Format::Dfuse), &written));
+            } else {
+                print_image(Some(Format::Dfuse), &written);
+                eprintln!("wrote {} ({} bytes)", output.display(), file.len());
+            }
+            Ok(())
+        }
+        Command::Inspect {
+            address,
+            json,
+            file,
+        } => {
+            let mut lopts = LoadOptions::default();
+            lopts.address = address;
+            let (format, img) = image::load(&file, &lopts).map_err(|e| e.to_string())?;
+            if json {
+                println!("{}", describe_image(Some(format), &img));
+            } else {
+                print_image(Some(format), &img);
+            }
+            Ok(())
+        }
+        Command::Suffix { action } => suffix_command(action),
         Command::Read {
             device,
             address,
