@@ -207,7 +207,7 @@ fn user_mistakes_get_actionable_errors() {
     let f = fw.to_str().unwrap();
     let o = dfuflash(&["flash", "--sim", "stm32h743-revy", f]);
     assert!(
-        stderr(&o).contains("give its address with --address"),
+        stderr(&o).contains("give the address it goes to (--address 0x08000000"),
         "{}",
         stderr(&o)
     );
