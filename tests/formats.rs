@@ -583,3 +583,21 @@ fn mutations_are_rejected_or_parse_to_exactly_what_the_file_says() {
         }
     }
 }
+
+/// Inputs the fuzzers once crashed on (fuzz/regressions): each is rejected without a panic.
+#[test]
+fn fuzz_regressions_are_rejected_without_panicking() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let data = std::fs::read(entry.unwrap().path()).unwrap();
+        for name in ["r.elf", "r.srec", "r.hex", "r.dfu", "r"] {
+            if let Ok((_, img)) = image::parse(&data, name, &LoadOptions::default()) {
+                assert!(img.len() <= data.len() as u64);
+            }
+        }
+        assert!(image::srec::read(&data, "r").is_err() || image::elf::read(&data, "r").is_err());
+        n += 1;
+    }
+    assert!(n >= 3);
+}

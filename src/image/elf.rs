@@ -36,7 +36,7 @@ fn read_as<E: FileHeader<Endian = Endianness>>(
     };
     let f = ElfFile::<E>::parse(data).map_err(|e| bad(e.to_string()))?;
     let endian = f.endian();
-    let mut b = Builder::new(name);
+    let mut b = Builder::new(name, data.len() as u64);
     for (i, ph) in f.elf_program_headers().iter().enumerate() {
         let filesz: u64 = ph.p_filesz(endian).into();
         if ph.p_type(endian) != PT_LOAD || filesz == 0 {

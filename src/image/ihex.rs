@@ -39,7 +39,7 @@ fn describe(e: ReaderError) -> String {
 
 /// Reads an Intel HEX file into one target for alt setting 0.
 pub fn read(data: &[u8], name: &str) -> Result<super::Image, FormatError> {
-    let mut b = Builder::new(name);
+    let mut b = Builder::new(name, data.len() as u64 / 2);
     let mut base: u64 = 0;
     let mut ended = false;
     for item in super::lines(data, name) {

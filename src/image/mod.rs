@@ -380,7 +380,7 @@ pub fn parse(data: &[u8], name: &str, opts: &LoadOptions) -> Result<(Format, Ima
                     file: name.to_string(),
                 });
             }
-            let mut b = Builder::new(name);
+            let mut b = Builder::new(name, payload.len() as u64);
             b.push(address as u64, payload)?;
             (Format::Raw, b.finish()?)
         };
@@ -404,16 +404,23 @@ pub fn parse(data: &[u8], name: &str, opts: &LoadOptions) -> Result<(Format, Ima
 }
 
 /// Collects address/bytes chunks in file order into sorted, merged, non-overlapping segments.
+///
+/// It holds at most `limit` bytes: a reader passes what its input can hold, so a crafted file
+/// never makes it allocate beyond its own size.
 pub(crate) struct Builder<'a> {
     name: &'a str,
     segments: Vec<Segment>,
+    limit: u64,
+    total: u64,
 }
 
 impl<'a> Builder<'a> {
-    pub(crate) fn new(name: &'a str) -> Self {
+    pub(crate) fn new(name: &'a str, limit: u64) -> Self {
         Self {
             name,
             segments: Vec::new(),
+            limit,
+            total: 0,
         }
     }
 
@@ -425,6 +432,16 @@ impl<'a> Builder<'a> {
     pub(crate) fn push(&mut self, address: u64, bytes: &[u8]) -> Result<(), FormatError> {
         if bytes.is_empty() {
             return Ok(());
+        }
+        self.total += bytes.len() as u64;
+        if self.total > self.limit {
+            return Err(FormatError::Field {
+                file: self.name.to_string(),
+                offset: 0,
+                what: "data size",
+                expected: format!("at most the {} bytes the file can hold", self.limit),
+                found: format!("{} bytes (records or segments share data)", self.total),
+            });
         }
         if address + bytes.len() as u64 > 1 << 32 {
             return Err(FormatError::AddressRange {

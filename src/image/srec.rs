@@ -1,14 +1,20 @@
 //! Motorola S-records: S0 header, S1/S2/S3 data, S5/S6 counts, S7/S8/S9 termination.
 //!
+//! Parsed here rather than with the `srec` crate: that crate (0.2, unmaintained since 2020)
+//! panics on a malformed S0 record and ignores text after a checksum, and this reader must
+//! never panic and never drop a record.
+//!
 //! ```
 //! let text = "S00600004844521B\nS107100001020304DE\nS9031000EC\n";
 //! let img = dfuflash::image::srec::read(text.as_bytes(), "a.srec").unwrap();
 //! assert_eq!(img.targets[0].segments[0].address, 0x1000);
 //! assert_eq!(img.targets[0].segments[0].data, [1, 2, 3, 4]);
+//! let bad = "S107100001020304DF\nS9031000EC\n";
+//! let e = dfuflash::image::srec::read(bad.as_bytes(), "a.srec").unwrap_err().to_string();
+//! assert_eq!(e, "a.srec: line 1: S-record checksum expected 0xde, found 0xdf");
 //! ```
 
 use super::{Builder, FormatError};
-use srec::Record;
 
 /// Whether the text starts like an S-record file.
 pub fn detect(data: &[u8]) -> bool {
@@ -16,10 +22,59 @@ pub fn detect(data: &[u8]) -> bool {
     it.next() == Some(&b'S') && it.next().is_some_and(|b| b.is_ascii_digit())
 }
 
+/// One record: its type digit, address, and data (checksum verified).
+fn record(line: &str) -> Result<(u8, u32, Vec<u8>), String> {
+    let b = line.as_bytes();
+    if b.len() < 4 || b[0] != b'S' || !b[1].is_ascii_digit() {
+        return Err("expected 'S', a type digit and a byte count".into());
+    }
+    let t = b[1] - b'0';
+    let addr_len = match t {
+        0 | 1 | 5 | 9 => 2,
+        2 | 6 | 8 => 3,
+        3 | 7 => 4,
+        _ => return Err(format!("unknown record type S{t}")),
+    };
+    let hex = |s: &[u8]| -> Result<u8, String> {
+        std::str::from_utf8(s)
+            .ok()
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .ok_or_else(|| "characters that are not hexadecimal digits".to_string())
+    };
+    let count = hex(&b[2..4])? as usize;
+    if b.len() != 4 + 2 * count {
+        return Err(format!(
+            "length expected {} characters for byte count {count}, found {}",
+            4 + 2 * count,
+            b.len()
+        ));
+    }
+    if count < addr_len + 1 {
+        return Err(format!("byte count {count} too small for an S{t} record"));
+    }
+    let bytes = (0..count)
+        .map(|i| hex(&b[4 + 2 * i..6 + 2 * i]))
+        .collect::<Result<Vec<u8>, String>>()?;
+    let sum = bytes[..count - 1]
+        .iter()
+        .fold(count as u8, |a, x| a.wrapping_add(*x));
+    let expected = !sum;
+    if bytes[count - 1] != expected {
+        return Err(format!(
+            "checksum expected {expected:#04x}, found {:#04x}",
+            bytes[count - 1]
+        ));
+    }
+    let address = bytes[..addr_len]
+        .iter()
+        .fold(0u32, |a, x| (a << 8) | *x as u32);
+    Ok((t, address, bytes[addr_len..count - 1].to_vec()))
+}
+
 /// Reads an S-record file into one target for alt setting 0. A termination record (S7, S8 or
 /// S9) is required, and S5/S6 counts must match the data records before them.
 pub fn read(data: &[u8], name: &str) -> Result<super::Image, FormatError> {
-    let mut b = Builder::new(name);
+    let mut b = Builder::new(name, data.len() as u64 / 2);
     let mut records: u64 = 0;
     let mut ended = false;
     let line_err = |line: usize, detail: String| FormatError::Line {
@@ -32,50 +87,20 @@ pub fn read(data: &[u8], name: &str) -> Result<super::Image, FormatError> {
         if ended {
             return Err(line_err(i, "data after the termination record".into()));
         }
-        // The srec crate ignores text after a record's checksum; a line must be exactly one
-        // record (`S`, type, count, then count bytes as hex digits), so nothing is dropped.
-        let count = line.get(2..4).and_then(|c| u8::from_str_radix(c, 16).ok());
-        match count {
-            Some(n) if line.len() == 4 + 2 * n as usize => {}
-            Some(n) => {
+        let (t, address, bytes) = record(line).map_err(|e| line_err(i, format!("S-record {e}")))?;
+        match t {
+            1..=3 => {
+                records += 1;
+                b.push(address as u64, &bytes)?;
+            }
+            5 | 6 if address as u64 != records => {
                 return Err(line_err(
                     i,
-                    format!(
-                        "S-record length expected {} characters for byte count {n}, found {}",
-                        4 + 2 * n as usize,
-                        line.len()
-                    ),
-                ))
+                    format!("record count expected {records}, found {address}"),
+                ));
             }
-            None => {
-                return Err(line_err(
-                    i,
-                    "S-record byte count is not two hex digits".into(),
-                ))
-            }
-        }
-        for rec in srec::read_records(line) {
-            if ended {
-                return Err(line_err(i, "data after the termination record".into()));
-            }
-            match rec.map_err(|e| line_err(i, format!("S-record {e}")))? {
-                Record::S0(_) => {}
-                Record::S1(d) => {
-                    records += 1;
-                    b.push(u32::from(d.address) as u64, &d.data)?
-                }
-                Record::S2(d) => {
-                    records += 1;
-                    b.push(u32::from(d.address) as u64, &d.data)?
-                }
-                Record::S3(d) => {
-                    records += 1;
-                    b.push(u32::from(d.address) as u64, &d.data)?
-                }
-                Record::S5(n) => check_count(u32::from(n) as u64, records, i, name)?,
-                Record::S6(n) => check_count(u32::from(n) as u64, records, i, name)?,
-                Record::S7(_) | Record::S8(_) | Record::S9(_) => ended = true,
-            }
+            7..=9 => ended = true,
+            _ => {}
         }
     }
     if !ended {
@@ -85,16 +110,4 @@ pub fn read(data: &[u8], name: &str) -> Result<super::Image, FormatError> {
         ));
     }
     b.finish()
-}
-
-fn check_count(said: u64, counted: u64, line: usize, name: &str) -> Result<(), FormatError> {
-    if said == counted {
-        Ok(())
-    } else {
-        Err(FormatError::Line {
-            file: name.into(),
-            line,
-            detail: format!("record count expected {counted}, found {said}"),
-        })
-    }
 }
