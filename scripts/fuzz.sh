@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 seconds=${1:-20}
-command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version "^0.13"
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build -O
 targets=(dfuse ihex srec elf suffix detect)

@@ -3,11 +3,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== test dependencies"
+./scripts/setup-test-deps.sh
+
 echo "== format"
 cargo fmt --all -- --check
 
 echo "== the library alone (the dependency tree integrators link: no CLI crates)"
 cargo build --locked --lib --no-default-features
+
+echo "== fuzz smoke run (${FUZZ_SECONDS:-20} s per target)"
+./scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 
 echo "== Rust unit, integration, command and doc tests"
 cargo test --locked

@@ -9,32 +9,61 @@
 //! assert_eq!(e, "a.hex: line 1: HEX checksum expected 0xf1, found 0xf2");
 //! ```
 
-use super::{Builder, FormatError};
-use ihex::{ReaderError, Record};
+use super::{first_line_is, Builder, FormatError};
 
-/// Whether the text starts like Intel HEX.
+/// Whether the text starts like Intel HEX: a first line of ':' and hex digits.
 pub fn detect(data: &[u8]) -> bool {
-    data.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b':')
+    first_line_is(data, b":", 11)
 }
 
-fn describe(e: ReaderError) -> String {
-    match e {
-        ReaderError::ChecksumMismatch(expected, found) => {
-            format!("HEX checksum expected {expected:#04x}, found {found:#04x}")
-        }
-        ReaderError::MissingStartCode => "expected ':' at the start of the record".into(),
-        ReaderError::RecordTooShort => "record too short".into(),
-        ReaderError::RecordTooLong => "record longer than 255 data bytes".into(),
-        ReaderError::RecordNotEvenLength => "odd number of hex digits".into(),
-        ReaderError::ContainsInvalidCharacters => {
-            "characters that are not hexadecimal digits".into()
-        }
-        ReaderError::PayloadLengthMismatch => "byte count does not match the record length".into(),
-        ReaderError::UnsupportedRecordType(t) => {
-            format!("unknown record type {t:#04x} (expected 00 to 05)")
-        }
-        ReaderError::InvalidLengthForType => "wrong byte count for the record type".into(),
+/// Decodes one record into `buf`: (type, 16-bit offset, data).
+fn record<'b>(line: &str, buf: &'b mut [u8; 260]) -> Result<(u8, u16, &'b [u8]), String> {
+    let digits = line
+        .strip_prefix(':')
+        .ok_or("expected ':' at the start of the record")?
+        .as_bytes();
+    if digits.len() % 2 != 0 {
+        return Err("odd number of hex digits".into());
     }
+    let n = digits.len() / 2;
+    if n < 5 {
+        return Err("record too short".into());
+    }
+    if n > buf.len() {
+        return Err("record longer than 255 data bytes".into());
+    }
+    faster_hex::hex_decode(digits, &mut buf[..n])
+        .map_err(|_| "characters that are not hexadecimal digits".to_string())?;
+    let count = buf[0] as usize;
+    if n != count + 5 {
+        return Err(format!(
+            "byte count {count} does not match the record's {} data bytes",
+            n - 5
+        ));
+    }
+    let sum = buf[..n - 1].iter().fold(0u8, |a, x| a.wrapping_add(*x));
+    let expected = sum.wrapping_neg();
+    if buf[n - 1] != expected {
+        return Err(format!(
+            "HEX checksum expected {expected:#04x}, found {:#04x}",
+            buf[n - 1]
+        ));
+    }
+    let t = buf[3];
+    let want = match t {
+        0 => None,
+        1 => Some(0),
+        2 | 4 => Some(2),
+        3 | 5 => Some(4),
+        _ => return Err(format!("unknown record type {t:#04x} (expected 00 to 05)")),
+    };
+    if want.is_some_and(|w| w != count) {
+        return Err(format!(
+            "record type {t:02} holds {count} bytes, expected {}",
+            want.unwrap_or(0)
+        ));
+    }
+    Ok((t, u16::from_be_bytes([buf[1], buf[2]]), &buf[4..4 + count]))
 }
 
 /// Reads an Intel HEX file into one target for alt setting 0.
@@ -42,6 +71,7 @@ pub fn read(data: &[u8], name: &str) -> Result<super::Image, FormatError> {
     let mut b = Builder::new(name, data.len() as u64 / 2);
     let mut base: u64 = 0;
     let mut ended = false;
+    let mut buf = [0u8; 260];
     for item in super::lines(data, name) {
         let (i, line) = item?;
         if ended {
@@ -51,17 +81,17 @@ pub fn read(data: &[u8], name: &str) -> Result<super::Image, FormatError> {
                 detail: "data after the end-of-file record".into(),
             });
         }
-        let rec = Record::from_record_string(line).map_err(|e| FormatError::Line {
+        let (t, offset, bytes) = record(line, &mut buf).map_err(|detail| FormatError::Line {
             file: name.into(),
             line: i,
-            detail: describe(e),
+            detail,
         })?;
-        match rec {
-            Record::Data { offset, value } => b.push(base + offset as u64, &value)?,
-            Record::EndOfFile => ended = true,
-            Record::ExtendedSegmentAddress(seg) => base = (seg as u64) << 4,
-            Record::ExtendedLinearAddress(upper) => base = (upper as u64) << 16,
-            Record::StartSegmentAddress { .. } | Record::StartLinearAddress(_) => {}
+        match t {
+            0 => b.push(base + offset as u64, bytes)?,
+            1 => ended = true,
+            2 => base = (u16::from_be_bytes([bytes[0], bytes[1]]) as u64) << 4,
+            4 => base = (u16::from_be_bytes([bytes[0], bytes[1]]) as u64) << 16,
+            _ => {} // 03 and 05: start addresses
         }
     }
     if !ended {

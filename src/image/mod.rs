@@ -510,6 +510,20 @@ pub(crate) fn from_targets(targets: Vec<Target>, name: &str) -> Result<Image, Fo
     })
 }
 
+/// Whether the first non-blank line starts with `start` and continues with at least
+/// `min_digits` hex digits, nothing else (a type digit counts as a hex digit).
+pub(crate) fn first_line_is(data: &[u8], start: &[u8], min_digits: usize) -> bool {
+    let text = &data[data
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(data.len())..];
+    let line = text.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    line.starts_with(start)
+        && line.len() >= start.len() + min_digits
+        && line[start.len()..].iter().all(u8::is_ascii_hexdigit)
+}
+
 /// Non-empty lines of a text file with their 1-based numbers; the text must be ASCII.
 pub(crate) fn lines<'a>(
     data: &'a [u8],

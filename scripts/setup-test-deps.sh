@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what the tests use besides the Rust toolchain, from Debian's packages:
+#   dfu-util  - dfuse-pack, dfu-suffix (independent producers and checkers of DFU files)
+#   binutils  - objcopy, ld (independent producers of Intel HEX, S-record and ELF files)
+#   python3   - dfuse-pack is a Python script
+set -euo pipefail
+need=()
+command -v dfuse-pack >/dev/null && command -v dfu-suffix >/dev/null || need+=(dfu-util)
+command -v objcopy >/dev/null && command -v ld >/dev/null || need+=(binutils)
+command -v python3 >/dev/null || need+=(python3)
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "installing ${need[*]} (Debian packages)"
+if [ "$(id -u)" -ne 0 ]; then
+    sudo=sudo
+else
+    sudo=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get install -y -q "${need[@]}" >/dev/null 2>&1 || {
+    $sudo apt-get update -q >/dev/null
+    $sudo apt-get install -y -q "${need[@]}" >/dev/null
+}
