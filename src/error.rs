@@ -91,6 +91,20 @@ pub enum Error {
         /// What it reads.
         found: u8,
     },
+    /// No device matches the selection.
+    #[error("no DFU device matches; available: {available}")]
+    DeviceNotFound {
+        /// The devices there are.
+        available: String,
+    },
+    /// Several devices match the selection.
+    #[error("{count} devices match; choose one by serial or port path: {candidates}")]
+    AmbiguousDevice {
+        /// How many matched.
+        count: usize,
+        /// Each, described.
+        candidates: String,
+    },
     /// The request does not fit this kind of device.
     #[error("{0}")]
     Unsupported(String),
@@ -140,6 +154,8 @@ impl Error {
             Error::WorkaroundCheck { .. } => "workaround_check",
             Error::Unsupported(_) => "unsupported",
             Error::InvalidArgument(_) => "invalid_argument",
+            Error::DeviceNotFound { .. } => "device_not_found",
+            Error::AmbiguousDevice { .. } => "ambiguous_device",
         }
     }
 }

@@ -24,7 +24,9 @@
 
 #![warn(missing_docs)]
 
+pub mod device;
 pub mod error;
+pub mod ffi;
 pub mod image;
 pub mod job;
 pub mod layout;

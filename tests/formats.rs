@@ -607,7 +607,10 @@ fn detection_is_by_content_and_raw_binaries_that_start_like_text_stay_raw() {
     let mut o = LoadOptions::default();
     o.address = Some(0x0800_0000);
     // First bytes ':' and "S1", then binary: raw, whatever the name.
-    for data in [b":\x10\x00\x00\xff\xfe".to_vec(), b"S1\x80\x81\x00".to_vec()] {
+    for data in [
+        b":\x10\x00\x00\xff\xfe".to_vec(),
+        b"S1\x80\x81\x00".to_vec(),
+    ] {
         for name in ["fw", "fw.hex", "fw.srec"] {
             let (f, img) = image::parse(&data, name, &o).unwrap();
             assert_eq!(f, Format::Raw, "{name}");
@@ -616,8 +619,22 @@ fn detection_is_by_content_and_raw_binaries_that_start_like_text_stay_raw() {
     }
     // Real records are found by content, whatever the extension says, except .bin.
     let hex = b":0400000001020304F2\n:00000001FF\n";
-    assert_eq!(image::parse(hex, "fw.txt", &LoadOptions::default()).unwrap().0, Format::IntelHex);
-    assert_eq!(image::parse(hex, "fw.bin", &o).unwrap().0, Format::Raw, ".bin breaks the tie");
+    assert_eq!(
+        image::parse(hex, "fw.txt", &LoadOptions::default())
+            .unwrap()
+            .0,
+        Format::IntelHex
+    );
+    assert_eq!(
+        image::parse(hex, "fw.bin", &o).unwrap().0,
+        Format::Raw,
+        ".bin breaks the tie"
+    );
     let srec = b"S107100001020304DE\nS9031000EC\n";
-    assert_eq!(image::parse(srec, "fw.mot", &LoadOptions::default()).unwrap().0, Format::Srec);
+    assert_eq!(
+        image::parse(srec, "fw.mot", &LoadOptions::default())
+            .unwrap()
+            .0,
+        Format::Srec
+    );
 }

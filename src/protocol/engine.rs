@@ -136,6 +136,11 @@ impl<T: Transport> Dfu<T> {
         &self.opts
     }
 
+    /// Replaces the engine settings (timeouts, workarounds) for the next operations.
+    pub fn set_options(&mut self, opts: EngineOptions) {
+        self.opts = opts;
+    }
+
     /// The current alt setting.
     pub fn alt(&self) -> u8 {
         self.alt

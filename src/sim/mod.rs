@@ -155,6 +155,8 @@ pub struct Faults {
     pub power_loss_at: Option<u64>,
     /// A lying Rev V ROM: a wedged erase never erases anything, yet the recovery pair succeeds.
     pub wedge_no_erase: bool,
+    /// The simulator itself panics at this request (to test that callers contain panics).
+    pub panic_at: Option<u64>,
 }
 
 impl Faults {
@@ -175,6 +177,7 @@ impl Faults {
                 "timeout" => f.timeout_at = Some(n),
                 "power-loss" => f.power_loss_at = Some(n),
                 "wedge-no-erase" => f.wedge_no_erase = n > 0,
+                "panic" => f.panic_at = Some(n),
                 k if k.starts_with("status=") => {
                     let name = &k[7..];
                     let status = (0..=255u8)
@@ -682,6 +685,9 @@ impl SimDevice {
         if self.disconnected || self.faults.disconnect_at.is_some_and(|n| index >= n) {
             self.disconnected = true;
             return Err(TransportError::Disconnected);
+        }
+        if self.faults.panic_at == Some(index) {
+            panic!("simulator panic injected at request {index}");
         }
         if self.faults.timeout_at == Some(index) {
             self.advance(timeout);

@@ -1,0 +1,227 @@
+//! Finding and opening devices: the entries a host can choose from, selection the way
+//! dfu-util users know it (VID:PID, serial, port path, alt setting by number or name), and
+//! opening an entry as a [`Transport`].
+//!
+//! Today the entries are the simulated models (listed when asked for); the USB backend adds
+//! real devices to the same list.
+//!
+//! ```
+//! use dfuflash::device::{list, select, Selector};
+//!
+//! let all = list(true);
+//! let mut sel = Selector::default();
+//! sel.vendor_id = Some(0x0483);
+//! let err = select(&all, &sel).unwrap_err().to_string();
+//! assert!(err.contains("5 devices match") && err.contains("sim:stm32h743-revv"));
+//! sel.path = Some("sim:stm32h743-revv".into());
+//! assert_eq!(select(&all, &sel).unwrap().info.serial.as_deref(), Some("200364500000"));
+//! ```
+
+use crate::error::Error;
+use crate::sim::SimDevice;
+use crate::transport::{DeviceInfo, Transport};
+
+/// A device a host can open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Descriptors, strings, alt settings, functional descriptor.
+    pub info: DeviceInfo,
+    /// The simulator model behind a simulated entry.
+    pub simulated: Option<&'static str>,
+}
+
+/// Every device: simulated models only when `include_simulated`. Real USB devices are listed
+/// once the USB backend is built in.
+pub fn list(include_simulated: bool) -> Vec<Entry> {
+    let mut out = Vec::new();
+    if include_simulated {
+        for m in SimDevice::models() {
+            let dev = SimDevice::new(m.name).expect("every listed model opens");
+            out.push(Entry {
+                info: dev.info().clone(),
+                simulated: Some(m.name),
+            });
+        }
+    }
+    out
+}
+
+/// Which device, and which alt setting.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Selector {
+    /// idVendor.
+    pub vendor_id: Option<u16>,
+    /// idProduct.
+    pub product_id: Option<u16>,
+    /// Serial number string (every STM32H7 ROM reports the same one: use the path).
+    pub serial: Option<String>,
+    /// USB port path (`1-4.2`), or `sim:MODEL`.
+    pub path: Option<String>,
+    /// Alt setting by number.
+    pub alt: Option<u8>,
+    /// Alt setting by name (or a prefix of its layout name, such as `@Internal Flash`).
+    pub alt_name: Option<String>,
+}
+
+fn describe(e: &Entry) -> String {
+    format!(
+        "{:04x}:{:04x} serial {} path {}",
+        e.info.vendor_id,
+        e.info.product_id,
+        e.info.serial.as_deref().unwrap_or("-"),
+        e.info.port_path.as_deref().unwrap_or("-")
+    )
+}
+
+/// The one entry that matches, or an error listing what matched (or what exists).
+pub fn select<'a>(entries: &'a [Entry], sel: &Selector) -> Result<&'a Entry, Error> {
+    let matches: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| sel.vendor_id.is_none_or(|v| v == e.info.vendor_id))
+        .filter(|e| sel.product_id.is_none_or(|p| p == e.info.product_id))
+        .filter(|e| {
+            sel.serial
+                .as_ref()
+                .is_none_or(|s| e.info.serial.as_ref() == Some(s))
+        })
+        .filter(|e| {
+            sel.path
+                .as_ref()
+                .is_none_or(|p| e.info.port_path.as_ref() == Some(p))
+        })
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => Err(Error::DeviceNotFound {
+            available: if entries.is_empty() {
+                "none".into()
+            } else {
+                entries.iter().map(describe).collect::<Vec<_>>().join("; ")
+            },
+        }),
+        many => Err(Error::AmbiguousDevice {
+            count: many.len(),
+            candidates: many
+                .iter()
+                .map(|e| describe(e))
+                .collect::<Vec<_>>()
+                .join("; "),
+        }),
+    }
+}
+
+/// The alt setting a selector names on this device (0 when it names none).
+pub fn resolve_alt(info: &DeviceInfo, sel: &Selector) -> Result<u8, Error> {
+    if let Some(name) = &sel.alt_name {
+        let n = name.trim();
+        return info
+            .alt_settings
+            .iter()
+            .find(|a| {
+                a.name == *name
+                    || a.name
+                        .trim_start_matches('@')
+                        .trim_start()
+                        .starts_with(n.trim_start_matches('@'))
+            })
+            .map(|a| a.alt)
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "no alt setting named {name:?}; the device has {}",
+                    info.alt_settings
+                        .iter()
+                        .map(|a| format!("{} {:?}", a.alt, a.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            });
+    }
+    Ok(sel.alt.unwrap_or(0))
+}
+
+/// An opened device of any backend.
+pub enum AnyTransport {
+    /// A simulated device (its memory, faults and transcript stay reachable).
+    Sim(SimDevice),
+    /// Any other transport.
+    Other(Box<dyn Transport + Send>),
+}
+
+impl AnyTransport {
+    /// The simulator, when this is one.
+    pub fn sim(&self) -> Option<&SimDevice> {
+        match self {
+            AnyTransport::Sim(s) => Some(s),
+            AnyTransport::Other(_) => None,
+        }
+    }
+
+    /// The simulator, mutable.
+    pub fn sim_mut(&mut self) -> Option<&mut SimDevice> {
+        match self {
+            AnyTransport::Sim(s) => Some(s),
+            AnyTransport::Other(_) => None,
+        }
+    }
+
+    fn t(&self) -> &dyn Transport {
+        match self {
+            AnyTransport::Sim(s) => s,
+            AnyTransport::Other(o) => o.as_ref(),
+        }
+    }
+
+    fn t_mut(&mut self) -> &mut dyn Transport {
+        match self {
+            AnyTransport::Sim(s) => s,
+            AnyTransport::Other(o) => o.as_mut(),
+        }
+    }
+}
+
+impl Transport for AnyTransport {
+    fn info(&self) -> &DeviceInfo {
+        self.t().info()
+    }
+    fn control_out(
+        &mut self,
+        request: u8,
+        value: u16,
+        data: &[u8],
+        timeout: std::time::Duration,
+    ) -> Result<usize, crate::transport::TransportError> {
+        self.t_mut().control_out(request, value, data, timeout)
+    }
+    fn control_in(
+        &mut self,
+        request: u8,
+        value: u16,
+        buf: &mut [u8],
+        timeout: std::time::Duration,
+    ) -> Result<usize, crate::transport::TransportError> {
+        self.t_mut().control_in(request, value, buf, timeout)
+    }
+    fn select_alt(&mut self, alt: u8) -> Result<(), crate::transport::TransportError> {
+        self.t_mut().select_alt(alt)
+    }
+    fn reset(&mut self) -> Result<(), crate::transport::TransportError> {
+        self.t_mut().reset()
+    }
+    fn now(&self) -> std::time::Duration {
+        self.t().now()
+    }
+    fn sleep(&mut self, duration: std::time::Duration) {
+        self.t_mut().sleep(duration)
+    }
+}
+
+/// Opens an entry as a transport.
+pub fn open(entry: &Entry) -> Result<AnyTransport, Error> {
+    match entry.simulated {
+        Some(model) => Ok(AnyTransport::Sim(SimDevice::new(model)?)),
+        None => Err(Error::Unsupported(
+            "no USB backend in this build yet".into(),
+        )),
+    }
+}

@@ -1,0 +1,24 @@
+//! The committed C header is what cbindgen generates from src/ffi/ today.
+//! `DFUFLASH_UPDATE_HEADER=1 cargo test --test header` rewrites it.
+
+#[test]
+fn committed_header_matches_the_code() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let config = cbindgen::Config::from_file(format!("{root}/cbindgen.toml")).unwrap();
+    let mut generated = Vec::new();
+    cbindgen::Builder::new()
+        .with_crate(root)
+        .with_config(config)
+        .generate()
+        .expect("cbindgen generates the header")
+        .write(&mut generated);
+    let path = format!("{root}/include/dfuflash.h");
+    if std::env::var_os("DFUFLASH_UPDATE_HEADER").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "include/dfuflash.h is stale: regenerate it with DFUFLASH_UPDATE_HEADER=1 cargo test --test header"
+    );
+}
