@@ -240,9 +240,6 @@
 // Verify: a sector erased through the Rev V recovery did not read back erased.
 #define DFUFLASH_ERR_WORKAROUND_CHECK 701
 
-// Descriptor type of the DFU functional descriptor.
-#define FunctionalDescriptor_TYPE 33
-
 // An open device. Used by one thread at a time; dfuflash_cancel may be called from any thread.
 typedef struct dfuflash_device dfuflash_device;
 

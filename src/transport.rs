@@ -73,7 +73,7 @@ pub struct FunctionalDescriptor {
 
 impl FunctionalDescriptor {
     /// Descriptor type of the DFU functional descriptor.
-    pub const TYPE: u8 = 0x21;
+    pub(crate) const TYPE: u8 = 0x21;
 
     /// Parses the 9-byte descriptor (bLength 9, bDescriptorType 0x21). Older devices send only
     /// 7 bytes (no bcdDFUVersion); they are taken as DFU 1.0 (0x0100).
