@@ -3,8 +3,12 @@
 #   dfu-util  - dfuse-pack, dfu-suffix (independent producers and checkers of DFU files)
 #   binutils  - objcopy, ld (independent producers of Intel HEX, S-record and ELF files)
 #   python3   - dfuse-pack is a Python script
+#   gcc, valgrind - the C API tests (compiled with -Wall -Wextra -Werror, run under
+#                   AddressSanitizer/UndefinedBehaviorSanitizer and valgrind)
 set -euo pipefail
 need=()
+command -v cc >/dev/null || need+=(gcc)
+command -v valgrind >/dev/null || need+=(valgrind)
 command -v dfuse-pack >/dev/null && command -v dfu-suffix >/dev/null || need+=(dfu-util)
 command -v objcopy >/dev/null && command -v ld >/dev/null || need+=(binutils)
 command -v python3 >/dev/null || need+=(python3)

@@ -1,0 +1,152 @@
+//! Compiles the C clients with -Wall -Wextra -Werror and runs them against the cdylib:
+//! plainly, under AddressSanitizer and UndefinedBehaviorSanitizer, and once under valgrind.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use dfuflash::image::{dfuse, Image};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// target/<profile>, where cargo put libdfuflash.so for this test run.
+fn lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    assert!(
+        dir.join("libdfuflash.so").exists(),
+        "no libdfuflash.so in {}",
+        dir.display()
+    );
+    dir
+}
+
+fn work(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("dfuflash-capi-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn compile(src: &str, out: &Path, link_lib: bool, extra: &[&str]) {
+    let lib = lib_dir();
+    let mut cmd = Command::new("cc");
+    cmd.args([
+        "-std=c11",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-g",
+        "-D_POSIX_C_SOURCE=200809L",
+    ])
+    .arg(format!("-I{}", root().join("include").display()))
+    .arg(root().join("tests/c").join(src))
+    .args(extra)
+    .arg("-o")
+    .arg(out);
+    if link_lib {
+        cmd.arg(format!("-L{}", lib.display()))
+            .arg("-ldfuflash")
+            .arg(format!("-Wl,-rpath,{}", lib.display()));
+    }
+    cmd.args(["-lpthread", "-ldl"]);
+    let o = cmd.output().expect("a C compiler (cc)");
+    assert!(
+        o.status.success(),
+        "compiling {src} failed:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn dfuse_file(dir: &Path) -> PathBuf {
+    let data: Vec<u8> = (0..0x1c_0000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let img = Image::from_binary(0x0804_0000, data).unwrap();
+    let p = dir.join("fw.dfu");
+    std::fs::write(&p, dfuse::write(&img, 0x0483, 0xdf11, 0xffff)).unwrap();
+    p
+}
+
+fn run(cmd: &mut Command, what: &str) -> String {
+    let o = cmd.output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        o.status.success(),
+        "{what} failed ({:?}):\n{out}\n{err}",
+        o.status
+    );
+    assert!(out.contains(", 0 failed"), "{what}: {out}\n{err}");
+    out
+}
+
+#[test]
+fn c_api_flashes_the_simulator_with_callbacks_cancellation_and_threads() {
+    let dir = work("api");
+    let exe = dir.join("test_api");
+    compile("test_api.c", &exe, true, &[]);
+    let fw = dfuse_file(&dir);
+    let out = run(Command::new(&exe).arg(&fw), "test_api");
+    eprintln!("{out}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn c_api_is_clean_under_address_and_undefined_behaviour_sanitizers() {
+    let dir = work("asan");
+    let exe = dir.join("test_api_asan");
+    compile(
+        "test_api.c",
+        &exe,
+        true,
+        &[
+            "-fsanitize=address,undefined",
+            "-fno-sanitize-recover=all",
+            "-fno-omit-frame-pointer",
+        ],
+    );
+    let fw = dfuse_file(&dir);
+    run(
+        Command::new(&exe)
+            .arg(&fw)
+            .env("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+            .env("UBSAN_OPTIONS", "print_stacktrace=1"),
+        "test_api under ASan/UBSan",
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn c_api_is_clean_under_valgrind() {
+    let dir = work("valgrind");
+    let exe = dir.join("test_api_vg");
+    compile("test_api.c", &exe, true, &[]);
+    let fw = dfuse_file(&dir);
+    let out = run(
+        Command::new("valgrind")
+            .args([
+                "--error-exitcode=9",
+                "--leak-check=full",
+                "--errors-for-leak-kinds=definite,indirect",
+                "--quiet",
+            ])
+            .arg(&exe)
+            .arg(&fw),
+        "test_api under valgrind",
+    );
+    eprintln!("{out}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_host_loads_the_library_with_dlopen_and_uses_the_api_table() {
+    let dir = work("dlopen");
+    let exe = dir.join("test_dlopen");
+    compile("test_dlopen.c", &exe, false, &[]);
+    run(
+        Command::new(&exe).arg(lib_dir().join("libdfuflash.so")),
+        "test_dlopen",
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
