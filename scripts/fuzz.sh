@@ -16,7 +16,7 @@ run() {
     if cargo fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
         -max_total_time="$seconds" -max_len=65536 -malloc_limit_mb=64 -rss_limit_mb=1024 \
         -timeout=5 -print_final_stats=1 >"corpus/$t.log" 2>&1; then
-        echo "fuzz $t: ok ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "corpus/$t.log" | grep -o '[0-9]*$') runs in ${seconds}s)"
+        echo "fuzz $t: ok ($(grep -a -m1 -o 'stat::number_of_executed_units: *[0-9]*' "corpus/$t.log" | grep -o '[0-9]*$') runs in ${seconds}s)"
     else
         echo "fuzz $t: FAILED"; tail -40 "corpus/$t.log"; return 1
     fi

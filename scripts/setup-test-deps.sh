@@ -9,6 +9,10 @@ set -euo pipefail
 need=()
 command -v cc >/dev/null || need+=(gcc)
 command -v valgrind >/dev/null || need+=(valgrind)
+# packaging: an out-of-tree CMake project and a pkg-config/make build of the C example
+command -v cmake >/dev/null || need+=(cmake)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+command -v make >/dev/null || need+=(make)
 command -v dfuse-pack >/dev/null && command -v dfu-suffix >/dev/null || need+=(dfu-util)
 command -v objcopy >/dev/null && command -v ld >/dev/null || need+=(binutils)
 command -v python3 >/dev/null || need+=(python3)

@@ -15,5 +15,8 @@ cargo build --locked --lib --no-default-features
 echo "== fuzz smoke run (${FUZZ_SECONDS:-20} s per target)"
 ./scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 
-echo "== Rust unit, integration, command and doc tests"
+echo "== Rust unit, integration, command, C API and doc tests"
 cargo test --locked
+
+echo "== packaging: install, then build the C example with pkg-config and CMake"
+./scripts/test-packaging.sh

@@ -40,7 +40,7 @@ fn compile(src: &str, out: &Path, link_lib: bool, extra: &[&str]) {
         "-D_POSIX_C_SOURCE=200809L",
     ])
     .arg(format!("-I{}", root().join("include").display()))
-    .arg(root().join("tests/c").join(src))
+    .arg(root().join(src))
     .args(extra)
     .arg("-o")
     .arg(out);
@@ -85,7 +85,7 @@ fn run(cmd: &mut Command, what: &str) -> String {
 fn c_api_flashes_the_simulator_with_callbacks_cancellation_and_threads() {
     let dir = work("api");
     let exe = dir.join("test_api");
-    compile("test_api.c", &exe, true, &[]);
+    compile("tests/c/test_api.c", &exe, true, &[]);
     let fw = dfuse_file(&dir);
     let out = run(Command::new(&exe).arg(&fw), "test_api");
     eprintln!("{out}");
@@ -97,7 +97,7 @@ fn c_api_is_clean_under_address_and_undefined_behaviour_sanitizers() {
     let dir = work("asan");
     let exe = dir.join("test_api_asan");
     compile(
-        "test_api.c",
+        "tests/c/test_api.c",
         &exe,
         true,
         &[
@@ -121,7 +121,7 @@ fn c_api_is_clean_under_address_and_undefined_behaviour_sanitizers() {
 fn c_api_is_clean_under_valgrind() {
     let dir = work("valgrind");
     let exe = dir.join("test_api_vg");
-    compile("test_api.c", &exe, true, &[]);
+    compile("tests/c/test_api.c", &exe, true, &[]);
     let fw = dfuse_file(&dir);
     let out = run(
         Command::new("valgrind")
@@ -143,10 +143,52 @@ fn c_api_is_clean_under_valgrind() {
 fn a_host_loads_the_library_with_dlopen_and_uses_the_api_table() {
     let dir = work("dlopen");
     let exe = dir.join("test_dlopen");
-    compile("test_dlopen.c", &exe, false, &[]);
+    compile("tests/c/test_dlopen.c", &exe, false, &[]);
     run(
         Command::new(&exe).arg(lib_dir().join("libdfuflash.so")),
         "test_dlopen",
     );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_c_example_builds_with_warnings_as_errors_and_flashes_the_simulator() {
+    let dir = work("example");
+    let exe = dir.join("dfuflash-example");
+    compile("examples/c/dfuflash-example.c", &exe, true, &[]);
+    let fw = dfuse_file(&dir);
+    let o = Command::new(&exe)
+        .args(["flash", "--sim", "stm32h743-revv"])
+        .arg(&fw)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        out.contains("14 sector(s) erased, 1835008 bytes written, 1835008 bytes verified"),
+        "{out}"
+    );
+    assert!(
+        out.contains("recovery used for: 0x08100000 0x08120000"),
+        "{out}"
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("  erase [========================================] 14/14 sectors"),
+        "{err}"
+    );
+    let o = Command::new(&exe).args(["list", "--sim"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).contains("0483:df11  sim:stm32h743-revv"));
+    let o = Command::new(&exe)
+        .args(["flash", "--sim", "nosuch"])
+        .arg(&fw)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown simulator model"));
     std::fs::remove_dir_all(dir).unwrap();
 }
