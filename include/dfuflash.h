@@ -165,6 +165,12 @@
 // Several devices match the selection (the message lists them).
 #define DFUFLASH_ERR_AMBIGUOUS_DEVICE 206
 
+// USB: permission denied (the message says how to add a udev rule on Linux).
+#define DFUFLASH_ERR_USB_ACCESS 207
+
+// USB: another driver or program holds the interface.
+#define DFUFLASH_ERR_USB_BUSY 208
+
 // Device: it reported an error status (errTARGET, errVENDOR, ...).
 #define DFUFLASH_ERR_DEVICE_STATUS 300
 
@@ -239,6 +245,9 @@
 
 // Verify: a sector erased through the Rev V recovery did not read back erased.
 #define DFUFLASH_ERR_WORKAROUND_CHECK 701
+
+// Linux refuses control transfers longer than this.
+#define MAX_CONTROL 4096
 
 // An open device. Used by one thread at a time; dfuflash_cancel may be called from any thread.
 typedef struct dfuflash_device dfuflash_device;

@@ -8,7 +8,7 @@
 //! ```
 //! use dfuflash::device::{list, select, Selector};
 //!
-//! let all = list(true);
+//! let all = list(true).unwrap();
 //! let mut sel = Selector::default();
 //! sel.vendor_id = Some(0x0483);
 //! let err = select(&all, &sel).unwrap_err().to_string();
@@ -22,28 +22,40 @@ use crate::sim::SimDevice;
 use crate::transport::{DeviceInfo, Transport};
 
 /// A device a host can open.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Entry {
     /// Descriptors, strings, alt settings, functional descriptor.
     pub info: DeviceInfo,
     /// The simulator model behind a simulated entry.
     pub simulated: Option<&'static str>,
+    #[cfg(feature = "usb")]
+    usb: Option<std::sync::Arc<crate::usb::Found>>,
 }
 
-/// Every device: simulated models only when `include_simulated`. Real USB devices are listed
-/// once the USB backend is built in.
-pub fn list(include_simulated: bool) -> Vec<Entry> {
+/// Every DFU device on the bus (when the `usb` feature is built in), then the simulated models
+/// when `include_simulated`.
+pub fn list(include_simulated: bool) -> Result<Vec<Entry>, Error> {
     let mut out = Vec::new();
+    #[cfg(feature = "usb")]
+    for f in crate::usb::discover()? {
+        out.push(Entry {
+            info: f.info.clone(),
+            simulated: None,
+            usb: Some(std::sync::Arc::new(f)),
+        });
+    }
     if include_simulated {
         for m in SimDevice::models() {
             let dev = SimDevice::new(m.name).expect("every listed model opens");
             out.push(Entry {
                 info: dev.info().clone(),
                 simulated: Some(m.name),
+                #[cfg(feature = "usb")]
+                usb: None,
             });
         }
     }
-    out
+    Ok(out)
 }
 
 /// Which device, and which alt setting.
@@ -95,7 +107,7 @@ pub fn select<'a>(entries: &'a [Entry], sel: &Selector) -> Result<&'a Entry, Err
         [one] => Ok(one),
         [] => Err(Error::DeviceNotFound {
             available: if entries.is_empty() {
-                "none".into()
+                "none (connect a board in DFU mode, wait for one with --wait, or use a simulated device: --sim MODEL)".into()
             } else {
                 entries.iter().map(describe).collect::<Vec<_>>().join("; ")
             },
@@ -216,12 +228,23 @@ impl Transport for AnyTransport {
     }
 }
 
-/// Opens an entry as a transport.
-pub fn open(entry: &Entry) -> Result<AnyTransport, Error> {
-    match entry.simulated {
-        Some(model) => Ok(AnyTransport::Sim(SimDevice::new(model)?)),
-        None => Err(Error::Unsupported(
-            "no USB backend in this build yet".into(),
-        )),
+/// Opens an entry as a transport. A device in runtime mode is detached first and opened
+/// again once it re-enumerates in DFU mode on the same port (within `detach_deadline`).
+pub fn open(entry: &Entry, detach_deadline: std::time::Duration) -> Result<AnyTransport, Error> {
+    if let Some(model) = entry.simulated {
+        return Ok(AnyTransport::Sim(SimDevice::new(model)?));
     }
+    #[cfg(feature = "usb")]
+    if let Some(found) = &entry.usb {
+        let t = if found.info.mode == crate::transport::Mode::Runtime {
+            crate::usb::detach(found, detach_deadline)?.open()?
+        } else {
+            found.open()?
+        };
+        return Ok(AnyTransport::Other(Box::new(t)));
+    }
+    let _ = detach_deadline;
+    Err(Error::Unsupported(
+        "this build has no USB backend (the usb feature is off)".into(),
+    ))
 }

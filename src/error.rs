@@ -48,6 +48,10 @@ pub enum Error {
     /// A memory layout string is malformed.
     #[error(transparent)]
     Layout(#[from] LayoutError),
+    /// A USB device cannot be opened or used.
+    #[cfg(feature = "usb")]
+    #[error(transparent)]
+    Usb(#[from] crate::usb::UsbError),
     /// The simulator could not be set up.
     #[error(transparent)]
     Sim(#[from] SimError),
@@ -149,6 +153,14 @@ impl Error {
             Error::SuffixMismatch { .. } => "suffix_mismatch",
             Error::Layout(_) => "layout",
             Error::Sim(_) => "simulator",
+            #[cfg(feature = "usb")]
+            Error::Usb(u) => match u {
+                crate::usb::UsbError::Access { .. } => "usb_access",
+                crate::usb::UsbError::Busy { .. } => "usb_busy",
+                crate::usb::UsbError::Gone { .. } => "disconnected",
+                crate::usb::UsbError::NoReenumeration { .. } => "no_reenumeration",
+                _ => "usb",
+            },
             Error::Cancelled { .. } => "cancelled",
             Error::Verify { .. } => "verify_mismatch",
             Error::WorkaroundCheck { .. } => "workaround_check",

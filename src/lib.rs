@@ -35,5 +35,7 @@ pub mod progress;
 pub mod protocol;
 pub mod sim;
 pub mod transport;
+#[cfg(feature = "usb")]
+pub mod usb;
 
 pub use error::Error;

@@ -34,6 +34,10 @@ pub const DFUFLASH_ERR_USB: i32 = 204;
 pub const DFUFLASH_ERR_DEVICE_NOT_FOUND: i32 = 205;
 /// Several devices match the selection (the message lists them).
 pub const DFUFLASH_ERR_AMBIGUOUS_DEVICE: i32 = 206;
+/// USB: permission denied (the message says how to add a udev rule on Linux).
+pub const DFUFLASH_ERR_USB_ACCESS: i32 = 207;
+/// USB: another driver or program holds the interface.
+pub const DFUFLASH_ERR_USB_BUSY: i32 = 208;
 
 /// Device: it reported an error status (errTARGET, errVENDOR, ...).
 pub const DFUFLASH_ERR_DEVICE_STATUS: i32 = 300;
@@ -104,6 +108,8 @@ pub const ALL: &[i32] = &[
     DFUFLASH_ERR_USB,
     DFUFLASH_ERR_DEVICE_NOT_FOUND,
     DFUFLASH_ERR_AMBIGUOUS_DEVICE,
+    DFUFLASH_ERR_USB_ACCESS,
+    DFUFLASH_ERR_USB_BUSY,
     DFUFLASH_ERR_DEVICE_STATUS,
     DFUFLASH_ERR_UNEXPECTED_STATE,
     DFUFLASH_ERR_STUCK_BUSY,
@@ -146,6 +152,8 @@ pub(crate) fn describe(code: i32) -> &'static CStr {
         DFUFLASH_ERR_USB => c"USB error",
         DFUFLASH_ERR_DEVICE_NOT_FOUND => c"no matching DFU device",
         DFUFLASH_ERR_AMBIGUOUS_DEVICE => c"several devices match; choose by serial or port path",
+        DFUFLASH_ERR_USB_ACCESS => c"permission denied opening the USB device",
+        DFUFLASH_ERR_USB_BUSY => c"the USB interface is held by another driver or program",
         DFUFLASH_ERR_DEVICE_STATUS => c"the device reported an error status",
         DFUFLASH_ERR_UNEXPECTED_STATE => c"the device is in an unexpected state",
         DFUFLASH_ERR_STUCK_BUSY => c"the device stayed busy past the deadline",
@@ -223,6 +231,14 @@ pub(crate) fn code_of(e: &Error) -> i32 {
         Error::Image(_) => DFUFLASH_ERR_IMAGE,
         Error::Layout(_) => DFUFLASH_ERR_LAYOUT,
         Error::Sim(_) => DFUFLASH_ERR_SIMULATOR,
+        #[cfg(feature = "usb")]
+        Error::Usb(u) => match u {
+            crate::usb::UsbError::Access { .. } => DFUFLASH_ERR_USB_ACCESS,
+            crate::usb::UsbError::Busy { .. } => DFUFLASH_ERR_USB_BUSY,
+            crate::usb::UsbError::Gone { .. } => DFUFLASH_ERR_USB_DISCONNECTED,
+            crate::usb::UsbError::NoReenumeration { .. } => DFUFLASH_ERR_DEVICE_NOT_FOUND,
+            crate::usb::UsbError::Init(_) | crate::usb::UsbError::Other { .. } => DFUFLASH_ERR_USB,
+        },
         Error::SuffixMismatch { .. } => DFUFLASH_ERR_SUFFIX_MISMATCH,
         Error::Cancelled { .. } => DFUFLASH_ERR_CANCELLED,
         Error::Verify { .. } => DFUFLASH_ERR_VERIFY,

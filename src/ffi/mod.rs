@@ -435,7 +435,7 @@ pub extern "C" fn dfuflash_device_list_new(flags: u32, out: *mut *mut dfuflash_d
         if out.is_null() {
             return Err(null("out"));
         }
-        let entries = device::list(flags & DFUFLASH_LIST_SIMULATED != 0);
+        let entries = device::list(flags & DFUFLASH_LIST_SIMULATED != 0).map_err(err)?;
         let cs = |s: &Option<String>| {
             CString::new(s.clone().unwrap_or_default().replace('\0', " ")).unwrap_or_default()
         };
@@ -672,10 +672,10 @@ pub extern "C" fn dfuflash_open(
         sel.path = unsafe { str_arg(path, "path")? }.map(String::from);
         sel.alt_name = unsafe { str_arg(alt_name, "alt_name")? }.map(String::from);
         sel.alt = u8::try_from(alt).ok();
-        let entries = device::list(flags & DFUFLASH_LIST_SIMULATED != 0);
+        let entries = device::list(flags & DFUFLASH_LIST_SIMULATED != 0).map_err(err)?;
         let entry = device::select(&entries, &sel).map_err(err)?;
         let alt = device::resolve_alt(&entry.info, &sel).map_err(err)?;
-        let t = device::open(entry).map_err(err)?;
+        let t = device::open(entry, Duration::from_secs(10)).map_err(err)?;
         let dfu = Dfu::open(t, alt, EngineOptions::default()).map_err(|e| err(e.into()))?;
         unsafe { *out = new_device(dfu, None) };
         Ok(())

@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 
+use dfuflash::device::{self, AnyTransport, Selector};
 use dfuflash::image::{self, dfuse, suffix, Format, Image, LoadOptions, Suffix, Target};
 use dfuflash::job::{self, FlashOptions, Report};
 use dfuflash::layout::Layout;
@@ -201,9 +202,21 @@ struct DeviceArgs {
     /// Write the simulator's request transcript to this file.
     #[arg(long, value_name = "FILE", requires = "sim")]
     sim_transcript: Option<PathBuf>,
-    /// Alt setting.
-    #[arg(short = 'a', long = "alt", default_value_t = 0)]
-    alt: u8,
+    /// A USB device by idVendor:idProduct (hex; either may be left out: `0483:` or `:df11`).
+    #[arg(short = 'd', long = "device", value_name = "VID:PID")]
+    device: Option<String>,
+    /// A USB device by serial number (every STM32H7 ROM reports 200364500000: use -p).
+    #[arg(short = 'S', long = "serial")]
+    serial: Option<String>,
+    /// A USB device by port path, such as 1-4.2 (see `dfuflash list`).
+    #[arg(short = 'p', long = "path")]
+    path: Option<String>,
+    /// Wait up to this many seconds for a matching device to appear.
+    #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "30")]
+    wait: Option<u64>,
+    /// Alt setting, by number or by name (such as "@Internal Flash").
+    #[arg(short = 'a', long = "alt", default_value = "0")]
+    alt: String,
     /// Show debug messages.
     #[arg(short, long)]
     verbose: bool,
@@ -369,14 +382,16 @@ struct Failure<'a> {
 }
 
 struct Opened {
-    dfu: Dfu<SimDevice>,
+    dfu: Dfu<AnyTransport>,
     state: Option<PathBuf>,
     transcript: Option<PathBuf>,
 }
 
 impl Opened {
     fn close(self) -> Result<(), String> {
-        let dev = self.dfu.transport();
+        let Some(dev) = self.dfu.transport().sim() else {
+            return Ok(());
+        };
         if let Some(path) = &self.transcript {
             let text: String = dev.transcript().iter().map(|r| format!("{r}\n")).collect();
             std::fs::write(path, text)
@@ -389,27 +404,75 @@ impl Opened {
     }
 }
 
+fn parse_vid_pid(text: &str) -> Result<(Option<u16>, Option<u16>), Error> {
+    let bad = || {
+        Error::InvalidArgument(format!(
+            "-d {text:?}: expected VID:PID in hex, such as 0483:df11"
+        ))
+    };
+    let (v, p) = text.split_once(':').ok_or_else(bad)?;
+    let part = |x: &str| {
+        if x.is_empty() {
+            Ok(None)
+        } else {
+            u16::from_str_radix(x.trim_start_matches("0x"), 16)
+                .map(Some)
+                .map_err(|_| bad())
+        }
+    };
+    Ok((part(v)?, part(p)?))
+}
+
 fn open(d: &DeviceArgs, workarounds: bool) -> Result<Opened, Error> {
-    let Some(model) = &d.sim else {
-        return Err(Error::Unsupported(
-            "no USB backend in this build yet: choose a simulated device with --sim MODEL (see `dfuflash list`)".into(),
-        ));
-    };
-    let mut dev = match &d.sim_state {
-        Some(path) => SimDevice::with_state(model, path)?,
-        None => SimDevice::new(model)?,
-    };
-    dev.set_realtime(d.sim_realtime);
-    if let Some(spec) = &d.sim_fault {
-        dev.set_faults(Faults::parse(spec).map_err(Error::InvalidArgument)?);
-    }
     let mut opts = EngineOptions::default();
     opts.workarounds = workarounds;
-    let dfu = Dfu::open(dev, d.alt, opts)?;
+    let alt_number = d.alt.parse::<u8>().ok();
+    if let Some(model) = &d.sim {
+        let mut dev = match &d.sim_state {
+            Some(path) => SimDevice::with_state(model, path)?,
+            None => SimDevice::new(model)?,
+        };
+        dev.set_realtime(d.sim_realtime);
+        if let Some(spec) = &d.sim_fault {
+            dev.set_faults(Faults::parse(spec).map_err(Error::InvalidArgument)?);
+        }
+        let mut sel = Selector::default();
+        sel.alt = alt_number;
+        sel.alt_name = alt_number.is_none().then(|| d.alt.clone());
+        let alt = device::resolve_alt(dev.info(), &sel)?;
+        let dfu = Dfu::open(AnyTransport::Sim(dev), alt, opts)?;
+        return Ok(Opened {
+            dfu,
+            state: d.sim_state.clone(),
+            transcript: d.sim_transcript.clone(),
+        });
+    }
+    let mut sel = Selector::default();
+    if let Some(text) = &d.device {
+        (sel.vendor_id, sel.product_id) = parse_vid_pid(text)?;
+    }
+    sel.serial = d.serial.clone();
+    sel.path = d.path.clone();
+    sel.alt = alt_number;
+    sel.alt_name = alt_number.is_none().then(|| d.alt.clone());
+    let deadline = Instant::now() + Duration::from_secs(d.wait.unwrap_or(0));
+    let entries = loop {
+        let entries = device::list(false)?;
+        match device::select(&entries, &sel) {
+            Err(Error::DeviceNotFound { .. }) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(200))
+            }
+            _ => break entries,
+        }
+    };
+    let entry = device::select(&entries, &sel)?;
+    let t = device::open(entry, Duration::from_secs(10))?;
+    let alt = device::resolve_alt(t.info(), &sel)?;
+    let dfu = Dfu::open(t, alt, opts)?;
     Ok(Opened {
         dfu,
-        state: d.sim_state.clone(),
-        transcript: d.sim_transcript.clone(),
+        state: None,
+        transcript: None,
     })
 }
 
@@ -528,8 +591,8 @@ impl Display {
     }
 }
 
-fn report_json(r: &Report, dev: &SimDevice, wall: Duration) -> Value {
-    json!({
+fn report_json(r: &Report, dev: Option<&SimDevice>, wall: Duration) -> Value {
+    let mut v = json!({
         "ok": true,
         "bytes_written": r.bytes_written,
         "bytes_verified": r.bytes_verified,
@@ -538,10 +601,13 @@ fn report_json(r: &Report, dev: &SimDevice, wall: Duration) -> Value {
         "workaround_sectors": r.workaround_sectors,
         "requests": r.requests,
         "left": r.left.is_some(),
-        "simulated_seconds": dev.now().as_secs_f64(),
-        "device_busy_seconds": dev.stats().device_busy.as_secs_f64(),
         "wall_seconds": wall.as_secs_f64(),
-    })
+    });
+    if let Some(dev) = dev {
+        v["simulated_seconds"] = json!(dev.now().as_secs_f64());
+        v["device_busy_seconds"] = json!(dev.stats().device_busy.as_secs_f64());
+    }
+    v
 }
 
 fn failure_json(f: &Failure<'_>, dev: Option<&SimDevice>, wall: Duration) -> Value {
@@ -559,16 +625,22 @@ fn failure_json(f: &Failure<'_>, dev: Option<&SimDevice>, wall: Duration) -> Val
     v
 }
 
-fn summary(r: &Report, dev: &SimDevice) -> String {
+fn summary(r: &Report, dev: Option<&SimDevice>) -> String {
+    let time = match dev {
+        Some(dev) => format!(
+            "{:.2} s simulated ({:.2} s device busy)",
+            dev.now().as_secs_f64(),
+            dev.stats().device_busy.as_secs_f64()
+        ),
+        None => format!("{:.2} s", r.elapsed.as_secs_f64()),
+    };
     let mut s = format!(
-        "done: {} sector(s) erased{}, {} bytes written, {} bytes verified, {} requests, {:.2} s simulated ({:.2} s device busy)",
+        "done: {} sector(s) erased{}, {} bytes written, {} bytes verified, {} requests, {time}",
         r.sectors_erased.len(),
         if r.mass_erased { " (mass erase)" } else { "" },
         r.bytes_written,
         r.bytes_verified,
         r.requests,
-        dev.now().as_secs_f64(),
-        dev.stats().device_busy.as_secs_f64(),
     );
     if !r.workaround_sectors.is_empty() {
         let list: Vec<String> = r
@@ -592,17 +664,47 @@ fn run(cli: Cli) -> Result<(), String> {
     let cancel = CancelToken::new();
     match cli.command {
         Command::List { json } => {
-            eprintln!("note: USB discovery is not in this build yet; these are the simulated devices (use --sim MODEL)");
+            let real = device::list(false).map_err(|e| e.to_string())?;
+            let devices: Vec<Value> = real
+                .iter()
+                .map(|e| {
+                    let i = &e.info;
+                    json!({
+                        "vendor_id": i.vendor_id, "product_id": i.product_id, "bcd_device": i.bcd_device,
+                        "manufacturer": i.manufacturer, "product": i.product, "serial": i.serial,
+                        "path": i.port_path, "interface": i.interface, "mode": i.mode.to_string(),
+                        "dfu_version": i.functional.dfu_version, "transfer_size": i.functional.transfer_size,
+                        "attributes": i.functional.attributes,
+                        "alt_settings": i.alt_settings.iter().map(|a| json!({"alt": a.alt, "name": a.name})).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
             let models: Vec<Value> = SimDevice::models()
                 .iter()
                 .map(|m| json!({"model": m.name, "vendor_id": m.vendor_id, "product_id": m.product_id, "product": m.product, "description": m.description}))
                 .collect();
             if json {
-                println!("{}", json!({ "simulated": models }));
+                println!("{}", json!({ "devices": devices, "simulated": models }));
             } else {
+                if real.is_empty() {
+                    println!("no USB DFU devices found");
+                }
+                for e in &real {
+                    let i = &e.info;
+                    println!(
+                        "{:04x}:{:04x} path {} serial {} ({} mode, DFU {:x}.{:02x}, transfer size {}) {}",
+                        i.vendor_id, i.product_id, i.port_path.as_deref().unwrap_or("?"), i.serial.as_deref().unwrap_or("?"),
+                        i.mode, i.functional.dfu_version >> 8, i.functional.dfu_version & 0xff, i.functional.transfer_size,
+                        i.product.as_deref().unwrap_or("")
+                    );
+                    for a in &i.alt_settings {
+                        println!("    alt {}: {:?}", a.alt, a.name);
+                    }
+                }
+                println!("simulated devices (use --sim MODEL):");
                 for m in SimDevice::models() {
                     println!(
-                        "sim:{:<16} {:04x}:{:04x}  {}",
+                        "  sim:{:<16} {:04x}:{:04x}  {}",
                         m.name, m.vendor_id, m.product_id, m.description
                     );
                 }
@@ -693,7 +795,7 @@ fn run(cli: Cli) -> Result<(), String> {
             let mut o = open(&device, !no_workarounds).map_err(|e| e.to_string())?;
             let mut lopts = LoadOptions::default();
             lopts.address = address;
-            lopts.alt = device.alt;
+            lopts.alt = o.dfu.alt();
             let image = match image::load(&file, &lopts) {
                 // A plain DFU 1.1 device has no addresses: its image starts at 0.
                 Err(image::FormatError::RawNeedsAddress { .. }) if !o.dfu.is_dfuse() => {
@@ -722,7 +824,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 &cancel,
             );
             display.finish();
-            let dev = o.dfu.transport();
+            let dev = o.dfu.transport().sim();
             let out = match &result {
                 Ok(r) => {
                     if json {
@@ -738,7 +840,7 @@ fn run(cli: Cli) -> Result<(), String> {
                         requests: o.dfu.requests_sent() - before,
                     };
                     if json {
-                        println!("{}", failure_json(&f, Some(dev), wall.elapsed()));
+                        println!("{}", failure_json(&f, dev, wall.elapsed()));
                     }
                     Err(e.to_string())
                 }
@@ -853,7 +955,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 )
             };
             display.finish();
-            let dev = o.dfu.transport();
+            let dev = o.dfu.transport().sim();
             let out = match &result {
                 Ok(r) if json => {
                     println!("{}", report_json(r, dev, wall.elapsed()));
@@ -869,7 +971,7 @@ fn run(cli: Cli) -> Result<(), String> {
                             error: e,
                             requests: o.dfu.requests_sent(),
                         };
-                        println!("{}", failure_json(&f, Some(dev), wall.elapsed()));
+                        println!("{}", failure_json(&f, dev, wall.elapsed()));
                     }
                     Err(e.to_string())
                 }

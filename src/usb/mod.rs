@@ -1,0 +1,399 @@
+//! Real USB through rusb (libusb): the only module that touches the bus.
+//!
+//! Discovery finds every DFU interface (class 0xFE, subclass 1) in runtime mode (protocol 1)
+//! and DFU mode (protocol 2) and reads its functional descriptor from the configuration's
+//! extra bytes, then every alt setting's (libusb hands it over with the last alt setting), and
+//! only as a last resort with a GET_DESCRIPTOR request. [`UsbTransport`] implements
+//! [`Transport`] over an opened interface.
+
+use std::time::{Duration, Instant};
+
+use rusb::{Context, Device, DeviceHandle, Direction, Recipient, RequestType, UsbContext};
+
+use crate::transport::{
+    AltSetting, DeviceInfo, FunctionalDescriptor, Mode, Transport, TransportError,
+};
+
+/// Linux refuses control transfers longer than this.
+pub const MAX_CONTROL: usize = 4096;
+
+/// Why a USB device cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UsbError {
+    /// libusb could not start.
+    #[error("cannot initialise libusb: {0}")]
+    Init(String),
+    /// The user may not open the device.
+    #[error(
+        "permission denied opening {path} ({vid:04x}:{pid:04x}); on Linux add a udev rule, e.g. \
+         SUBSYSTEM==\"usb\", ATTRS{{idVendor}}==\"{vid:04x}\", ATTRS{{idProduct}}==\"{pid:04x}\", MODE=\"0666\" \
+         in /etc/udev/rules.d/50-dfu.rules, then `udevadm control --reload` and replug"
+    )]
+    Access {
+        /// Port path.
+        path: String,
+        /// idVendor.
+        vid: u16,
+        /// idProduct.
+        pid: u16,
+    },
+    /// Another driver or program holds the interface.
+    #[error("interface {interface} of {path} is busy: {holder}; close the other program or unbind the driver")]
+    Busy {
+        /// Port path.
+        path: String,
+        /// The DFU interface.
+        interface: u8,
+        /// Who holds it, when known.
+        holder: String,
+    },
+    /// The device went away while being opened.
+    #[error("device {path} disconnected")]
+    Gone {
+        /// Port path.
+        path: String,
+    },
+    /// Any other libusb failure.
+    #[error("USB error on {path}: {detail}")]
+    Other {
+        /// Port path.
+        path: String,
+        /// libusb's words.
+        detail: String,
+    },
+    /// A device did not come back in DFU mode after DETACH.
+    #[error("{path} did not re-enumerate in DFU mode within {waited:?} after DETACH")]
+    NoReenumeration {
+        /// Port path the device was on.
+        path: String,
+        /// How long it was waited for.
+        waited: Duration,
+    },
+}
+
+fn map_open(e: rusb::Error, path: &str, vid: u16, pid: u16, interface: u8) -> UsbError {
+    match e {
+        rusb::Error::Access => UsbError::Access {
+            path: path.into(),
+            vid,
+            pid,
+        },
+        rusb::Error::Busy => UsbError::Busy {
+            path: path.into(),
+            interface,
+            holder: kernel_driver(path, interface)
+                .unwrap_or_else(|| "another program has claimed it".into()),
+        },
+        rusb::Error::NoDevice => UsbError::Gone { path: path.into() },
+        e => UsbError::Other {
+            path: path.into(),
+            detail: e.to_string(),
+        },
+    }
+}
+
+/// The kernel driver bound to an interface, from sysfs (Linux).
+fn kernel_driver(path: &str, interface: u8) -> Option<String> {
+    let link =
+        std::fs::read_link(format!("/sys/bus/usb/devices/{path}:1.{interface}/driver")).ok()?;
+    Some(format!(
+        "kernel driver {}",
+        link.file_name()?.to_string_lossy()
+    ))
+}
+
+fn map_transfer(e: rusb::Error, timeout: Duration) -> TransportError {
+    match e {
+        rusb::Error::NoDevice => TransportError::Disconnected,
+        rusb::Error::Pipe => TransportError::Stall,
+        rusb::Error::Timeout => TransportError::Timeout(timeout),
+        rusb::Error::Overflow => TransportError::Overflow,
+        e => TransportError::Other(e.to_string()),
+    }
+}
+
+/// `bus-port.port...` as dfu-util and sysfs write it.
+pub fn port_path<T: UsbContext>(d: &Device<T>) -> String {
+    let ports = d.port_numbers().unwrap_or_default();
+    let p: Vec<String> = ports.iter().map(|p| p.to_string()).collect();
+    if p.is_empty() {
+        format!("{}-0", d.bus_number())
+    } else {
+        format!("{}-{}", d.bus_number(), p.join("."))
+    }
+}
+
+/// A DFU interface found on the bus.
+pub struct Found {
+    /// What it is.
+    pub info: DeviceInfo,
+    device: Device<Context>,
+    config: u8,
+}
+
+fn read_string(h: &DeviceHandle<Context>, index: Option<u8>) -> Option<String> {
+    let i = index?;
+    let timeout = Duration::from_millis(500);
+    let lang = *h.read_languages(timeout).ok()?.first()?;
+    h.read_string_descriptor(lang, i, timeout).ok()
+}
+
+/// Every DFU interface on the bus. Devices that cannot be opened are listed without strings.
+pub fn discover() -> Result<Vec<Found>, UsbError> {
+    let ctx = Context::new().map_err(|e| UsbError::Init(e.to_string()))?;
+    let list = ctx.devices().map_err(|e| UsbError::Init(e.to_string()))?;
+    let mut out = Vec::new();
+    for device in list.iter() {
+        let Ok(dd) = device.device_descriptor() else {
+            continue;
+        };
+        let Ok(config) = device
+            .active_config_descriptor()
+            .or_else(|_| device.config_descriptor(0))
+        else {
+            continue;
+        };
+        let mut candidates: Vec<(u8, Mode, Vec<AltSetting>, Vec<Option<u8>>)> = Vec::new();
+        let mut functional = FunctionalDescriptor::find(config.extra());
+        for intf in config.interfaces() {
+            let mut alts = Vec::new();
+            let mut name_idx = Vec::new();
+            let mut mode = None;
+            for d in intf.descriptors() {
+                if d.class_code() != 0xfe || d.sub_class_code() != 1 {
+                    continue;
+                }
+                mode = Some(if d.protocol_code() == 1 {
+                    Mode::Runtime
+                } else {
+                    Mode::Dfu
+                });
+                if functional.is_none() {
+                    functional = FunctionalDescriptor::find(d.extra());
+                }
+                alts.push(AltSetting {
+                    alt: d.setting_number(),
+                    name: String::new(),
+                });
+                name_idx.push(d.description_string_index());
+            }
+            if let Some(mode) = mode {
+                candidates.push((intf.number(), mode, alts, name_idx));
+            }
+        }
+        if candidates.is_empty() {
+            continue;
+        }
+        let path = port_path(&device);
+        let handle = device.open().ok();
+        for (interface, mode, mut alts, name_idx) in candidates {
+            let functional =
+                functional.or_else(|| handle.as_ref().and_then(|h| get_functional(h, interface)));
+            let Some(functional) = functional else {
+                continue;
+            };
+            if let Some(h) = &handle {
+                for (a, idx) in alts.iter_mut().zip(&name_idx) {
+                    a.name = read_string(h, *idx).unwrap_or_default();
+                }
+            }
+            let info = DeviceInfo {
+                vendor_id: dd.vendor_id(),
+                product_id: dd.product_id(),
+                bcd_device: {
+                    let v = dd.device_version();
+                    ((v.major() as u16) << 8) | ((v.minor() as u16) << 4) | v.sub_minor() as u16
+                },
+                manufacturer: handle
+                    .as_ref()
+                    .and_then(|h| read_string(h, dd.manufacturer_string_index())),
+                product: handle
+                    .as_ref()
+                    .and_then(|h| read_string(h, dd.product_string_index())),
+                serial: handle
+                    .as_ref()
+                    .and_then(|h| read_string(h, dd.serial_number_string_index())),
+                port_path: Some(path.clone()),
+                interface,
+                mode,
+                alt_settings: alts,
+                functional,
+            };
+            out.push(Found {
+                info,
+                device: device.clone(),
+                config: config.number(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// GET_DESCRIPTOR for the functional descriptor, with a short timeout: some ROMs never answer.
+fn get_functional(h: &DeviceHandle<Context>, interface: u8) -> Option<FunctionalDescriptor> {
+    let mut buf = [0u8; 9];
+    let rt = rusb::request_type(Direction::In, RequestType::Standard, Recipient::Interface);
+    let n = h
+        .read_control(
+            rt,
+            6,
+            0x2100,
+            interface as u16,
+            &mut buf,
+            Duration::from_millis(300),
+        )
+        .ok()?;
+    FunctionalDescriptor::parse(&buf[..n])
+}
+
+/// An opened DFU interface.
+pub struct UsbTransport {
+    handle: DeviceHandle<Context>,
+    info: DeviceInfo,
+    start: Instant,
+}
+
+impl Found {
+    /// Opens the device and claims its DFU interface.
+    pub fn open(&self) -> Result<UsbTransport, UsbError> {
+        let i = &self.info;
+        let path = i.port_path.clone().unwrap_or_default();
+        let err = |e| map_open(e, &path, i.vendor_id, i.product_id, i.interface);
+        let handle = self.device.open().map_err(err)?;
+        let _ = handle.set_auto_detach_kernel_driver(true);
+        if handle.active_configuration().map_err(err)? != self.config {
+            handle.set_active_configuration(self.config).map_err(err)?;
+        }
+        handle.claim_interface(i.interface).map_err(err)?;
+        Ok(UsbTransport {
+            handle,
+            info: self.info.clone(),
+            start: Instant::now(),
+        })
+    }
+}
+
+impl Transport for UsbTransport {
+    fn info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
+    fn control_out(
+        &mut self,
+        request: u8,
+        value: u16,
+        data: &[u8],
+        timeout: Duration,
+    ) -> Result<usize, TransportError> {
+        if data.len() > MAX_CONTROL {
+            return Err(TransportError::Other(format!(
+                "{} bytes exceed the {MAX_CONTROL}-byte control transfer limit",
+                data.len()
+            )));
+        }
+        let rt = rusb::request_type(Direction::Out, RequestType::Class, Recipient::Interface);
+        self.handle
+            .write_control(
+                rt,
+                request,
+                value,
+                self.info.interface as u16,
+                data,
+                timeout,
+            )
+            .map_err(|e| map_transfer(e, timeout))
+    }
+
+    fn control_in(
+        &mut self,
+        request: u8,
+        value: u16,
+        buf: &mut [u8],
+        timeout: Duration,
+    ) -> Result<usize, TransportError> {
+        let n = buf.len().min(MAX_CONTROL);
+        let rt = rusb::request_type(Direction::In, RequestType::Class, Recipient::Interface);
+        self.handle
+            .read_control(
+                rt,
+                request,
+                value,
+                self.info.interface as u16,
+                &mut buf[..n],
+                timeout,
+            )
+            .map_err(|e| map_transfer(e, timeout))
+    }
+
+    fn select_alt(&mut self, alt: u8) -> Result<(), TransportError> {
+        self.handle
+            .set_alternate_setting(self.info.interface, alt)
+            .map_err(|e| map_transfer(e, Duration::ZERO))
+    }
+
+    fn reset(&mut self) -> Result<(), TransportError> {
+        match self.handle.reset() {
+            Ok(()) | Err(rusb::Error::NotFound) | Err(rusb::Error::NoDevice) => Ok(()),
+            Err(e) => Err(map_transfer(e, Duration::ZERO)),
+        }
+    }
+
+    fn now(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    fn sleep(&mut self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+}
+
+/// Switches a runtime-mode device to DFU mode: DETACH, a USB reset unless the device detaches
+/// by itself (bitWillDetach), then waits (up to `deadline`) for a DFU-mode interface on the same
+/// port path.
+pub fn detach(found: &Found, deadline: Duration) -> Result<Found, crate::Error> {
+    let path = found.info.port_path.clone().unwrap_or_default();
+    let mut t = found.open()?;
+    let ms = found.info.functional.detach_timeout_ms.max(1);
+    let rt = rusb::request_type(Direction::Out, RequestType::Class, Recipient::Interface);
+    // The device may disconnect at once: a failed DETACH is judged by what re-enumerates.
+    let _ = t.handle.write_control(
+        rt,
+        crate::protocol::request::DETACH,
+        ms,
+        found.info.interface as u16,
+        &[],
+        Duration::from_millis(1000),
+    );
+    if !found.info.functional.will_detach() {
+        let _ = t.reset();
+    }
+    drop(t);
+    wait_for(deadline, |f| {
+        f.info.mode == Mode::Dfu && f.info.port_path.as_deref() == Some(&path)
+    })?
+    .ok_or_else(|| {
+        UsbError::NoReenumeration {
+            path,
+            waited: deadline,
+        }
+        .into()
+    })
+}
+
+/// Polls the bus until `matches` finds a device or the deadline passes.
+pub fn wait_for(
+    deadline: Duration,
+    matches: impl Fn(&Found) -> bool,
+) -> Result<Option<Found>, UsbError> {
+    let start = Instant::now();
+    loop {
+        if let Some(f) = discover()?.into_iter().find(&matches) {
+            return Ok(Some(f));
+        }
+        if start.elapsed() >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
