@@ -58,6 +58,15 @@ pub fn list(include_simulated: bool) -> Result<Vec<Entry>, Error> {
     Ok(out)
 }
 
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("info", &self.info)
+            .field("simulated", &self.simulated)
+            .finish()
+    }
+}
+
 /// Which device, and which alt setting.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
