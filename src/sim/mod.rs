@@ -253,6 +253,7 @@ pub struct SimDevice {
     info: DeviceInfo,
     now: Duration,
     realtime: bool,
+    time_scale: f64,
     regions: Vec<Region>,
     state: State,
     status: Status,
@@ -350,6 +351,7 @@ impl SimDevice {
             info,
             now: Duration::ZERO,
             realtime: false,
+            time_scale: 1.0,
             regions,
             state: State::DfuIdle,
             status: Status::Ok,
@@ -407,9 +409,15 @@ impl SimDevice {
         self.left_to = None;
     }
 
-    /// Runs modelled delays in real time too (for demos).
+    /// Runs modelled delays in real time too (for demos and the USB bench).
     pub fn set_realtime(&mut self, on: bool) {
         self.realtime = on;
+    }
+
+    /// In real time, sleeps every modelled delay divided by `scale` (1.0: real speed; the USB
+    /// bench uses a larger scale to keep runs short, the same for every client it compares).
+    pub fn set_time_scale(&mut self, scale: f64) {
+        self.time_scale = if scale.is_finite() && scale > 0.0 { scale } else { 1.0 };
     }
 
     /// Arms faults (request numbers count from this device's first request).
@@ -497,7 +505,7 @@ impl SimDevice {
     fn advance(&mut self, d: Duration) {
         self.now += d;
         if self.realtime {
-            std::thread::sleep(d);
+            std::thread::sleep(d.div_f64(self.time_scale));
         }
     }
 
@@ -810,6 +818,8 @@ impl SimDevice {
     }
 
     fn reply(&self, poll_ms: u32) -> [u8; 6] {
+        // A device sped up by the time scale also asks for proportionally shorter waits.
+        let poll_ms = if self.realtime { (poll_ms as f64 / self.time_scale).ceil() as u32 } else { poll_ms };
         StatusReply {
             status: self.status,
             poll_timeout_ms: poll_ms,

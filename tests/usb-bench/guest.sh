@@ -1,0 +1,125 @@
+#!/bin/bash
+# Runs inside the QEMU guest (as root, host root mounted read-only with an overlay). Every
+# client call runs under a timeout. Writes PASS/FAIL lines to $BENCH_DIR/results.txt.
+set -u
+R=$BENCH_DIR/results.txt
+W=/tmp/bench
+mkdir -p $W
+DF=$TOP/target/release/dfuflash
+GADGET=$TOP/target/release/examples/usb_gadget
+pass() { echo "PASS $*" | tee -a $R; }
+fail() { echo "FAIL $*" | tee -a $R; }
+now() { date +%s.%N; }
+elapsed() { python3 -c "print(f'{$(now) - $1:.2f}')"; }
+
+start_gadget() { # MODEL [ARGS...]
+    $GADGET "$@" --scale "$SCALE" >$W/gadget.log 2>&1 &
+    GPID=$!
+    for _ in $(seq 100); do
+        [ -e /sys/bus/usb/devices/1-1/idVendor ] && return 0
+        sleep 0.1
+    done
+    fail "gadget $1: did not enumerate: $(cat $W/gadget.log)"; return 1
+}
+stop_gadget() {
+    kill -TERM $GPID 2>/dev/null; wait $GPID 2>/dev/null
+    for _ in $(seq 50); do [ -e /sys/bus/usb/devices/1-1 ] || return 0; sleep 0.1; done
+}
+json() { python3 -c "import json,sys; d=json.load(open('$1')); print($2)"; }
+
+python3 - $W <<'PY'
+import sys, random
+w = sys.argv[1]
+r = random.Random(7)
+open(w + "/big.bin", "wb").write(bytes(r.getrandbits(8) for _ in range(0x1c0000 - 4096)))
+open(w + "/small.bin", "wb").write(bytes(r.getrandbits(8) for _ in range(256 * 1024)))
+PY
+$DF pack -o $W/big.dfu 0x08040000:$W/big.bin >/dev/null 2>&1
+
+# 1. list through the real USB stack
+start_gadget stm32h743-revv --state $W/revv.state || exit 0
+timeout 30 $DF list --json >$W/list.json 2>$W/list.err
+if [ "$(json $W/list.json "[(x['vendor_id'],x['product_id'],x['path'],x['transfer_size'],x['alt_settings'][0]['name']) for x in d['devices']]")" = "[(1155, 57105, '1-1', 1024, '@Internal Flash   /0x08000000/16*128Kg')]" ]; then
+    pass "list: 0483:df11 at 1-1, transfer size 1024, alt 0 '@Internal Flash   /0x08000000/16*128Kg'"
+else
+    fail "list: $(cat $W/list.json $W/list.err)"
+fi
+
+# 2. flash the full DfuSe image onto Rev V, verify, leave
+t=$(now)
+timeout 600 $DF flash -p 1-1 --leave --json $W/big.dfu >$W/revv.json 2>$W/revv.err
+rc=$?
+wait $GPID 2>/dev/null # the gadget leaves the bus after :leave and saves its state
+if [ $rc -eq 0 ] && [ "$(json $W/revv.json "len(d['workaround_sectors']), d['bytes_verified'], d['left']")" = "(8, $((0x1c0000 - 4096)), True)" ]; then
+    pass "flash revv: 1.8 MB DfuSe verified, Rev V recovery on 8 sectors, left DFU mode ($(elapsed $t) s)"
+else
+    fail "flash revv: rc=$rc $(cat $W/revv.json $W/revv.err | tail -3)"
+fi
+
+# 3. read it back from the re-plugged board
+start_gadget stm32h743-revv --state $W/revv.state || exit 0
+timeout 300 $DF read -p 1-1 --address 0x08040000 --length $((0x1c0000 - 4096)) $W/back.bin 2>$W/read.err
+if cmp -s $W/back.bin $W/big.bin; then pass "read revv: the bytes read back equal the image"; else fail "read revv: $(tail -2 $W/read.err)"; fi
+stop_gadget
+
+# 4. dfu-util on Rev V: hangs at the first sector past 1 MB (ticket #88)
+start_gadget stm32h743-revv || exit 0
+timeout 60 dfu-util -v -d 0483:df11 -a 0 -s 0x08040000 -D $W/big.bin >$W/dfuutil-revv.log 2>&1
+rc=$?
+last=$(grep -ao 'Erasing page size [0-9]* at address 0x[0-9a-f]*' $W/dfuutil-revv.log | tail -1 | awk '{print $NF}')
+if [ $rc -eq 124 ] && [ "$last" = "0x08100000" ]; then
+    pass "dfu-util revv: stuck after erasing 0x08100000, stopped by the 60 s deadline (ticket #88 reproduced)"
+else
+    fail "dfu-util revv: rc=$rc, last erase $last: $(tail -3 $W/dfuutil-revv.log)"
+fi
+stop_gadget
+
+# 5. the same 256 KB download onto Rev Y: dfu-util and dfuflash, wall time side by side
+start_gadget stm32h743-revy || exit 0
+t=$(now); timeout 300 dfu-util -d 0483:df11 -a 0 -s 0x08040000 -D $W/small.bin >$W/dfuutil-revy.log 2>&1; rc=$?; tu=$(elapsed $t)
+stop_gadget
+start_gadget stm32h743-revy || exit 0
+t=$(now); timeout 300 $DF flash -p 1-1 --no-verify --address 0x08040000 $W/small.bin >/dev/null 2>$W/revy.err; rc2=$?; tf=$(elapsed $t)
+stop_gadget
+ratio=$(python3 -c "print(f'{$tu / $tf:.2f}')")
+if [ $rc -eq 0 ] && [ $rc2 -eq 0 ]; then
+    pass "revy 256 KB download (scale $SCALE): dfu-util $tu s, dfuflash $tf s (no verify), dfuflash ${ratio}x faster"
+else
+    fail "revy download: dfu-util rc=$rc ($(tail -2 $W/dfuutil-revy.log)), dfuflash rc=$rc2 ($(tail -2 $W/revy.err))"
+fi
+
+# 6. runtime mode: DETACH, re-enumeration in DFU mode on the same port, then the download
+start_gadget dfu11-generic --runtime || exit 0
+timeout 120 $DF flash -d 1209:df11 --json $W/small.bin >$W/rt.json 2>$W/rt.err
+rc=$?
+if [ $rc -eq 0 ] && [ "$(json $W/rt.json "d['bytes_verified']")" = "262144" ]; then
+    pass "runtime dfu11-generic: detached, re-enumerated on 1-1, 256 KB downloaded, manifested, verified"
+else
+    fail "runtime dfu11-generic: rc=$rc $(cat $W/rt.json $W/rt.err | tail -3)"
+fi
+stop_gadget
+
+# 7. unplug mid-download: 'device disconnected' at once; re-plug and the re-run verifies
+start_gadget stm32h743-revy --state $W/unplug.state || exit 0
+timeout 300 $DF flash -p 1-1 --json --address 0x08040000 $W/big.bin >$W/unplug.json 2>$W/unplug.err &
+FPID=$!
+sleep 4
+t=$(now)
+stop_gadget
+wait $FPID; rc=$?
+te=$(elapsed $t)
+if [ $rc -ne 0 ] && [ "$(json $W/unplug.json "d['error_kind']")" = "disconnected" ]; then
+    pass "unplug mid-download: 'device disconnected' ${te} s after the unplug"
+else
+    fail "unplug: rc=$rc $(cat $W/unplug.json $W/unplug.err | tail -2)"
+fi
+start_gadget stm32h743-revy --state $W/unplug.state || exit 0
+timeout 600 $DF flash -p 1-1 --json --address 0x08040000 $W/big.bin >$W/replug.json 2>$W/replug.err
+rc=$?
+if [ $rc -eq 0 ] && [ "$(json $W/replug.json "d['bytes_verified']")" = "$((0x1c0000 - 4096))" ]; then
+    pass "re-plug: the re-run erased, wrote and verified the whole image"
+else
+    fail "re-plug: rc=$rc $(cat $W/replug.json $W/replug.err | tail -2)"
+fi
+stop_gadget
+echo "guest done"
