@@ -20,3 +20,11 @@ cargo test --locked
 
 echo "== packaging: install, then build the C example with pkg-config and CMake"
 ./scripts/test-packaging.sh
+
+echo "== USB bench: the simulated devices through a real kernel USB stack (QEMU), dfuflash and dfu-util"
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    tests/usb-bench/setup.sh
+    tests/usb-bench/run.sh
+else
+    echo "usb bench: SKIPPED: it installs qemu and Debian's kernel packages, which needs root and apt-get"
+fi
