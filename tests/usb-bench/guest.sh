@@ -114,10 +114,10 @@ else
     fail "unplug: rc=$rc $(cat $W/unplug.json $W/unplug.err | tail -2)"
 fi
 start_gadget stm32h743-revy --state $W/unplug.state || exit 0
-timeout 600 $DF flash -p 1-1 --json --address 0x08040000 $W/big.bin >$W/replug.json 2>$W/replug.err
+timeout 600 $DF flash -p 1-1 --json --leave $W/big.dfu >$W/replug.json 2>$W/replug.err
 rc=$?
-if [ $rc -eq 0 ] && [ "$(json $W/replug.json "d['bytes_verified']")" = "$((0x1c0000 - 4096))" ]; then
-    pass "re-plug: the re-run erased, wrote and verified the whole image"
+if [ $rc -eq 0 ] && [ "$(json $W/replug.json "d['bytes_verified'], d['left']")" = "$((0x1c0000 - 4096)) True" ]; then
+    pass "re-plug revy: the re-run flashed the 1.8 MB DfuSe image, verified it and left DFU mode"
 else
     fail "re-plug: rc=$rc $(cat $W/replug.json $W/replug.err | tail -2)"
 fi
