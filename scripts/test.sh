@@ -18,6 +18,18 @@ echo "== fuzz smoke run (${FUZZ_SECONDS:-20} s per target)"
 echo "== Rust unit, integration, command, C API and doc tests"
 cargo test --locked
 
+echo "== Python bindings (unittest), the example script, and pip install into a venv"
+python3 -m unittest discover -s bindings/python/tests
+fw=$(mktemp)
+head -c 300000 /dev/urandom >"$fw"
+python3 examples/python/flash.py --sim stm32h743-revv --address 0x080c0000 "$fw" 2>/dev/null
+rm -f "$fw"
+venv=$(mktemp -d)
+python3 -m venv "$venv"
+"$venv/bin/pip" install -q ./bindings/python
+(cd / && "$venv/bin/python" -c "import dfuflash; d = dfuflash.open_simulated('stm32l4'); print('pip-installed dfuflash', dfuflash.__version__, 'erased', d.erase(0x08000000, 2048).sectors_erased)")
+rm -rf "$venv"
+
 echo "== packaging: install, then build the C example with pkg-config and CMake"
 ./scripts/test-packaging.sh
 

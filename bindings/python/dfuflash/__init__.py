@@ -1,0 +1,553 @@
+"""dfuflash: flash USB DFU 1.1 and ST DfuSe devices (STM32H7 Rev V included) from Python.
+
+A thin ctypes layer over the dfuflash C library: every call checks its status and raises a
+:class:`DfuflashError` subclass carrying the code and the library's message.
+
+>>> import dfuflash
+>>> with dfuflash.open_simulated("stm32h743-revv") as dev:
+...     report = dev.download(dfuflash.Image.from_bytes(b"\\x42" * 4096, 0x08100000))
+...     report.workaround_sectors
+[135266304]
+
+The library is found through ``DFUFLASH_LIBRARY`` (a path), then a copy inside this package,
+then a cargo build tree above it (``target/release`` or ``target/debug``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import pathlib
+import sys
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    Structure,
+    byref,
+    c_bool,
+    c_char_p,
+    c_double,
+    c_int32,
+    c_size_t,
+    c_uint8,
+    c_uint16,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+)
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence
+
+__all__ = [
+    "ABI_MAJOR",
+    "Device",
+    "DeviceInfo",
+    "Image",
+    "Progress",
+    "Report",
+    "list_devices",
+    "open",
+    "open_simulated",
+    "DfuflashError",
+    "ArgumentError",
+    "UsbError",
+    "DeviceError",
+    "FileError",
+    "RefusedError",
+    "CancelledError",
+    "VerifyError",
+    "PHASE_ERASE",
+    "PHASE_WRITE",
+    "PHASE_VERIFY",
+    "PHASE_READ",
+    "PHASE_LEAVE",
+]
+
+ABI_MAJOR = 1
+PHASE_ERASE, PHASE_WRITE, PHASE_VERIFY, PHASE_READ, PHASE_LEAVE = 1, 2, 3, 4, 5
+_CONTINUE, _CANCEL = 0, 1
+_LIST_SIMULATED = 1
+_OPT_VERIFY, _OPT_LEAVE, _OPT_MASS_ERASE, _OPT_WORKAROUNDS = 1, 2, 3, 4
+_OPT_ALLOW_OPTION_BYTES, _OPT_ALLOW_OTP, _OPT_CHECK_SUFFIX = 5, 6, 7
+_TIMEOUTS = {"control": 1, "status": 2, "erase": 3, "mass_erase": 4, "command": 5, "manifest": 6}
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+class DfuflashError(Exception):
+    """A failed dfuflash call: ``code`` is the C status, ``message`` the library's detail."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(f"{message} (dfuflash status {code})")
+        self.code = code
+        self.message = message
+
+
+class ArgumentError(DfuflashError):
+    """Caller misuse (100-199): NULL or invalid argument, contained panic, busy handle."""
+
+
+class UsbError(DfuflashError):
+    """USB (200-299): disconnected, stall, timeout, not found, ambiguous, access, busy."""
+
+
+class DeviceError(DfuflashError):
+    """The device (300-399): error status, stuck busy, unexpected state, Rev V recovery."""
+
+
+class FileError(DfuflashError):
+    """Firmware files (400-499): malformed, unreadable, suffix for another device."""
+
+
+class RefusedError(DfuflashError):
+    """Refused before any request (500-599): outside the layout, protected memory."""
+
+
+class CancelledError(DfuflashError):
+    """Cancelled (600); the device was left in dfuIDLE."""
+
+
+class VerifyError(DfuflashError):
+    """Read-back differs (700-799)."""
+
+
+_GROUPS = {1: ArgumentError, 2: UsbError, 3: DeviceError, 4: FileError, 5: RefusedError, 6: CancelledError, 7: VerifyError}
+
+
+# --- C structures ---------------------------------------------------------------------------
+
+class _Progress(Structure):
+    _fields_ = [
+        ("phase", c_int32),
+        ("done", c_uint64),
+        ("total", c_uint64),
+        ("address", c_uint32),
+        ("sector_index", c_int32),
+        ("sector_k", c_int32),
+        ("sector_n", c_int32),
+    ]
+
+
+class _Report(Structure):
+    _fields_ = [
+        ("bytes_written", c_uint64),
+        ("bytes_verified", c_uint64),
+        ("requests", c_uint64),
+        ("sectors_erased", POINTER(c_uint32)),
+        ("sectors_erased_count", c_size_t),
+        ("workaround_sectors", POINTER(c_uint32)),
+        ("workaround_sectors_count", c_size_t),
+        ("mass_erased", c_bool),
+        ("left", c_bool),
+        ("elapsed_seconds", c_double),
+        ("wall_seconds", c_double),
+        ("device_busy_seconds", c_double),
+    ]
+
+
+class _DeviceDesc(Structure):
+    _fields_ = [
+        ("vendor_id", c_uint16),
+        ("product_id", c_uint16),
+        ("bcd_device", c_uint16),
+        ("dfu_version", c_uint16),
+        ("transfer_size", c_uint16),
+        ("attributes", c_uint8),
+        ("mode", c_int32),
+        ("manufacturer", c_char_p),
+        ("product", c_char_p),
+        ("serial", c_char_p),
+        ("path", c_char_p),
+        ("alt_count", c_size_t),
+        ("simulated", c_bool),
+    ]
+
+
+class _AltDesc(Structure):
+    _fields_ = [("alt", c_uint8), ("name", c_char_p), ("has_layout", c_bool), ("sector_count", c_size_t)]
+
+
+_PROGRESS_CB = CFUNCTYPE(c_int32, c_void_p, POINTER(_Progress))
+_LOG_CB = CFUNCTYPE(None, c_void_p, c_int32, c_char_p)
+
+
+# --- loading --------------------------------------------------------------------------------
+
+def _candidates() -> List[pathlib.Path]:
+    names = {"linux": ["libdfuflash.so"], "darwin": ["libdfuflash.dylib"], "win32": ["dfuflash.dll"]}.get(
+        sys.platform, ["libdfuflash.so"]
+    )
+    out = []
+    env = os.environ.get("DFUFLASH_LIBRARY")
+    if env:
+        out.append(pathlib.Path(env))
+    here = pathlib.Path(__file__).resolve().parent
+    out += [here / n for n in names]
+    for parent in here.parents:
+        for profile in ("release", "debug"):
+            out += [parent / "target" / profile / n for n in names]
+    return out
+
+
+def _load() -> ctypes.CDLL:
+    tried = []
+    for path in _candidates():
+        if path.exists():
+            lib = ctypes.CDLL(str(path))
+            lib.dfuflash_abi_version.restype = c_uint32
+            lib.dfuflash_abi_version.argtypes = []
+            major = lib.dfuflash_abi_version() >> 16
+            if major != ABI_MAJOR:
+                raise ImportError(f"{path} implements dfuflash ABI {major}, these bindings need ABI {ABI_MAJOR}")
+            return lib
+        tried.append(str(path))
+    raise ImportError("libdfuflash not found; set DFUFLASH_LIBRARY or build it (cargo build --release). Tried: " + ", ".join(tried[:6]))
+
+
+_lib = _load()
+
+
+def _sig(name, restype, *argtypes):
+    f = getattr(_lib, name)
+    f.restype = restype
+    f.argtypes = list(argtypes)
+
+
+_P = c_void_p
+_sig("dfuflash_version", c_char_p)
+_sig("dfuflash_status_str", c_char_p, c_int32)
+_sig("dfuflash_last_error", c_char_p)
+_sig("dfuflash_device_list_new", c_int32, c_uint32, POINTER(c_void_p))
+_sig("dfuflash_device_list_count", c_size_t, _P)
+_sig("dfuflash_device_list_get", c_int32, _P, c_size_t, POINTER(_DeviceDesc))
+_sig("dfuflash_device_list_alt", c_int32, _P, c_size_t, c_size_t, POINTER(_AltDesc))
+_sig("dfuflash_device_list_free", None, _P)
+_sig("dfuflash_open", c_int32, c_uint16, c_uint16, c_char_p, c_char_p, c_int32, c_char_p, c_uint32, POINTER(c_void_p))
+_sig("dfuflash_open_simulated", c_int32, c_char_p, c_char_p, c_int32, POINTER(c_void_p))
+_sig("dfuflash_device_close", None, _P)
+_sig("dfuflash_device_set_sim_faults", c_int32, _P, c_char_p)
+_sig("dfuflash_image_load", c_int32, c_char_p, c_uint32, c_bool, c_uint8, POINTER(c_void_p))
+_sig("dfuflash_image_from_memory", c_int32, ctypes.c_char_p, c_size_t, c_uint32, c_uint8, POINTER(c_void_p))
+_sig("dfuflash_image_target_count", c_size_t, _P)
+_sig("dfuflash_image_target", c_int32, _P, c_size_t, POINTER(c_uint8), POINTER(c_size_t))
+_sig("dfuflash_image_segment", c_int32, _P, c_size_t, c_size_t, POINTER(c_uint32), POINTER(POINTER(c_uint8)), POINTER(c_size_t))
+_sig("dfuflash_image_free", None, _P)
+_sig("dfuflash_options_new", c_int32, POINTER(c_void_p))
+_sig("dfuflash_options_free", None, _P)
+_sig("dfuflash_options_set_flag", c_int32, _P, c_int32, c_bool)
+_sig("dfuflash_options_set_leave_address", c_int32, _P, c_uint32)
+_sig("dfuflash_options_set_timeout_ms", c_int32, _P, c_int32, c_uint32)
+_sig("dfuflash_options_set_progress_callback", c_int32, _P, _PROGRESS_CB)
+_sig("dfuflash_options_set_log_callback", c_int32, _P, _LOG_CB)
+_sig("dfuflash_options_set_user_data", c_int32, _P, c_void_p)
+_sig("dfuflash_erase", c_int32, _P, _P, c_uint32, c_uint32, c_bool)
+_sig("dfuflash_download", c_int32, _P, _P, _P)
+_sig("dfuflash_upload", c_int32, _P, _P, c_uint32, ctypes.c_void_p, c_size_t)
+_sig("dfuflash_leave", c_int32, _P, c_uint32, c_bool)
+_sig("dfuflash_cancel", c_int32, _P)
+_sig("dfuflash_device_report", c_int32, _P, POINTER(_Report))
+
+__version__ = _lib.dfuflash_version().decode()
+
+
+def _check(code: int) -> None:
+    if code != 0:
+        message = (_lib.dfuflash_last_error() or b"").decode(errors="replace") or _lib.dfuflash_status_str(code).decode()
+        raise _GROUPS.get(code // 100, DfuflashError)(code, message)
+
+
+def _s(text: Optional[str]) -> Optional[bytes]:
+    return None if text is None else text.encode()
+
+
+# --- callbacks: one module-level trampoline each, kept alive for the life of the module ----------
+
+@dataclass
+class Progress:
+    """A progress event: phase (PHASE_*), units done of total, the address, and for erases the
+    sector's layout index and its position k of n in the job (else -1, 0, 0)."""
+
+    phase: int
+    done: int
+    total: int
+    address: int
+    sector_index: int
+    sector_k: int
+    sector_n: int
+
+
+class _Call:
+    """The Python side of one C call: the user's callables and an exception they raised."""
+
+    def __init__(self, progress, log):
+        self.progress = progress
+        self.log = log
+        self.error: Optional[BaseException] = None
+
+
+_CALLS: Dict[int, _Call] = {}
+
+
+@_PROGRESS_CB
+def _progress_trampoline(user_data, p):
+    call = _CALLS.get(user_data or 0)
+    if call is None or call.progress is None or call.error is not None:
+        return _CANCEL if call is not None and call.error is not None else _CONTINUE
+    try:
+        e = p.contents
+        result = call.progress(Progress(e.phase, e.done, e.total, e.address, e.sector_index, e.sector_k, e.sector_n))
+        return _CANCEL if result is False else _CONTINUE
+    except BaseException as exc:  # re-raised by the caller after the C call returns
+        call.error = exc
+        return _CANCEL
+
+
+@_LOG_CB
+def _log_trampoline(user_data, level, message):
+    call = _CALLS.get(user_data or 0)
+    if call is None or call.log is None or call.error is not None:
+        return
+    try:
+        call.log(level, message.decode(errors="replace"))
+    except BaseException as exc:
+        call.error = exc
+
+
+# --- objects --------------------------------------------------------------------------------
+
+class _Handle:
+    _free = None
+
+    def __init__(self, ptr: int):
+        self._ptr = c_void_p(ptr)
+
+    def close(self) -> None:
+        """Frees the C object; calling it again does nothing."""
+        if self._ptr:
+            type(self)._free(self._ptr)
+            self._ptr = c_void_p()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    @property
+    def _p(self) -> c_void_p:
+        if not self._ptr:
+            raise ValueError(f"{type(self).__name__} is closed")
+        return self._ptr
+
+
+class Image(_Handle):
+    """A firmware image: targets (alt settings) of address/bytes segments."""
+
+    _free = staticmethod(_lib.dfuflash_image_free)
+
+    @classmethod
+    def load(cls, path: str, address: Optional[int] = None, alt: int = 0) -> "Image":
+        """Reads a file of any supported format; a raw binary needs ``address``."""
+        out = c_void_p()
+        _check(_lib.dfuflash_image_load(_s(str(path)), address or 0, address is not None, alt, byref(out)))
+        return cls(out.value)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, address: int, alt: int = 0) -> "Image":
+        """An image of ``data`` (copied) at ``address``."""
+        out = c_void_p()
+        _check(_lib.dfuflash_image_from_memory(bytes(data), len(data), address, alt, byref(out)))
+        return cls(out.value)
+
+    @property
+    def targets(self) -> List[tuple]:
+        """[(alt, [(address, bytes), ...]), ...]"""
+        out = []
+        for t in range(_lib.dfuflash_image_target_count(self._p)):
+            alt, n = c_uint8(), c_size_t()
+            _check(_lib.dfuflash_image_target(self._p, t, byref(alt), byref(n)))
+            segs = []
+            for s in range(n.value):
+                a, ptr, ln = c_uint32(), POINTER(c_uint8)(), c_size_t()
+                _check(_lib.dfuflash_image_segment(self._p, t, s, byref(a), byref(ptr), byref(ln)))
+                segs.append((a.value, ctypes.string_at(ptr, ln.value)))
+            out.append((alt.value, segs))
+        return out
+
+
+@dataclass
+class Report:
+    """What an operation did (the C API's dfuflash_report)."""
+
+    bytes_written: int = 0
+    bytes_verified: int = 0
+    requests: int = 0
+    sectors_erased: List[int] = field(default_factory=list)
+    workaround_sectors: List[int] = field(default_factory=list)
+    mass_erased: bool = False
+    left: bool = False
+    elapsed_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    device_busy_seconds: float = -1.0
+
+
+@dataclass
+class DeviceInfo:
+    """A device found by :func:`list_devices`."""
+
+    vendor_id: int
+    product_id: int
+    bcd_device: int
+    dfu_version: int
+    transfer_size: int
+    attributes: int
+    runtime_mode: bool
+    manufacturer: Optional[str]
+    product: Optional[str]
+    serial: Optional[str]
+    path: Optional[str]
+    simulated: bool
+    alt_settings: List[tuple]  # [(alt, name, sector_count or 0), ...]
+
+
+def _str(b: Optional[bytes]) -> Optional[str]:
+    return None if b is None else b.decode(errors="replace")
+
+
+def list_devices(include_simulated: bool = False) -> List[DeviceInfo]:
+    """Every DFU device on USB, and the simulated models when ``include_simulated``."""
+    lst = c_void_p()
+    _check(_lib.dfuflash_device_list_new(_LIST_SIMULATED if include_simulated else 0, byref(lst)))
+    try:
+        out = []
+        for i in range(_lib.dfuflash_device_list_count(lst)):
+            d = _DeviceDesc()
+            _check(_lib.dfuflash_device_list_get(lst, i, byref(d)))
+            alts = []
+            for a in range(d.alt_count):
+                ad = _AltDesc()
+                _check(_lib.dfuflash_device_list_alt(lst, i, a, byref(ad)))
+                alts.append((ad.alt, _str(ad.name), ad.sector_count))
+            out.append(
+                DeviceInfo(d.vendor_id, d.product_id, d.bcd_device, d.dfu_version, d.transfer_size, d.attributes,
+                           d.mode == 1, _str(d.manufacturer), _str(d.product), _str(d.serial), _str(d.path),
+                           d.simulated, alts)
+            )
+        return out
+    finally:
+        _lib.dfuflash_device_list_free(lst)
+
+
+class _Options(_Handle):
+    _free = staticmethod(_lib.dfuflash_options_free)
+
+
+class Device(_Handle):
+    """An open DFU device. One thread at a time; :meth:`cancel` works from any thread."""
+
+    _free = staticmethod(_lib.dfuflash_device_close)
+
+    def _options(self, call: _Call, verify=True, leave=False, leave_address=None, mass_erase=False,
+                 workarounds=True, allow_option_bytes=False, allow_otp=False, check_suffix=True,
+                 timeouts_ms: Optional[Dict[str, int]] = None) -> _Options:
+        out = c_void_p()
+        _check(_lib.dfuflash_options_new(byref(out)))
+        o = _Options(out.value)
+        for flag, on in ((_OPT_VERIFY, verify), (_OPT_LEAVE, leave), (_OPT_MASS_ERASE, mass_erase),
+                         (_OPT_WORKAROUNDS, workarounds), (_OPT_ALLOW_OPTION_BYTES, allow_option_bytes),
+                         (_OPT_ALLOW_OTP, allow_otp), (_OPT_CHECK_SUFFIX, check_suffix)):
+            _check(_lib.dfuflash_options_set_flag(o._p, flag, on))
+        if leave_address is not None:
+            _check(_lib.dfuflash_options_set_leave_address(o._p, leave_address))
+        for name, ms in (timeouts_ms or {}).items():
+            if name not in _TIMEOUTS:
+                raise ValueError(f"unknown timeout {name!r}; known: {', '.join(_TIMEOUTS)}")
+            _check(_lib.dfuflash_options_set_timeout_ms(o._p, _TIMEOUTS[name], ms))
+        _check(_lib.dfuflash_options_set_progress_callback(o._p, _progress_trampoline))
+        _check(_lib.dfuflash_options_set_log_callback(o._p, _log_trampoline))
+        _check(_lib.dfuflash_options_set_user_data(o._p, id(call)))
+        return o
+
+    def _run(self, progress, log, fn, **opts) -> None:
+        call = _Call(progress, log)
+        _CALLS[id(call)] = call
+        try:
+            with self._options(call, **opts) as o:
+                code = fn(o._p)
+        finally:
+            del _CALLS[id(call)]
+        if call.error is not None:
+            raise call.error
+        _check(code)
+
+    def download(self, image: Image, *, progress: Optional[Callable[[Progress], object]] = None,
+                 log: Optional[Callable[[int, str], object]] = None, **options) -> Report:
+        """Plans, erases, writes, verifies and optionally leaves. ``progress`` may return False
+        to cancel; an exception it raises cancels and is re-raised here. Options: verify, leave,
+        leave_address, mass_erase, workarounds, allow_option_bytes, allow_otp, check_suffix,
+        timeouts_ms (control, status, erase, mass_erase, command, manifest)."""
+        self._run(progress, log, lambda o: _lib.dfuflash_download(self._p, image._p, o), **options)
+        return self.report
+
+    def erase(self, address: int = 0, length: int = 0, *, mass: bool = False, progress=None, log=None, **options) -> Report:
+        """Erases the sectors of [address, address + length), or everything with ``mass``."""
+        self._run(progress, log, lambda o: _lib.dfuflash_erase(self._p, o, address, length, mass), **options)
+        return self.report
+
+    def upload(self, address: int, length: int, *, progress=None, log=None, **options) -> bytes:
+        """Reads ``length`` bytes at ``address`` of the current alt setting."""
+        buf = ctypes.create_string_buffer(length)
+        self._run(progress, log, lambda o: _lib.dfuflash_upload(self._p, o, address, buf, length), **options)
+        return buf.raw
+
+    def leave(self, address: Optional[int] = None) -> None:
+        """Leaves DFU mode (jumping to ``address`` on DfuSe devices)."""
+        _check(_lib.dfuflash_leave(self._p, address or 0, address is not None))
+
+    def cancel(self) -> None:
+        """Cancels the operation in progress, from any thread."""
+        _check(_lib.dfuflash_cancel(self._p))
+
+    def set_sim_faults(self, spec: str) -> None:
+        """Simulated devices: arm faults (``KIND@REQUEST,...``)."""
+        _check(_lib.dfuflash_device_set_sim_faults(self._p, _s(spec)))
+
+    @property
+    def report(self) -> Report:
+        """The report of the last successful operation."""
+        r = _Report()
+        _check(_lib.dfuflash_device_report(self._p, byref(r)))
+        return Report(r.bytes_written, r.bytes_verified, r.requests,
+                      [r.sectors_erased[i] for i in range(r.sectors_erased_count)],
+                      [r.workaround_sectors[i] for i in range(r.workaround_sectors_count)],
+                      r.mass_erased, r.left, r.elapsed_seconds, r.wall_seconds, r.device_busy_seconds)
+
+
+def open(vid: int = 0, pid: int = 0, serial: Optional[str] = None, path: Optional[str] = None,
+         alt=None, include_simulated: bool = False) -> Device:  # noqa: A001 (the API's name)
+    """Opens the one device that matches (0 / None match anything); ``alt`` is a number or a
+    name such as "@Internal Flash". Several matches raise UsbError listing them."""
+    out = c_void_p()
+    alt_num = alt if isinstance(alt, int) else -1
+    alt_name = alt if isinstance(alt, str) else None
+    _check(_lib.dfuflash_open(vid, pid, _s(serial), _s(path), alt_num, _s(alt_name),
+                              _LIST_SIMULATED if include_simulated else 0, byref(out)))
+    return Device(out.value)
+
+
+def open_simulated(model: str, state_file: Optional[str] = None, alt: int = -1) -> Device:
+    """Opens a simulated device (a model name, e.g. "stm32h743-revv"), its memory kept in
+    ``state_file`` when given."""
+    out = c_void_p()
+    _check(_lib.dfuflash_open_simulated(_s(model), _s(state_file), alt, byref(out)))
+    return Device(out.value)
+
+
+def _models() -> Sequence[str]:
+    return [d.path[4:] for d in list_devices(True) if d.simulated and d.path]

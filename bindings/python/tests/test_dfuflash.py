@@ -1,0 +1,172 @@
+"""The Python bindings against the simulator: python3 -m unittest discover bindings/python/tests"""
+
+import os
+import random
+import struct
+import sys
+import tempfile
+import threading
+import unittest
+import zlib
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import dfuflash  # noqa: E402
+
+
+def dfuse_file(address: int, data: bytes) -> bytes:
+    """A DfuSe file (UM0391) written here, independently of dfuflash's writer."""
+    element = struct.pack("<II", address, len(data)) + data
+    target = struct.pack("<6sBI255sII", b"Target", 0, 1, b"fw", len(element), 1) + element
+    body = struct.pack("<5sBIB", b"DfuSe", 1, 11 + len(target) + 16, 1) + target
+    body += struct.pack("<HHHH3sB", 0xFFFF, 0xDF11, 0x0483, 0x011A, b"UFD", 16)
+    return body + struct.pack("<I", ~zlib.crc32(body) & 0xFFFFFFFF)
+
+
+FW = bytes(random.Random(5).getrandbits(8) for _ in range(0x1C0000 - 3000))
+
+
+class FlashTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory()
+        cls.dfu = os.path.join(cls.dir.name, "fw.dfu")
+        with open(cls.dfu, "wb") as f:
+            f.write(dfuse_file(0x08040000, FW))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.dir.cleanup()
+
+    def test_full_dfuse_flash_on_rev_v_with_progress(self):
+        events, logs = [], []
+        image = dfuflash.Image.load(self.dfu)
+        self.assertEqual(image.targets[0][0], 0)
+        self.assertEqual(image.targets[0][1][0][0], 0x08040000)
+        with dfuflash.open_simulated("stm32h743-revv") as dev:
+            report = dev.download(image, progress=events.append, log=lambda lvl, m: logs.append((lvl, m)))
+            back = dev.upload(0x08100000 - 16, 64)
+        self.assertEqual(report.bytes_verified, len(FW))
+        self.assertEqual(report.workaround_sectors, [0x08100000 + i * 0x20000 for i in range(8)])
+        self.assertEqual(len(report.sectors_erased), 14)
+        self.assertGreater(report.device_busy_seconds, 12)
+        self.assertEqual(back, FW[0x08100000 - 16 - 0x08040000:][:64])
+        phases = [e.phase for e in events]
+        self.assertEqual(sorted(set(phases), key=phases.index), [dfuflash.PHASE_ERASE, dfuflash.PHASE_WRITE, dfuflash.PHASE_VERIFY])
+        for phase in (dfuflash.PHASE_ERASE, dfuflash.PHASE_WRITE, dfuflash.PHASE_VERIFY):
+            p = [e for e in events if e.phase == phase]
+            self.assertEqual([e.done for e in p], sorted(e.done for e in p), "monotonic")
+            self.assertEqual(p[-1].done, p[-1].total)
+            self.assertEqual(len({e.total for e in p}), 1)
+        erase = [e for e in events if e.phase == dfuflash.PHASE_ERASE and e.done]
+        self.assertEqual([(e.sector_k, e.sector_n) for e in erase], [(k, 14) for k in range(1, 15)])
+        self.assertEqual(sum(1 for lvl, m in logs if lvl == 2 and "Rev V" in m), 8, "one warning per recovered sector")
+
+    def test_cancel_from_the_callback_and_from_another_thread(self):
+        image = dfuflash.Image.from_bytes(FW[:0x60000], 0x080C0000)
+        with dfuflash.open_simulated("stm32h743-revv") as dev:
+            writes = []
+
+            def stop_after_three(e):
+                if e.phase == dfuflash.PHASE_WRITE and e.done:
+                    writes.append(e.done)
+                    return len(writes) < 3
+
+            with self.assertRaises(dfuflash.CancelledError) as cm:
+                dev.download(image, progress=stop_after_three)
+            self.assertEqual(cm.exception.code, 600)
+            self.assertIn("dfuIDLE", cm.exception.message)
+            self.assertEqual(len(writes), 3)
+
+            started, cancelled = threading.Event(), threading.Event()
+
+            def wait_for_cancel(e):
+                if e.phase == dfuflash.PHASE_WRITE and e.done and not started.is_set():
+                    started.set()
+                    cancelled.wait(10)
+
+            def other():
+                started.wait(10)
+                dev.cancel()
+                cancelled.set()
+
+            t = threading.Thread(target=other)
+            t.start()
+            with self.assertRaises(dfuflash.CancelledError):
+                dev.download(image, progress=wait_for_cancel)
+            t.join()
+            self.assertEqual(dev.download(image).bytes_verified, 0x60000, "the device was left usable")
+
+    def test_a_callback_that_raises_cancels_and_is_re_raised(self):
+        class Boom(Exception):
+            pass
+
+        def boom(e):
+            if e.phase == dfuflash.PHASE_WRITE:
+                raise Boom("from the callback")
+
+        with dfuflash.open_simulated("stm32h743-revy") as dev:
+            with self.assertRaises(Boom):
+                dev.download(dfuflash.Image.from_bytes(b"\x01" * 8192, 0x08020000), progress=boom)
+            self.assertEqual(dev.download(dfuflash.Image.from_bytes(b"\x01" * 8192, 0x08020000)).bytes_verified, 8192)
+
+    def test_exceptions_per_status_group(self):
+        with self.assertRaises(dfuflash.FileError) as cm:
+            dfuflash.Image.load("/nonexistent/fw.hex")
+        self.assertEqual(cm.exception.code, 401)
+        with self.assertRaises(dfuflash.ArgumentError) as cm:
+            dfuflash.Image.load(self.dfu, address=0x08000000)
+        self.assertIn("--address applies to raw binaries only", cm.exception.message)
+        with self.assertRaises(dfuflash.RefusedError) as cm:
+            with dfuflash.open_simulated("stm32h743-revv") as dev:
+                dev.download(dfuflash.Image.from_bytes(b"\0" * 64, 0x081FFFF0))
+        self.assertEqual(cm.exception.code, 500)
+        self.assertIn("0x08200000", cm.exception.message)
+        with self.assertRaises(dfuflash.DeviceError) as cm:
+            with dfuflash.open_simulated("stm32h743-revv") as dev:
+                dev.erase(0x08100000, 1, workarounds=False)
+        self.assertEqual(cm.exception.code, 302)
+        with self.assertRaises(dfuflash.UsbError) as cm:
+            dfuflash.open(0x0483, 0xDF11, include_simulated=True)
+        self.assertEqual(cm.exception.code, 206)
+        self.assertIn("sim:stm32f405", cm.exception.message)
+        with self.assertRaises(dfuflash.UsbError):
+            with dfuflash.open_simulated("stm32h743-revy") as dev:
+                dev.set_sim_faults("disconnect@5")
+                dev.download(dfuflash.Image.from_bytes(b"\0" * 64, 0x08020000))
+        with self.assertRaises(dfuflash.ArgumentError) as cm:
+            with dfuflash.open_simulated("stm32h743-revy") as dev:
+                dev.set_sim_faults("panic@2")
+                dev.download(dfuflash.Image.from_bytes(b"\0" * 64, 0x08020000))
+        self.assertEqual(cm.exception.code, 102)
+        with self.assertRaises(dfuflash.DfuflashError):
+            dfuflash.open_simulated("nosuch")
+
+    def test_discovery_and_selection(self):
+        sims = [d for d in dfuflash.list_devices(include_simulated=True) if d.simulated]
+        self.assertEqual(len(sims), 6)
+        revv = next(d for d in sims if d.path == "sim:stm32h743-revv")
+        self.assertEqual((revv.vendor_id, revv.product_id, revv.serial, revv.transfer_size), (0x0483, 0xDF11, "200364500000", 1024))
+        self.assertEqual(revv.alt_settings[0], (0, "@Internal Flash   /0x08000000/16*128Kg", 16))
+        with dfuflash.open(path="sim:stm32f405", alt="@Option Bytes", include_simulated=True) as dev:
+            self.assertEqual(len(dev.upload(0x1FFFC000, 16)), 16)
+
+    def test_open_and_close_a_thousand_times_keeps_memory_flat(self):
+        def rss_kb():
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+        for _ in range(50):  # warm up allocator pools
+            dfuflash.open_simulated("stm32f405").close()
+        before = rss_kb()
+        for _ in range(1000):
+            dev = dfuflash.open_simulated("stm32f405")
+            dev.close()
+            dev.close()  # idempotent
+        growth = rss_kb() - before
+        # Each device holds about 1 MB of simulated flash: a leak of even one per open would
+        # show as a gigabyte.
+        self.assertLess(growth, 8 * 1024, f"RSS grew by {growth} KB")
+
+
+if __name__ == "__main__":
+    unittest.main()
