@@ -77,7 +77,8 @@ impl Gadget {
         let mut io = vec![0u8; 8 + data.len()];
         io[4..8].copy_from_slice(&(data.len() as u32).to_le_bytes());
         io[8..].copy_from_slice(data);
-        self.ioctl(RAW_EP0_WRITE, io.as_mut_ptr() as usize).map(|_| ())
+        self.ioctl(RAW_EP0_WRITE, io.as_mut_ptr() as usize)
+            .map(|_| ())
     }
 
     fn read(&self, len: usize) -> std::io::Result<Vec<u8>> {
@@ -144,7 +145,11 @@ fn descriptors(dev: &SimDevice, runtime: bool) -> Descriptors {
     let total = (9 + body.len()) as u16;
     let mut config = vec![9, 2, total as u8, (total >> 8) as u8, 1, 1, 0, 0x80, 50];
     config.extend_from_slice(&body);
-    Descriptors { device, config, strings }
+    Descriptors {
+        device,
+        config,
+        strings,
+    }
 }
 
 fn usage() -> ! {
@@ -158,10 +163,21 @@ fn main() {
     let (mut scale, mut state, mut runtime, mut speed) = (1.0f64, None::<String>, false, 2u8);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--scale" => scale = args.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| usage()),
+            "--scale" => {
+                scale = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or_else(|| usage())
+            }
             "--state" => state = Some(args.next().unwrap_or_else(|| usage())),
             "--runtime" => runtime = true,
-            "--speed" => speed = if args.next().as_deref() == Some("high") { 3 } else { 2 },
+            "--speed" => {
+                speed = if args.next().as_deref() == Some("high") {
+                    3
+                } else {
+                    2
+                }
+            }
             _ => usage(),
         }
     }
@@ -230,7 +246,10 @@ fn serve(dev: &mut SimDevice, runtime: bool, speed: u8) -> std::io::Result<Next>
                     1 => Some(d.device.clone()),
                     2 => Some(d.config.clone()),
                     3 if value & 0xff == 0 => Some(vec![4, 3, 0x09, 0x04]),
-                    3 => d.strings.get((value & 0xff) as usize - 1).map(|s| string(s)),
+                    3 => d
+                        .strings
+                        .get((value & 0xff) as usize - 1)
+                        .map(|s| string(s)),
                     6 => Some(vec![10, 6, 0x00, 0x02, 0, 0, 0, 64, 1, 0]),
                     _ => None,
                 };

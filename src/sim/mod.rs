@@ -417,7 +417,11 @@ impl SimDevice {
     /// In real time, sleeps every modelled delay divided by `scale` (1.0: real speed; the USB
     /// bench uses a larger scale to keep runs short, the same for every client it compares).
     pub fn set_time_scale(&mut self, scale: f64) {
-        self.time_scale = if scale.is_finite() && scale > 0.0 { scale } else { 1.0 };
+        self.time_scale = if scale.is_finite() && scale > 0.0 {
+            scale
+        } else {
+            1.0
+        };
     }
 
     /// Arms faults (request numbers count from this device's first request).
@@ -819,7 +823,11 @@ impl SimDevice {
 
     fn reply(&self, poll_ms: u32) -> [u8; 6] {
         // A device sped up by the time scale also asks for proportionally shorter waits.
-        let poll_ms = if self.realtime { (poll_ms as f64 / self.time_scale).ceil() as u32 } else { poll_ms };
+        let poll_ms = if self.realtime {
+            (poll_ms as f64 / self.time_scale).ceil() as u32
+        } else {
+            poll_ms
+        };
         StatusReply {
             status: self.status,
             poll_timeout_ms: poll_ms,

@@ -1,0 +1,100 @@
+// The C++ wrapper against the simulator, compiled with -Wall -Wextra -Werror.
+#include "dfuflash.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+static int passed, failed;
+#define CHECK(c)                                                                  \
+    do {                                                                          \
+        if (c) {                                                                  \
+            passed++;                                                             \
+        } else {                                                                  \
+            failed++;                                                             \
+            std::fprintf(stderr, "FAIL line %d: %s\n", __LINE__, #c);            \
+        }                                                                         \
+    } while (0)
+
+int main() {
+    std::vector<uint8_t> fw(0x60000);
+    for (size_t i = 0; i < fw.size(); i++) fw[i] = static_cast<uint8_t>(i * 7 + (i >> 9));
+    auto image = dfuflash::Image::from_bytes(fw, 0x080c0000);
+    auto dev = dfuflash::Device::open_simulated("stm32h743-revv");
+
+    // A full flash with progress and log callbacks.
+    int phases_seen = 0, last_phase = 0, warnings = 0;
+    bool monotonic = true;
+    uint64_t last_done = 0;
+    dfuflash::Options opts;
+    opts.on_progress([&](const dfuflash::Progress &p) {
+        if (p.phase != last_phase) {
+            phases_seen++;
+            last_phase = p.phase;
+            last_done = 0;
+        }
+        if (p.done < last_done) monotonic = false;
+        last_done = p.done;
+        return true;
+    });
+    opts.on_log([&](int32_t level, const std::string &m) {
+        if (level == DFUFLASH_LOG_WARN && m.find("Rev V") != std::string::npos) warnings++;
+    });
+    dfuflash::Result r = dev.download(image, opts);
+    CHECK(r);
+    CHECK(phases_seen == 3 && monotonic);
+    CHECK(warnings == 1);
+    CHECK(dev.report().bytes_verified == fw.size());
+    CHECK(dev.workaround_sectors() == std::vector<uint32_t>{0x08100000u});
+    std::vector<uint8_t> back(256);
+    CHECK(dev.upload(0x08100000u, back));
+    CHECK(std::memcmp(back.data(), fw.data() + 0x40000, back.size()) == 0);
+
+    // A callback that throws: caught by the trampoline, the flash is cancelled, the exception
+    // comes back here once the C call has returned.
+    dfuflash::Options throwing;
+    throwing.on_progress([](const dfuflash::Progress &p) -> bool {
+        if (p.phase == DFUFLASH_PHASE_WRITE && p.done > 0) throw std::runtime_error("boom");
+        return true;
+    });
+    bool caught = false;
+    try {
+        dev.download(image, throwing);
+    } catch (const std::runtime_error &e) {
+        caught = std::string(e.what()) == "boom";
+    }
+    CHECK(caught);
+    CHECK(dev.download(image));  // the device was left idle and usable
+
+    // Cancel from another thread through the thread-safe cancel().
+    dfuflash::Options slow;
+    slow.on_progress([&](const dfuflash::Progress &p) {
+        if (p.phase == DFUFLASH_PHASE_WRITE && p.done > 0) {
+            std::thread([&] { dev.cancel(); }).join();
+        }
+        return true;
+    });
+    r = dev.download(image, slow);
+    CHECK(r.code == DFUFLASH_ERR_CANCELLED);
+    CHECK(r.message.find("dfuIDLE") != std::string::npos);
+
+    // Results carry code and message; factories throw.
+    auto outside = dfuflash::Image::from_bytes(std::vector<uint8_t>(64), 0x081ffff0);
+    r = dev.download(outside);
+    CHECK(r.code == DFUFLASH_ERR_OUTSIDE_LAYOUT && r.message.find("0x08200000") != std::string::npos);
+    bool threw = false;
+    try {
+        dfuflash::Device::open_simulated("nosuch");
+    } catch (const dfuflash::Error &e) {
+        threw = e.code == DFUFLASH_ERR_SIMULATOR;
+    }
+    CHECK(threw);
+
+    // Move-only handles.
+    dfuflash::Device moved = std::move(dev);
+    CHECK(moved.download(image));
+    std::printf("c++ wrapper: %d passed, %d failed\n", passed, failed);
+    return failed != 0;
+}
