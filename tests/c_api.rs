@@ -30,20 +30,22 @@ fn work(name: &str) -> PathBuf {
 
 fn compile(src: &str, out: &Path, link_lib: bool, extra: &[&str]) {
     let lib = lib_dir();
-    let mut cmd = Command::new("cc");
-    cmd.args([
-        "-std=c11",
-        "-Wall",
-        "-Wextra",
-        "-Werror",
-        "-g",
-        "-D_POSIX_C_SOURCE=200809L",
-    ])
-    .arg(format!("-I{}", root().join("include").display()))
-    .arg(root().join(src))
-    .args(extra)
-    .arg("-o")
-    .arg(out);
+    let cpp = src.ends_with(".cpp");
+    let mut cmd = Command::new(if cpp { "c++" } else { "cc" });
+    cmd.arg(if cpp { "-std=c++17" } else { "-std=c11" })
+        .args([
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-g",
+            "-D_POSIX_C_SOURCE=200809L",
+        ])
+        .arg(format!("-I{}", root().join("include").display()))
+        .arg(format!("-I{}", root().join("bindings/cpp").display()))
+        .arg(root().join(src))
+        .args(extra)
+        .arg("-o")
+        .arg(out);
     if link_lib {
         cmd.arg(format!("-L{}", lib.display()))
             .arg("-ldfuflash")
@@ -190,5 +192,14 @@ fn the_c_example_builds_with_warnings_as_errors_and_flashes_the_simulator() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown simulator model"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_cpp_wrapper_flashes_and_contains_a_throwing_callback() {
+    let dir = work("cpp");
+    let exe = dir.join("test_cpp");
+    compile("tests/c/test_cpp.cpp", &exe, true, &[]);
+    run(&mut Command::new(&exe), "test_cpp");
     std::fs::remove_dir_all(dir).unwrap();
 }
