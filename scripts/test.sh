@@ -30,6 +30,9 @@ python3 -m venv "$venv"
 (cd / && "$venv/bin/python" -c "import dfuflash; d = dfuflash.open_simulated('stm32l4'); print('pip-installed dfuflash', dfuflash.__version__, 'erased', d.erase(0x08000000, 2048).sectors_erased)")
 rm -rf "$venv"
 
+echo "== Qt example: build, headless flash of the simulated Rev V"
+./scripts/test-qt.sh
+
 echo "== packaging: install, then build the C example with pkg-config and CMake"
 ./scripts/test-packaging.sh
 
