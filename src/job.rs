@@ -668,34 +668,7 @@ pub fn read_unprotect<T: Transport>(
     dfu: &mut Dfu<T>,
     obs: &mut dyn Observer,
 ) -> Result<Report, Error> {
-    let start = begin(dfu);
-    let mut ctx = Ctx {
-        obs,
-        cancel: &CancelToken::new(),
-        cancelled: false,
-    };
-    dfu.ensure_idle()?;
-    ctx.emit(&Event::PhaseStart {
-        phase: Phase::Erase,
-        total: 1,
-    });
-    dfu.read_unprotect()?;
-    ctx.pump(dfu);
-    ctx.emit(&Event::Progress {
-        phase: Phase::Erase,
-        done: 1,
-        total: 1,
-        address: 0,
-        sector: None,
-    });
-    Ok(finish(
-        dfu,
-        Report {
-            mass_erased: true,
-            ..Report::default()
-        },
-        start,
-    ))
+    whole_chip(dfu, obs, &CancelToken::new(), Dfu::read_unprotect)
 }
 
 /// Mass-erases the device (DfuSe).
@@ -703,6 +676,16 @@ pub fn mass_erase<T: Transport>(
     dfu: &mut Dfu<T>,
     obs: &mut dyn Observer,
     cancel: &CancelToken,
+) -> Result<Report, Error> {
+    whole_chip(dfu, obs, cancel, Dfu::mass_erase)
+}
+
+/// A one-command erase of the whole chip, reported as one erase step.
+fn whole_chip<T: Transport>(
+    dfu: &mut Dfu<T>,
+    obs: &mut dyn Observer,
+    cancel: &CancelToken,
+    command: fn(&mut Dfu<T>) -> Result<(), ProtocolError>,
 ) -> Result<Report, Error> {
     let start = begin(dfu);
     let mut ctx = Ctx {
@@ -720,7 +703,7 @@ pub fn mass_erase<T: Transport>(
         phase: Phase::Erase,
         total: 1,
     });
-    dfu.mass_erase()?;
+    command(dfu)?;
     ctx.pump(dfu);
     ctx.emit(&Event::Progress {
         phase: Phase::Erase,

@@ -4,19 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use dfuflash::image::{self, dfuse, suffix, Format, Image, LoadOptions, Segment, Suffix, Target};
+mod common;
+use common::pattern;
 
-fn pattern(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
-}
+use dfuflash::image::{self, dfuse, suffix, Format, Image, LoadOptions, Segment, Suffix, Target};
 
 struct Dir(PathBuf);
 

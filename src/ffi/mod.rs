@@ -332,6 +332,18 @@ pub struct dfuflash_options {
     user_data: *mut c_void,
 }
 
+impl Default for dfuflash_options {
+    fn default() -> Self {
+        Self {
+            flash: FlashOptions::default(),
+            engine: EngineOptions::default(),
+            progress: None,
+            log: None,
+            user_data: std::ptr::null_mut(),
+        }
+    }
+}
+
 /// `dfuflash_options_set_flag`: read back and compare after writing.
 pub const DFUFLASH_OPT_VERIFY: i32 = 1;
 /// Leave DFU mode after a fully successful download.
@@ -895,13 +907,7 @@ pub extern "C" fn dfuflash_options_new(out: *mut *mut dfuflash_options) -> i32 {
         if out.is_null() {
             return Err(null("out"));
         }
-        let o = dfuflash_options {
-            flash: FlashOptions::default(),
-            engine: EngineOptions::default(),
-            progress: None,
-            log: None,
-            user_data: std::ptr::null_mut(),
-        };
+        let o = dfuflash_options::default();
         unsafe { *out = Box::into_raw(Box::new(o)) };
         Ok(())
     })
@@ -1056,13 +1062,7 @@ fn operate(
         let d = unsafe { &*dev };
         let defaults;
         let o = if opts.is_null() {
-            defaults = dfuflash_options {
-                flash: FlashOptions::default(),
-                engine: EngineOptions::default(),
-                progress: None,
-                log: None,
-                user_data: std::ptr::null_mut(),
-            };
+            defaults = dfuflash_options::default();
             &defaults
         } else {
             unsafe { &*opts }
