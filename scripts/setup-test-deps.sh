@@ -6,10 +6,9 @@
 #   gcc, valgrind - the C API tests (compiled with -Wall -Wextra -Werror, run under
 #                   AddressSanitizer/UndefinedBehaviorSanitizer and valgrind)
 set -euo pipefail
+"$(dirname "$0")/setup-build-deps.sh"
 need=()
 command -v cc >/dev/null || need+=(gcc)
-# rusb links the system libusb (found with pkg-config)
-[ -f /usr/include/libusb-1.0/libusb.h ] || need+=(libusb-1.0-0-dev)
 command -v valgrind >/dev/null || need+=(valgrind)
 # packaging: an out-of-tree CMake project and a pkg-config/make build of the C example
 command -v cmake >/dev/null || need+=(cmake)

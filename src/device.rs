@@ -36,13 +36,20 @@ pub struct Entry {
 /// when `include_simulated`.
 pub fn list(include_simulated: bool) -> Result<Vec<Entry>, Error> {
     let mut out = Vec::new();
+    // Without USB access (libusb cannot start) the simulated devices are still listed.
     #[cfg(feature = "usb")]
-    for f in crate::usb::discover()? {
-        out.push(Entry {
-            info: f.info.clone(),
-            simulated: None,
-            usb: Some(std::sync::Arc::new(f)),
-        });
+    match crate::usb::discover() {
+        Ok(found) => {
+            for f in found {
+                out.push(Entry {
+                    info: f.info.clone(),
+                    simulated: None,
+                    usb: Some(std::sync::Arc::new(f)),
+                });
+            }
+        }
+        Err(e) if !include_simulated => return Err(e.into()),
+        Err(_) => {}
     }
     if include_simulated {
         for m in SimDevice::models() {
