@@ -251,6 +251,11 @@ fn serve(dev: &mut SimDevice, runtime: bool, speed: u8) -> std::io::Result<Next>
                         .get((value & 0xff) as usize - 1)
                         .map(|s| string(s)),
                     6 => Some(vec![10, 6, 0x00, 0x02, 0, 0, 0, 64, 1, 0]),
+                    // A standalone request for the DFU functional descriptor: the C5-class ROM
+                    // never answers one (hosts must read it from the configuration).
+                    0x21 if dev.model().quirks.answers_functional_descriptor_request => {
+                        Some(dev.info().functional.to_bytes().to_vec())
+                    }
                     _ => None,
                 };
                 match reply {
