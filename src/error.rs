@@ -109,6 +109,17 @@ pub enum Error {
         /// Each, described.
         candidates: String,
     },
+    /// A write failed in a sector that was erased through the Rev V recovery.
+    #[error(
+        "{source}; sector {sector:#010x} was erased through the STM32H7 Rev V recovery and may not be \
+         fully erased: flash again"
+    )]
+    WriteAfterRecovery {
+        /// Sector address.
+        sector: u32,
+        /// What the write reported.
+        source: ProtocolError,
+    },
     /// The request does not fit this kind of device.
     #[error("{0}")]
     Unsupported(String),
@@ -163,7 +174,7 @@ impl Error {
             },
             Error::Cancelled { .. } => "cancelled",
             Error::Verify { .. } => "verify_mismatch",
-            Error::WorkaroundCheck { .. } => "workaround_check",
+            Error::WorkaroundCheck { .. } | Error::WriteAfterRecovery { .. } => "workaround_check",
             Error::Unsupported(_) => "unsupported",
             Error::InvalidArgument(_) => "invalid_argument",
             Error::DeviceNotFound { .. } => "device_not_found",

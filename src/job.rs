@@ -443,19 +443,26 @@ fn expected_byte(writes: &[Segment], address: u32) -> u8 {
         .unwrap_or(0xff)
 }
 
+/// A write that fails inside a sector erased through the Rev V recovery says so: that erase is
+/// the likely cause.
 fn explain_write_error(e: ProtocolError, recovered: &[u32], t: &plan::TargetPlan) -> Error {
-    let address = match &e {
-        ProtocolError::DeviceStatus { .. } | ProtocolError::StuckBusy { .. } => e.to_string(),
+    let failed_at = match &e {
+        ProtocolError::DeviceStatus {
+            address: Some(a), ..
+        }
+        | ProtocolError::StuckBusy {
+            address: Some(a), ..
+        } => *a,
         _ => return e.into(),
     };
     let hit = t.erase.iter().find(|s| {
-        recovered.contains(&s.address) && address.contains(&format!("{:#010x}", s.address))
+        recovered.contains(&s.address) && (s.address as u64..s.end()).contains(&(failed_at as u64))
     });
     match hit {
-        Some(s) => Error::Unsupported(format!(
-            "{e}; sector {:#010x} was erased through the STM32H7 Rev V recovery and may not be fully erased: flash again",
-            s.address
-        )),
+        Some(s) => Error::WriteAfterRecovery {
+            sector: s.address,
+            source: e,
+        },
         None => e.into(),
     }
 }

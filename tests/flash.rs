@@ -540,3 +540,37 @@ fn segments_go_to_their_alt_settings_and_padding_never_crosses_into_other_data()
     assert_eq!(dev.memory(0, 0x0800_0000, 0x60).unwrap(), &expect[..]);
     assert_eq!(r.bytes_verified, 48);
 }
+
+#[test]
+fn a_write_failing_in_a_recovered_sector_names_the_recovery_as_the_likely_cause() {
+    // Old data where the image writes, in a sector whose recovered erase did nothing.
+    let mut dev = SimDevice::new("stm32h743-revv").unwrap();
+    dev.poke(0, 0x0812_0400, &[0x00; 32]);
+    let mut f = dfuflash::sim::Faults::default();
+    f.wedge_no_erase = true;
+    dev.set_faults(f);
+    let mut dfu = open_dev(dev, true);
+    let err = flash(
+        &mut dfu,
+        &Image::from_binary(0x0812_0000, pattern(0x1000, 3)).unwrap(),
+        &opts(),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), "workaround_check");
+    assert!(
+        matches!(
+            err,
+            Error::WriteAfterRecovery {
+                sector: 0x0812_0000,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("errPROG")
+            && msg.contains("sector 0x08120000 was erased through the STM32H7 Rev V recovery"),
+        "{msg}"
+    );
+}

@@ -242,7 +242,9 @@ pub(crate) fn code_of(e: &Error) -> i32 {
         Error::SuffixMismatch { .. } => DFUFLASH_ERR_SUFFIX_MISMATCH,
         Error::Cancelled { .. } => DFUFLASH_ERR_CANCELLED,
         Error::Verify { .. } => DFUFLASH_ERR_VERIFY,
-        Error::WorkaroundCheck { .. } => DFUFLASH_ERR_WORKAROUND_CHECK,
+        Error::WorkaroundCheck { .. } | Error::WriteAfterRecovery { .. } => {
+            DFUFLASH_ERR_WORKAROUND_CHECK
+        }
         Error::Unsupported(_) => DFUFLASH_ERR_UNSUPPORTED,
         Error::InvalidArgument(_) => DFUFLASH_ERR_INVALID_ARGUMENT,
         Error::DeviceNotFound { .. } => DFUFLASH_ERR_DEVICE_NOT_FOUND,

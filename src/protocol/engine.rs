@@ -398,6 +398,7 @@ impl<T: Transport> Dfu<T> {
             if reply.status != Status::Ok {
                 return Err(ProtocolError::DeviceStatus {
                     during: during.to_string(),
+                    address,
                     status: reply.status,
                     state: reply.state,
                 });
@@ -708,6 +709,7 @@ impl<T: Transport> Dfu<T> {
                         if st.status != Status::Ok {
                             return Err(ProtocolError::DeviceStatus {
                                 during,
+                                address: Some(at),
                                 status: st.status,
                                 state: st.state,
                             });
@@ -837,6 +839,7 @@ impl<T: Transport> Dfu<T> {
         match self.get_status_during("leave") {
             Ok(r) if r.status != Status::Ok => Err(ProtocolError::DeviceStatus {
                 during: "leave".into(),
+                address: jump,
                 status: r.status,
                 state: r.state,
             }),

@@ -23,6 +23,8 @@ pub enum ProtocolError {
     DeviceStatus {
         /// What the engine was doing.
         during: String,
+        /// The address of the command or block, when there is one.
+        address: Option<u32>,
         /// bStatus.
         status: Status,
         /// bState.
