@@ -22,7 +22,8 @@ for m in $(cat /mods/order); do insmod /mods/$m || echo "init: insmod $m failed"
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostroot /host || { echo "init: 9p failed"; poweroff -f; }
 mount -t tmpfs tmpfs /upper && mkdir -p /upper/u /upper/w
 mount -t overlay overlay -o lowerdir=/host,upperdir=/upper/u,workdir=/upper/w /newroot || mount --bind /host /newroot
-mount -t tmpfs tmpfs /newroot/run; mount -t tmpfs tmpfs /newroot/tmp
+# /tmp stays the host's (through the writable overlay): the checkout may live there.
+mount -t tmpfs tmpfs /newroot/run
 mkdir -p "/newroot$BENCH_DIR"
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 bench "/newroot$BENCH_DIR"
 mount --move /proc /newroot/proc; mount --move /sys /newroot/sys; mount --move /dev /newroot/dev
