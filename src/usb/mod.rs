@@ -274,6 +274,33 @@ impl Found {
     }
 }
 
+impl UsbTransport {
+    /// A transfer cut short by an unplug often fails with a plain I/O error rather than "no
+    /// device"; when the device is no longer on the bus, say so.
+    fn classify(&self, e: rusb::Error, timeout: Duration) -> TransportError {
+        if matches!(e, rusb::Error::Io | rusb::Error::Other) {
+            let me = self.handle.device();
+            let (bus, address) = (me.bus_number(), me.address());
+            for _ in 0..3 {
+                let present = self
+                    .handle
+                    .context()
+                    .devices()
+                    .map(|l| {
+                        l.iter()
+                            .any(|d| d.bus_number() == bus && d.address() == address)
+                    })
+                    .unwrap_or(true);
+                if !present {
+                    return TransportError::Disconnected;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        map_transfer(e, timeout)
+    }
+}
+
 impl Transport for UsbTransport {
     fn info(&self) -> &DeviceInfo {
         &self.info
@@ -302,7 +329,7 @@ impl Transport for UsbTransport {
                 data,
                 timeout,
             )
-            .map_err(|e| map_transfer(e, timeout))
+            .map_err(|e| self.classify(e, timeout))
     }
 
     fn control_in(
@@ -323,7 +350,7 @@ impl Transport for UsbTransport {
                 &mut buf[..n],
                 timeout,
             )
-            .map_err(|e| map_transfer(e, timeout))
+            .map_err(|e| self.classify(e, timeout))
     }
 
     fn select_alt(&mut self, alt: u8) -> Result<(), TransportError> {
