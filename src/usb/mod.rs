@@ -276,25 +276,28 @@ impl Found {
 
 impl UsbTransport {
     /// A transfer cut short by an unplug often fails with a plain I/O error rather than "no
-    /// device"; when the device is no longer on the bus, say so.
+    /// device". A standard GET_STATUS (which no DFU state machine sees) tells: a device that is
+    /// gone fails it too, a device that is there answers.
     fn classify(&self, e: rusb::Error, timeout: Duration) -> TransportError {
         if matches!(e, rusb::Error::Io | rusb::Error::Other) {
-            let me = self.handle.device();
-            let (bus, address) = (me.bus_number(), me.address());
+            let rt = rusb::request_type(Direction::In, RequestType::Standard, Recipient::Device);
+            let mut status = [0u8; 2];
             for _ in 0..3 {
-                let present = self
+                match self
                     .handle
-                    .context()
-                    .devices()
-                    .map(|l| {
-                        l.iter()
-                            .any(|d| d.bus_number() == bus && d.address() == address)
-                    })
-                    .unwrap_or(true);
-                if !present {
-                    return TransportError::Disconnected;
+                    .read_control(rt, 0, 0, 0, &mut status, Duration::from_millis(200))
+                {
+                    Ok(_) => break,
+                    Err(rusb::Error::NoDevice) => return TransportError::Disconnected,
+                    Err(_) => std::thread::sleep(Duration::from_millis(50)),
                 }
-                std::thread::sleep(Duration::from_millis(50));
+            }
+            if self
+                .handle
+                .read_control(rt, 0, 0, 0, &mut status, Duration::from_millis(200))
+                .is_err()
+            {
+                return TransportError::Disconnected;
             }
         }
         map_transfer(e, timeout)
