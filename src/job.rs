@@ -729,6 +729,22 @@ fn whole_chip<T: Transport>(
     ))
 }
 
+/// Leaves DFU mode: from dfuIDLE, DfuSe devices jump to `jump` (when given), plain DFU devices
+/// are reset. The disconnect that follows is success.
+pub fn leave<T: Transport>(dfu: &mut Dfu<T>, jump: Option<u32>) -> Result<Report, Error> {
+    let start = begin(dfu);
+    dfu.ensure_idle()?;
+    let left = dfu.leave(jump)?;
+    Ok(finish(
+        dfu,
+        Report {
+            left: Some(left),
+            ..Report::default()
+        },
+        start,
+    ))
+}
+
 /// Reads `length` bytes at `address` of the current alt setting (DfuSe), or the first
 /// `length` bytes of the firmware (plain DFU 1.1).
 pub fn read<T: Transport>(

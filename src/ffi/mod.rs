@@ -1230,14 +1230,7 @@ pub extern "C" fn dfuflash_leave(
     has_address: bool,
 ) -> i32 {
     operate(dev, std::ptr::null(), |dfu, _, _| {
-        let start = dfu.requests_sent();
-        dfu.ensure_idle()?;
-        let left = dfu.leave(has_address.then_some(address))?;
-        Ok(Report {
-            left: Some(left),
-            requests: dfu.requests_sent() - start,
-            ..Report::default()
-        })
+        job::leave(dfu, has_address.then_some(address))
     })
 }
 
