@@ -12,9 +12,9 @@ dest="${DESTDIR:-}$prefix"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
 # The library alone: no command-line crates in it.
-cargo build --release --locked --lib --no-default-features
+cargo build --release --locked --lib --no-default-features --features usb
 # What a static link needs besides libdfuflash.a, as rustc reports it.
-static_libs=$(cargo rustc --release --locked --lib --no-default-features --crate-type staticlib -- --print native-static-libs 2>&1 \
+static_libs=$(cargo rustc --release --locked --lib --no-default-features --features usb --crate-type staticlib -- --print native-static-libs 2>&1 \
     | sed -n 's/.*native-static-libs: //p' | tail -1)
 [ -n "$static_libs" ] || static_libs="-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
 

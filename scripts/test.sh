@@ -9,8 +9,8 @@ echo "== test dependencies"
 echo "== format"
 cargo fmt --all -- --check
 
-echo "== the library alone (the dependency tree integrators link: no CLI crates)"
-cargo build --locked --lib --no-default-features
+echo "== the library as integrators link it (USB, no command-line crates)"
+cargo build --locked --lib --no-default-features --features usb
 
 echo "== fuzz smoke run (${FUZZ_SECONDS:-20} s per target)"
 ./scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
