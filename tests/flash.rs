@@ -487,21 +487,27 @@ fn read_protection_answers_errvendor_and_unprotect_mass_erases_and_resets() {
     assert_eq!(dev.memory(0, 0x0800_0000, 4).unwrap(), [0xff; 4]);
 }
 
-#[test]
-fn a_lying_rev_v_whose_recovered_erase_did_nothing_is_caught_by_the_read_back() {
-    // Old data in the part of sector 15 the image does not cover.
+/// Flashes `image_at` on a Rev V that lies: its recovered erases erase nothing. `old` is
+/// non-erased data already on the board.
+fn flash_lying_revv(old: (u32, usize), image_at: u32, seed: u32) -> Error {
     let mut dev = SimDevice::new("stm32h743-revv").unwrap();
-    dev.poke(0, 0x081f_f000, &[0x00; 16]);
+    dev.poke(0, old.0, &vec![0x00; old.1]);
     let mut f = dfuflash::sim::Faults::default();
     f.wedge_no_erase = true;
     dev.set_faults(f);
     let mut dfu = open_dev(dev, true);
-    let err = flash(
+    flash(
         &mut dfu,
-        &Image::from_binary(0x081e_0000, pattern(0x1000, 1)).unwrap(),
+        &Image::from_binary(image_at, pattern(0x1000, seed)).unwrap(),
         &opts(),
     )
-    .unwrap_err();
+    .unwrap_err()
+}
+
+#[test]
+fn a_lying_rev_v_whose_recovered_erase_did_nothing_is_caught_by_the_read_back() {
+    // Old data in the part of sector 15 the image does not cover.
+    let err = flash_lying_revv((0x081f_f000, 16), 0x081e_0000, 1);
     assert_eq!(err.kind(), "workaround_check");
     assert!(
         matches!(
@@ -544,18 +550,7 @@ fn segments_go_to_their_alt_settings_and_padding_never_crosses_into_other_data()
 #[test]
 fn a_write_failing_in_a_recovered_sector_names_the_recovery_as_the_likely_cause() {
     // Old data where the image writes, in a sector whose recovered erase did nothing.
-    let mut dev = SimDevice::new("stm32h743-revv").unwrap();
-    dev.poke(0, 0x0812_0400, &[0x00; 32]);
-    let mut f = dfuflash::sim::Faults::default();
-    f.wedge_no_erase = true;
-    dev.set_faults(f);
-    let mut dfu = open_dev(dev, true);
-    let err = flash(
-        &mut dfu,
-        &Image::from_binary(0x0812_0000, pattern(0x1000, 3)).unwrap(),
-        &opts(),
-    )
-    .unwrap_err();
+    let err = flash_lying_revv((0x0812_0400, 32), 0x0812_0000, 3);
     assert_eq!(err.kind(), "workaround_check");
     assert!(
         matches!(

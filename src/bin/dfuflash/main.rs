@@ -246,11 +246,27 @@ fn parse_hex16(s: &str) -> Result<u16, String> {
     u16::from_str_radix(t, 16).map_err(|_| format!("{s:?} is not a 16-bit hex number"))
 }
 
-fn parse_ids(s: &str) -> Result<(u16, u16), String> {
+/// `VID:PID` in hex; either part may be empty (`0483:`, `:df11`) and is then `None`.
+fn parse_vid_pid_parts(s: &str) -> Result<(Option<u16>, Option<u16>), String> {
     let (v, p) = s
         .split_once(':')
-        .ok_or_else(|| format!("{s:?}: expected VID:PID such as 0483:df11"))?;
-    Ok((parse_hex16(v)?, parse_hex16(p)?))
+        .ok_or_else(|| format!("{s:?}: expected VID:PID in hex, such as 0483:df11"))?;
+    let part = |x: &str| {
+        if x.is_empty() {
+            Ok(None)
+        } else {
+            parse_hex16(x).map(Some)
+        }
+    };
+    Ok((part(v)?, part(p)?))
+}
+
+/// `VID:PID` with both parts (for suffixes).
+fn parse_ids(s: &str) -> Result<(u16, u16), String> {
+    match parse_vid_pid_parts(s)? {
+        (Some(v), Some(p)) => Ok((v, p)),
+        _ => Err(format!("{s:?}: expected VID:PID in hex, such as 0483:df11")),
+    }
 }
 
 /// One `pack` input: a file of any format, or `ADDR[@ALT]:file.bin`.
@@ -404,29 +420,12 @@ impl Opened {
     }
 }
 
-fn parse_vid_pid(text: &str) -> Result<(Option<u16>, Option<u16>), Error> {
-    let bad = || {
-        Error::InvalidArgument(format!(
-            "-d {text:?}: expected VID:PID in hex, such as 0483:df11"
-        ))
-    };
-    let (v, p) = text.split_once(':').ok_or_else(bad)?;
-    let part = |x: &str| {
-        if x.is_empty() {
-            Ok(None)
-        } else {
-            u16::from_str_radix(x.trim_start_matches("0x"), 16)
-                .map(Some)
-                .map_err(|_| bad())
-        }
-    };
-    Ok((part(v)?, part(p)?))
-}
-
 fn open(d: &DeviceArgs, workarounds: bool) -> Result<Opened, Error> {
     let mut opts = EngineOptions::default();
     opts.workarounds = workarounds;
-    let alt_number = d.alt.parse::<u8>().ok();
+    let mut sel = Selector::default();
+    sel.alt = d.alt.parse::<u8>().ok();
+    sel.alt_name = sel.alt.is_none().then(|| d.alt.clone());
     if let Some(model) = &d.sim {
         let mut dev = match &d.sim_state {
             Some(path) => SimDevice::with_state(model, path)?,
@@ -436,9 +435,6 @@ fn open(d: &DeviceArgs, workarounds: bool) -> Result<Opened, Error> {
         if let Some(spec) = &d.sim_fault {
             dev.set_faults(Faults::parse(spec).map_err(Error::InvalidArgument)?);
         }
-        let mut sel = Selector::default();
-        sel.alt = alt_number;
-        sel.alt_name = alt_number.is_none().then(|| d.alt.clone());
         let alt = device::resolve_alt(dev.info(), &sel)?;
         let dfu = Dfu::open(AnyTransport::Sim(dev), alt, opts)?;
         return Ok(Opened {
@@ -447,14 +443,12 @@ fn open(d: &DeviceArgs, workarounds: bool) -> Result<Opened, Error> {
             transcript: d.sim_transcript.clone(),
         });
     }
-    let mut sel = Selector::default();
     if let Some(text) = &d.device {
-        (sel.vendor_id, sel.product_id) = parse_vid_pid(text)?;
+        (sel.vendor_id, sel.product_id) =
+            parse_vid_pid_parts(text).map_err(|e| Error::InvalidArgument(format!("-d {e}")))?;
     }
     sel.serial = d.serial.clone();
     sel.path = d.path.clone();
-    sel.alt = alt_number;
-    sel.alt_name = alt_number.is_none().then(|| d.alt.clone());
     let deadline = Instant::now() + Duration::from_secs(d.wait.unwrap_or(0));
     let entries = loop {
         let entries = device::list(false)?;
@@ -591,6 +585,14 @@ impl Display {
     }
 }
 
+/// The simulated and device-busy seconds of a simulated device.
+fn add_sim_times(v: &mut Value, dev: Option<&SimDevice>) {
+    if let Some(dev) = dev {
+        v["simulated_seconds"] = json!(dev.now().as_secs_f64());
+        v["device_busy_seconds"] = json!(dev.stats().device_busy.as_secs_f64());
+    }
+}
+
 fn report_json(r: &Report, dev: Option<&SimDevice>, wall: Duration) -> Value {
     let mut v = json!({
         "ok": true,
@@ -603,10 +605,7 @@ fn report_json(r: &Report, dev: Option<&SimDevice>, wall: Duration) -> Value {
         "left": r.left.is_some(),
         "wall_seconds": wall.as_secs_f64(),
     });
-    if let Some(dev) = dev {
-        v["simulated_seconds"] = json!(dev.now().as_secs_f64());
-        v["device_busy_seconds"] = json!(dev.stats().device_busy.as_secs_f64());
-    }
+    add_sim_times(&mut v, dev);
     v
 }
 
@@ -618,10 +617,7 @@ fn failure_json(f: &Failure<'_>, dev: Option<&SimDevice>, wall: Duration) -> Val
         "requests": f.requests,
         "wall_seconds": wall.as_secs_f64(),
     });
-    if let Some(dev) = dev {
-        v["simulated_seconds"] = json!(dev.now().as_secs_f64());
-        v["device_busy_seconds"] = json!(dev.stats().device_busy.as_secs_f64());
-    }
+    add_sim_times(&mut v, dev);
     v
 }
 
