@@ -3,6 +3,7 @@
 #   dfu-util  - dfuse-pack, dfu-suffix (independent producers and checkers of DFU files)
 #   binutils  - objcopy, ld (independent producers of Intel HEX, S-record and ELF files)
 #   python3   - dfuse-pack is a Python script
+#   setuptools - the Python bindings' build requirement (PyPI), for the pip install test
 #   gcc, valgrind - the C API tests (compiled with -Wall -Wextra -Werror, run under
 #                   AddressSanitizer/UndefinedBehaviorSanitizer and valgrind)
 set -euo pipefail
@@ -19,15 +20,23 @@ command -v make >/dev/null || need+=(make)
 command -v dfuse-pack >/dev/null && command -v dfu-suffix >/dev/null || need+=(dfu-util)
 command -v objcopy >/dev/null && command -v ld >/dev/null || need+=(binutils)
 command -v python3 >/dev/null || need+=(python3)
-[ ${#need[@]} -eq 0 ] && exit 0
-echo "installing ${need[*]} (Debian packages)"
-if [ "$(id -u)" -ne 0 ]; then
-    sudo=sudo
-else
-    sudo=
+if [ ${#need[@]} -gt 0 ]; then
+    echo "installing ${need[*]} (Debian packages)"
+    sudo=; [ "$(id -u)" -ne 0 ] && sudo=sudo
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get install -y -q "${need[@]}" >/dev/null 2>&1 || {
+        $sudo apt-get update -q >/dev/null
+        $sudo apt-get install -y -q "${need[@]}" >/dev/null
+    }
 fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get install -y -q "${need[@]}" >/dev/null 2>&1 || {
-    $sudo apt-get update -q >/dev/null
-    $sudo apt-get install -y -q "${need[@]}" >/dev/null
-}
+# The bindings' build requirement (setuptools, from PyPI), fetched once here so that the
+# `pip install ./bindings/python` test itself runs offline (--no-index).
+wheels="$(dirname "$0")/../target/pip-wheels"
+if ! ls "$wheels"/setuptools-*.whl >/dev/null 2>&1; then
+    mkdir -p "$wheels"
+    python3 -m pip download -q --disable-pip-version-check --retries 5 --only-binary=:all: \
+        --dest "$wheels" "setuptools>=70.1" || {
+        echo "setup-test-deps: could not fetch setuptools from PyPI (needed to test pip install of the bindings)" >&2
+        exit 1
+    }
+fi

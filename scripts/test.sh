@@ -1,42 +1,56 @@
 #!/usr/bin/env bash
 # Runs every test of the project. Installs nothing by hand: what a test needs is set up here.
+# Each section prints its start time; a failure ends the run with one line naming the section,
+# the exit code and the time, so the cause is the last thing in the log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== test dependencies"
+current="start"
+section() {
+    current=$1
+    echo "== $1 (at ${SECONDS} s)"
+}
+trap 'rc=$?; if [ $rc -ne 0 ]; then echo "test.sh: FAILED in \"$current\": exit code $rc at ${SECONDS} s"; else echo "test.sh: every section passed in ${SECONDS} s"; fi' EXIT
+
+section "test dependencies"
 ./scripts/setup-test-deps.sh
 
-echo "== format"
+section "format"
 cargo fmt --all -- --check
 
-echo "== the library as integrators link it (USB, no command-line crates)"
+section "the library as integrators link it (USB, no command-line crates)"
 cargo build --locked --lib --no-default-features --features usb
 
-echo "== fuzz smoke run (${FUZZ_SECONDS:-20} s per target)"
+section "fuzz smoke run (${FUZZ_SECONDS:-20} s per target)"
 ./scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 
-echo "== Rust unit, integration, command, C API and doc tests"
+section "Rust unit, integration, command, C API and doc tests"
 cargo test --locked
 
-echo "== Python bindings (unittest), the example script, and pip install into a venv"
-python3 -m unittest discover -s bindings/python/tests
+section "Python bindings (unittest)"
+# One test injects a simulator panic on purpose; its backtrace would only bury real failures.
+RUST_BACKTRACE=0 python3 -m unittest discover -s bindings/python/tests
+
+section "Python example script"
 fw=$(mktemp)
 head -c 300000 /dev/urandom >"$fw"
 python3 examples/python/flash.py --sim stm32h743-revv --address 0x080c0000 "$fw" 2>/dev/null
 rm -f "$fw"
+
+section "pip install of the bindings into a venv (offline: build requirements fetched by setup-test-deps.sh)"
 venv=$(mktemp -d)
 python3 -m venv "$venv"
-"$venv/bin/pip" install -q ./bindings/python
+"$venv/bin/pip" install -q --disable-pip-version-check --no-index --find-links target/pip-wheels ./bindings/python
 (cd / && "$venv/bin/python" -c "import dfuflash; d = dfuflash.open_simulated('stm32l4'); print('pip-installed dfuflash', dfuflash.__version__, 'erased', d.erase(0x08000000, 2048).sectors_erased)")
 rm -rf "$venv"
 
-echo "== Qt example: build, headless flash of the simulated Rev V"
+section "Qt example: build, headless flash of the simulated Rev V"
 ./scripts/test-qt.sh
 
-echo "== packaging: install, then build the C example with pkg-config and CMake"
+section "packaging: install, then build the C example with pkg-config and CMake"
 ./scripts/test-packaging.sh
 
-echo "== USB bench: the simulated devices through a real kernel USB stack (QEMU), dfuflash and dfu-util"
+section "USB bench: the simulated devices through a real kernel USB stack (QEMU), dfuflash and dfu-util"
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
     tests/usb-bench/setup.sh
     tests/usb-bench/run.sh
