@@ -14,11 +14,11 @@ passed=0
 failed=0
 check() { # NAME EXECUTABLE
     local out
-    if out=$("$2" flash --sim stm32h743-revv --address 0x080c0000 "$tmp/fw.bin" 2>/dev/null) &&
+    if out=$("$2" flash --sim stm32h743-revv --address 0x080c0000 "$tmp/fw.bin" 2>"$tmp/err") &&
         grep -q "recovery used for: 0x08100000" <<<"$out" && grep -q "300000 bytes verified" <<<"$out"; then
         echo "packaging $1: ok"; passed=$((passed + 1))
     else
-        echo "packaging $1: FAILED"; echo "$out"; failed=$((failed + 1))
+        echo "packaging $1: FAILED"; echo "$out"; tail -c 1500 "$tmp/err"; failed=$((failed + 1))
     fi
 }
 shared_linked() { ldd "$1" | grep -q libdfuflash; }

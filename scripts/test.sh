@@ -28,20 +28,32 @@ section "Rust unit, integration, command, C API and doc tests"
 cargo test --locked
 
 section "Python bindings (unittest)"
+# The library this run just built, named explicitly: never a stale build lying in target/.
+cargo build -q --locked --lib
+export DFUFLASH_LIBRARY="$PWD/target/debug/libdfuflash.so"
 # One test injects a simulator panic on purpose; its backtrace would only bury real failures.
 RUST_BACKTRACE=0 python3 -m unittest discover -s bindings/python/tests
 
 section "Python example script"
 fw=$(mktemp)
 head -c 300000 /dev/urandom >"$fw"
-python3 examples/python/flash.py --sim stm32h743-revv --address 0x080c0000 "$fw" 2>/dev/null
-rm -f "$fw"
+# Its progress bar goes to stderr: shown only when the script fails.
+python3 examples/python/flash.py --sim stm32h743-revv --address 0x080c0000 "$fw" 2>"$fw.err" || {
+    tail -c 2000 "$fw.err"
+    exit 1
+}
+rm -f "$fw" "$fw.err"
 
 section "pip install of the bindings into a venv (offline: build requirements fetched by setup-test-deps.sh)"
 venv=$(mktemp -d)
 python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check --no-index --find-links target/pip-wheels ./bindings/python
-(cd / && "$venv/bin/python" -c "import dfuflash; d = dfuflash.open_simulated('stm32l4'); print('pip-installed dfuflash', dfuflash.__version__, 'erased', d.erase(0x08000000, 2048).sectors_erased)")
+# The installed package must load its own copy of the library.
+(cd / && env -u DFUFLASH_LIBRARY "$venv/bin/python" -c "
+import dfuflash, sys
+assert dfuflash._lib._name.startswith(sys.prefix), dfuflash._lib._name
+d = dfuflash.open_simulated('stm32l4')
+print('pip-installed dfuflash', dfuflash.__version__, 'erased', d.erase(0x08000000, 2048).sectors_erased)")
 rm -rf "$venv"
 
 section "Qt example: build, headless flash of the simulated Rev V"

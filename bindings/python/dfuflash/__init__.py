@@ -10,7 +10,7 @@ A thin ctypes layer over the dfuflash C library: every call checks its status an
 [135266304]
 
 The library is found through ``DFUFLASH_LIBRARY`` (a path), then a copy inside this package,
-then a cargo build tree above it (``target/release`` or ``target/debug``).
+then a cargo build tree above it (the newer of ``target/release`` and ``target/debug``).
 """
 
 from __future__ import annotations
@@ -184,8 +184,10 @@ def _candidates() -> List[pathlib.Path]:
     here = pathlib.Path(__file__).resolve().parent
     out += [here / n for n in names]
     for parent in here.parents:
-        for profile in ("release", "debug"):
-            out += [parent / "target" / profile / n for n in names]
+        # In a build tree, the newer of the release and debug builds: a stale release build
+        # left beside a fresh debug one must not win.
+        built = [parent / "target" / profile / n for profile in ("release", "debug") for n in names]
+        out += sorted(built, key=lambda p: p.stat().st_mtime if p.exists() else 0, reverse=True)
     return out
 
 
