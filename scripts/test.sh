@@ -4,6 +4,8 @@
 # the exit code and the time, so the cause is the last thing in the log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Nothing here reads input; CI runs with standard input closed, which some tools refuse.
+exec </dev/null
 
 current="start"
 section() {

@@ -22,8 +22,8 @@ if [ ${#missing[@]} -gt 0 ]; then
         apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
 fi
 if [ ! -f "$B/vmlinux" ] || [ ! -f "$B/rawgadget/raw_gadget.ko" ] || [ "$(cat "$B/kver" 2>/dev/null)" != "$KVER" ]; then
-    (cd "$B/debs" && { ls ${KPKG}_*.deb >/dev/null 2>&1 || apt-get download -qq "$KPKG"; } &&
-        { ls ${SRCPKG}_*.deb >/dev/null 2>&1 || apt-get download -qq "$SRCPKG"; })
+    (cd "$B/debs" && { ls ${KPKG}_*.deb >/dev/null 2>&1 || apt-get download -qq -o APT::Sandbox::User=root "$KPKG"; } &&
+        { ls ${SRCPKG}_*.deb >/dev/null 2>&1 || apt-get download -qq -o APT::Sandbox::User=root "$SRCPKG"; })
     rm -rf "$B/kpkg" && mkdir -p "$B/kpkg" && dpkg -x "$B"/debs/${KPKG}_*.deb "$B/kpkg"
     mkdir -p "$B/rawgadget"
     dpkg-deb --fsys-tarfile "$B"/debs/${SRCPKG}_*.deb | tar -xO "./usr/src/$SRCPKG.tar.xz" |
