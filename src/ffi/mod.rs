@@ -388,6 +388,14 @@ fn guard(f: impl FnOnce() -> Result<(), i32>) -> i32 {
     }
 }
 
+/// Drops what a `*_new`/`*_load`/`*_list` call handed out with Box::into_raw, inside the panic
+/// boundary; NULL is a no-op.
+fn free_boxed<T>(p: *mut T) {
+    if !p.is_null() {
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(p) })));
+    }
+}
+
 fn fail(code: i32, message: impl Into<String>) -> i32 {
     set_last_error(&message.into());
     code
@@ -639,9 +647,7 @@ pub extern "C" fn dfuflash_device_list_sector(
 /// Frees a list; NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn dfuflash_device_list_free(list: *mut dfuflash_device_list) {
-    if !list.is_null() {
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(list) })));
-    }
+    free_boxed(list);
 }
 
 fn new_device(dfu: Dfu<AnyTransport>, state_file: Option<PathBuf>) -> *mut dfuflash_device {
@@ -895,9 +901,7 @@ pub extern "C" fn dfuflash_image_segment(
 /// Frees an image; NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn dfuflash_image_free(img: *mut dfuflash_image) {
-    if !img.is_null() {
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(img) })));
-    }
+    free_boxed(img);
 }
 
 /// New options with the defaults. Free with dfuflash_options_free.
@@ -916,9 +920,7 @@ pub extern "C" fn dfuflash_options_new(out: *mut *mut dfuflash_options) -> i32 {
 /// Frees options; NULL is a no-op.
 #[no_mangle]
 pub extern "C" fn dfuflash_options_free(opts: *mut dfuflash_options) {
-    if !opts.is_null() {
-        let _ = catch_unwind(AssertUnwindSafe(|| drop(unsafe { Box::from_raw(opts) })));
-    }
+    free_boxed(opts);
 }
 
 fn with_opts(
