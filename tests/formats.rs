@@ -27,6 +27,22 @@ impl Dir {
         self.0.join(name)
     }
     /// Runs a tool in this directory; it must succeed.
+    /// `objcopy -I binary` of fw.bin into `out` in `format`, its data at `addr`.
+    fn objcopy_binary(&self, format: &str, addr: &str, out: &str) {
+        self.run(
+            "objcopy",
+            &[
+                "-I",
+                "binary",
+                "-O",
+                format,
+                "--change-addresses",
+                addr,
+                "fw.bin",
+                out,
+            ],
+        );
+    }
     fn run(&self, tool: &str, args: &[&str]) -> String {
         let out = Command::new(tool)
             .args(args)
@@ -135,19 +151,7 @@ fn objcopy_hex_with_segment_and_linear_addresses_parses_to_the_same_bytes() {
     let fw = pattern(100_000, 5);
     d.file("fw.bin", &fw);
     for (addr, kinds) in [("0x1F000", ["02", "03"]), ("0x08000000", ["04", "05"])] {
-        d.run(
-            "objcopy",
-            &[
-                "-I",
-                "binary",
-                "-O",
-                "ihex",
-                "--change-addresses",
-                addr,
-                "fw.bin",
-                "fw.hex",
-            ],
-        );
+        d.objcopy_binary("ihex", addr, "fw.hex");
         let text = std::fs::read_to_string(d.path("fw.hex")).unwrap();
         for k in kinds {
             assert!(
@@ -171,19 +175,7 @@ fn objcopy_srec_s2_and_s3_parse_to_the_same_bytes() {
     let fw = pattern(70_000, 6);
     d.file("fw.bin", &fw);
     for (addr, kind) in [("0x1000", "S2"), ("0x08000000", "S3")] {
-        d.run(
-            "objcopy",
-            &[
-                "-I",
-                "binary",
-                "-O",
-                "srec",
-                "--change-addresses",
-                addr,
-                "fw.bin",
-                "fw.srec",
-            ],
-        );
+        d.objcopy_binary("srec", addr, "fw.srec");
         let text = std::fs::read_to_string(d.path("fw.srec")).unwrap();
         assert!(text.lines().any(|l| l.starts_with(kind)));
         let (f, img) = load(&d.path("fw.srec"));
@@ -221,19 +213,7 @@ fn elf_segments_load_at_their_physical_address_and_nobits_is_skipped() {
     assert_eq!(img.targets[0].segments.len(), 1);
     assert_eq!(seg(&img, 0, 0), (0x0800_4000, &fw[..]));
     // A 32-bit relocatable object (no program headers): its allocated section.
-    d.run(
-        "objcopy",
-        &[
-            "-I",
-            "binary",
-            "-O",
-            "elf32-i386",
-            "--change-addresses",
-            "0x08000000",
-            "fw.bin",
-            "fw.o",
-        ],
-    );
+    d.objcopy_binary("elf32-i386", "0x08000000", "fw.o");
     let (_, img) = load(&d.path("fw.o"));
     assert_eq!(seg(&img, 0, 0), (0x0800_0000, &fw[..]));
 }
@@ -418,19 +398,7 @@ fn mutations_are_rejected_or_parse_to_exactly_what_the_file_says() {
     // Intel HEX: the record checksum covers everything but ':' and the line breaks.
     let d = Dir::new("mut");
     d.file("fw.bin", &data);
-    d.run(
-        "objcopy",
-        &[
-            "-I",
-            "binary",
-            "-O",
-            "ihex",
-            "--change-addresses",
-            "0x08000000",
-            "fw.bin",
-            "fw.hex",
-        ],
-    );
+    d.objcopy_binary("ihex", "0x08000000", "fw.hex");
     let hex = std::fs::read(d.path("fw.hex")).unwrap();
     let (_, hex_img) = image::parse(&hex, "m.hex", &o).unwrap();
     for n in 0..hex.len() {
@@ -456,19 +424,7 @@ fn mutations_are_rejected_or_parse_to_exactly_what_the_file_says() {
 
     // S-records: the checksum covers all but the type digit; a changed type reinterprets the
     // record, which is what the file then says: the result must be that reinterpretation.
-    d.run(
-        "objcopy",
-        &[
-            "-I",
-            "binary",
-            "-O",
-            "srec",
-            "--change-addresses",
-            "0x08000000",
-            "fw.bin",
-            "fw.srec",
-        ],
-    );
+    d.objcopy_binary("srec", "0x08000000", "fw.srec");
     let sr = std::fs::read(d.path("fw.srec")).unwrap();
     let (_, sr_img) = image::parse(&sr, "m.srec", &o).unwrap();
     for n in 0..sr.len() {
@@ -536,19 +492,7 @@ fn mutations_are_rejected_or_parse_to_exactly_what_the_file_says() {
 
     // ELF: no checksum. A byte of loaded data changes exactly that byte; anything else is
     // rejected or parses within the file's own size.
-    d.run(
-        "objcopy",
-        &[
-            "-I",
-            "binary",
-            "-O",
-            "elf32-i386",
-            "--change-addresses",
-            "0x08000000",
-            "fw.bin",
-            "fw.o",
-        ],
-    );
+    d.objcopy_binary("elf32-i386", "0x08000000", "fw.o");
     let elf = std::fs::read(d.path("fw.o")).unwrap();
     let (_, elf_img) = image::parse(&elf, "m.elf", &o).unwrap();
     let at = elf
