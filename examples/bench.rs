@@ -21,17 +21,8 @@ use dfuflash::protocol::{Dfu, EngineOptions, State};
 use dfuflash::sim::{Op, SimDevice};
 use dfuflash::transport::Transport;
 
-fn pattern(len: usize) -> Vec<u8> {
-    let mut x = 0x1234_5678u32;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
-}
+#[path = "common/xorshift.rs"]
+mod xorshift;
 
 /// Time from each wedged erase to the end of its recovery, less the erase itself.
 fn wedge_wait(dev: &SimDevice) -> Duration {
@@ -90,7 +81,7 @@ fn main() {
     );
     for (model, address, sizes) in jobs {
         for &size in *sizes {
-            let image = Image::from_binary(*address, pattern(size)).unwrap();
+            let image = Image::from_binary(*address, xorshift::pattern(size, 0x1234_5678)).unwrap();
             let dev = SimDevice::new(model).unwrap();
             let mut dfu = Dfu::open(dev, 0, EngineOptions::default()).unwrap();
             let wall = Instant::now();

@@ -41,16 +41,11 @@ static A: Counting = Counting;
 const BASE: u32 = 0x0800_0000;
 const SIZE: usize = 2 * 1024 * 1024;
 
+#[path = "common/xorshift.rs"]
+mod xorshift;
+
 fn firmware() -> Vec<u8> {
-    let mut x = 0x2545_f491u32;
-    (0..SIZE)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
+    xorshift::pattern(SIZE, 0x2545_f491)
 }
 
 fn ihex(data: &[u8]) -> Vec<u8> {

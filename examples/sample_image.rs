@@ -6,6 +6,9 @@
 //! cargo run --release --example sample_image -- firmware.bin [SIZE_BYTES]
 //! ```
 
+#[path = "common/xorshift.rs"]
+mod xorshift;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let Some(path) = args.next() else {
@@ -25,13 +28,10 @@ fn main() {
     for i in 1..16u32 {
         fw.extend_from_slice(&(0x0804_0400 + i * 4 | 1).to_le_bytes()); // thumb handlers
     }
-    let mut x = 0x9e37_79b9u32;
-    while fw.len() < size {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        fw.push(x as u8);
-    }
+    fw.extend(xorshift::pattern(
+        size.saturating_sub(fw.len()),
+        0x9e37_79b9,
+    ));
     if let Err(e) = std::fs::write(&path, &fw) {
         eprintln!("cannot write {path}: {e}");
         std::process::exit(1);

@@ -8,17 +8,12 @@ use dfuflash::protocol::{Dfu, EngineOptions, State};
 use dfuflash::sim::{Op, Outcome, Record, SimDevice};
 use dfuflash::Error;
 
-/// Deterministic pseudo-firmware (xorshift), so a mismatch shows up anywhere.
+#[path = "../../examples/common/xorshift.rs"]
+mod xorshift;
+
+/// Deterministic pseudo-firmware; any seed (made odd, so never zero).
 pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
+    xorshift::pattern(len, seed | 1)
 }
 
 pub fn open(model: &str) -> Dfu<SimDevice> {
