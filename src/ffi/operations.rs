@@ -1,0 +1,137 @@
+//! The operations on an open device (erase, download, upload, leave) and their cancellation.
+
+use super::boundary::{guard, null};
+use super::callbacks::observer;
+use super::device::{dfuflash_device, save_state};
+use super::image::dfuflash_image;
+use super::last_error::err;
+use super::options::dfuflash_options;
+use crate::device::AnyTransport;
+use crate::error::Error;
+use crate::job::{self, FlashOptions, Report};
+use crate::progress::{CancelToken, Observer};
+use crate::protocol::Dfu;
+
+/// Runs an operation on a device with the options' callbacks as observer.
+fn operate(
+    dev: *const dfuflash_device,
+    opts: *const dfuflash_options,
+    op: impl FnOnce(&mut Dfu<AnyTransport>, &mut dyn Observer, &CancelToken) -> Result<Report, Error>,
+) -> i32 {
+    guard(|| {
+        if dev.is_null() {
+            return Err(null("dev"));
+        }
+        let d = unsafe { &*dev };
+        let defaults;
+        let o = if opts.is_null() {
+            defaults = dfuflash_options::default();
+            &defaults
+        } else {
+            unsafe { &*opts }
+        };
+        let mut inner = d.lock()?;
+        d.cancel.reset();
+        inner.dfu.set_options(o.engine.clone());
+        let mut observer = observer(o);
+        let result = op(&mut inner.dfu, &mut observer, &d.cancel);
+        save_state(&inner);
+        let report = result.map_err(err)?;
+        inner.sectors = report.sectors_erased.clone();
+        inner.workaround = report.workaround_sectors.clone();
+        inner.report = report;
+        Ok(())
+    })
+}
+
+/// Erases the sectors of [address, address + length) on the current alt setting, or the whole
+/// flash when `mass` (then address and length are ignored). `opts` may be NULL.
+#[no_mangle]
+pub extern "C" fn dfuflash_erase(
+    dev: *mut dfuflash_device,
+    opts: *const dfuflash_options,
+    address: u32,
+    length: u32,
+    mass: bool,
+) -> i32 {
+    operate(dev, opts, |dfu, obs, cancel| {
+        if mass {
+            job::mass_erase(dfu, obs, cancel)
+        } else {
+            job::erase_range(dfu, address, length, obs, cancel)
+        }
+    })
+}
+
+/// The whole flash job: plan (refusals before any request), erase, write, verify, optional
+/// leave. `opts` may be NULL (defaults).
+#[no_mangle]
+pub extern "C" fn dfuflash_download(
+    dev: *mut dfuflash_device,
+    img: *const dfuflash_image,
+    opts: *const dfuflash_options,
+) -> i32 {
+    if img.is_null() {
+        return guard(|| Err(null("img")));
+    }
+    let flash_opts = if opts.is_null() {
+        FlashOptions::default()
+    } else {
+        unsafe { (*opts).flash.clone() }
+    };
+    operate(dev, opts, |dfu, obs, cancel| {
+        job::flash(dfu, &unsafe { &*img }.image, &flash_opts, obs, cancel)
+    })
+}
+
+/// Reads `len` bytes at `address` of the current alt setting into `buf`.
+#[no_mangle]
+pub extern "C" fn dfuflash_upload(
+    dev: *mut dfuflash_device,
+    opts: *const dfuflash_options,
+    address: u32,
+    buf: *mut u8,
+    len: usize,
+) -> i32 {
+    if buf.is_null() {
+        return guard(|| Err(null("buf")));
+    }
+    operate(dev, opts, |dfu, obs, cancel| {
+        let length = u32::try_from(len)
+            .map_err(|_| Error::InvalidArgument(format!("length {len} exceeds 4 GiB")))?;
+        let start = dfu.requests_sent();
+        let data = job::read(dfu, address, length, obs, cancel)?;
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), buf, data.len()) };
+        Ok(Report {
+            requests: dfu.requests_sent() - start,
+            ..Report::default()
+        })
+    })
+}
+
+/// Leaves DFU mode (DfuSe: jump to `address` when `has_address`). The disconnect that follows
+/// is success.
+#[no_mangle]
+pub extern "C" fn dfuflash_leave(
+    dev: *mut dfuflash_device,
+    address: u32,
+    has_address: bool,
+) -> i32 {
+    operate(dev, std::ptr::null(), |dfu, _, _| {
+        job::leave(dfu, has_address.then_some(address))
+    })
+}
+
+/// Cancels the operation in progress on `dev`, from any thread. The operation stops at its
+/// next point between transfers, leaves the device in dfuIDLE and fails with
+/// DFUFLASH_ERR_CANCELLED.
+#[no_mangle]
+pub extern "C" fn dfuflash_cancel(dev: *const dfuflash_device) -> i32 {
+    guard(|| {
+        if dev.is_null() {
+            return Err(null("dev"));
+        }
+        unsafe { &*dev }.cancel.cancel();
+        Ok(())
+    })
+}
