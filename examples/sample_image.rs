@@ -26,7 +26,7 @@ fn main() {
     let mut fw = Vec::with_capacity(size);
     fw.extend_from_slice(&0x2408_0000u32.to_le_bytes()); // initial stack pointer (AXI SRAM end)
     for i in 1..16u32 {
-        fw.extend_from_slice(&(0x0804_0400 + i * 4 | 1).to_le_bytes()); // thumb handlers
+        fw.extend_from_slice(&((0x0804_0400 + i * 4) | 1).to_le_bytes()); // thumb handlers
     }
     fw.extend(xorshift::pattern(
         size.saturating_sub(fw.len()),

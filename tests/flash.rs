@@ -492,9 +492,10 @@ fn read_protection_answers_errvendor_and_unprotect_mass_erases_and_resets() {
 fn flash_lying_revv(old: (u32, usize), image_at: u32, seed: u32) -> Error {
     let mut dev = SimDevice::new("stm32h743-revv").unwrap();
     dev.poke(0, old.0, &vec![0x00; old.1]);
-    let mut f = dfuflash::sim::Faults::default();
-    f.wedge_no_erase = true;
-    dev.set_faults(f);
+    dev.set_faults(dfuflash::sim::Faults {
+        wedge_no_erase: true,
+        ..Default::default()
+    });
     let mut dfu = open_dev(dev, true);
     flash(
         &mut dfu,
@@ -540,7 +541,7 @@ fn segments_go_to_their_alt_settings_and_padding_never_crosses_into_other_data()
     let r = flash(&mut dfu, &image, &opts()).unwrap();
     assert_eq!(r.sectors_erased, [0x0800_0000, 0x0804_0000]);
     let dev = dfu.transport();
-    let mut expect = vec![0xff; 0x60];
+    let mut expect = [0xff; 0x60];
     expect[0x10..0x15].fill(1);
     expect[0x20..0x48].fill(2);
     assert_eq!(dev.memory(0, 0x0800_0000, 0x60).unwrap(), &expect[..]);

@@ -15,7 +15,7 @@ use crate::transport::{
 };
 
 /// Linux refuses control transfers longer than this.
-pub const MAX_CONTROL: usize = 4096;
+pub(crate) const MAX_CONTROL: usize = 4096;
 
 /// Why a USB device cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -154,7 +154,9 @@ pub fn discover() -> Result<Vec<Found>, UsbError> {
         else {
             continue;
         };
-        let mut candidates: Vec<(u8, Mode, Vec<AltSetting>, Vec<Option<u8>>)> = Vec::new();
+        // Per DFU interface: its number, mode, alt settings and their name string indices.
+        type Candidate = (u8, Mode, Vec<AltSetting>, Vec<Option<u8>>);
+        let mut candidates: Vec<Candidate> = Vec::new();
         let mut functional = FunctionalDescriptor::find(config.extra());
         for intf in config.interfaces() {
             let mut alts = Vec::new();
