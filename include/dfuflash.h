@@ -4,20 +4,40 @@
  * Conventions
  * - Every function returns a status code (DFUFLASH_OK = 0) unless it returns a value;
  *   dfuflash_status_str(code) describes a code, dfuflash_last_error() gives the detailed
- *   message of the last failure on the calling thread.
+ *   message of the last failure on the calling thread (dfuflash_last_error_copy copies it).
  * - Outputs are written only on success. Every pointer argument is checked: NULL where a
  *   pointer is required returns DFUFLASH_ERR_NULL_ARGUMENT. _free/_close(NULL) is a no-op.
  * - No Rust panic crosses this API: an internal error returns DFUFLASH_ERR_PANIC and the
- *   library stays usable.
+ *   library stays usable, the device handle included: its next operation first returns the
+ *   device to dfuIDLE.
  *
- * Threads
- * - A device, image or options object is used by one thread at a time (a second concurrent
- *   call on the same device returns DFUFLASH_ERR_BUSY).
- * - dfuflash_cancel(dev) may be called from any thread while another thread runs an operation
- *   on dev; the operation stops between transfers, leaves the device in dfuIDLE and returns
- *   DFUFLASH_ERR_CANCELLED.
- * - Different devices may be used from different threads at once.
- * - Progress and log callbacks run synchronously on the thread that made the call.
+ * Ownership
+ * - Each _new/_load/_open hands out an object the caller owns and frees exactly once with the
+ *   matching _free/_close. Strings and arrays the library returns (descriptions, report
+ *   arrays, image segments) are owned by the object they came from and valid until it is
+ *   freed; a device report's arrays until the device's next operation. Callers keep ownership
+ *   of what they pass in; images copy the bytes they are given.
+ *
+ * Device lifecycle and threads
+ * - A device handle names an open device; it is not a pointer to its memory. Any call with a
+ *   closed handle fails with DFUFLASH_ERR_INVALID_HANDLE (close itself is then a no-op), so
+ *   a late cancel or a double close never touches freed memory.
+ * - One operation at a time per device: a call on a device that another call is using
+ *   returns DFUFLASH_ERR_BUSY. Different devices may be used from different threads at once.
+ * - dfuflash_cancel(dev) may be called from any thread at any time until close of dev has
+ *   returned. The running operation stops between transfers, leaves the device in dfuIDLE
+ *   and returns DFUFLASH_ERR_CANCELLED.
+ * - dfuflash_device_close(dev) may be called from any thread. While an operation runs on
+ *   another thread, close cancels it and waits for it to return, then frees the device. Called
+ *   from inside one of that device's own callbacks, close cancels the operation and returns at
+ *   once; the operation returns DFUFLASH_ERR_CANCELLED and frees the device. So close must not
+ *   be called from a thread that the callbacks wait on.
+ * - dfuflash_device_info, _alt, _sector and _current_alt may be called while an operation
+ *   runs; other calls on the same device get DFUFLASH_ERR_BUSY.
+ * - Progress and log callbacks run synchronously on the thread that made the call; from a
+ *   callback, calls on other devices and dfuflash_cancel/_close on its own device are allowed.
+ * - An image or options object may be read by several calls at once (a download only reads
+ *   them) but must not be changed or freed while a call that uses it runs.
  *
  * Loading at run time: dfuflash_get_api(DFUFLASH_ABI_MAJOR) returns a table of every function
  * (its size first; new entries are only ever appended), or NULL when the library does not
@@ -37,7 +57,7 @@
 #define DFUFLASH_ABI_MAJOR 1
 
 // ABI minor version: bumped when functions are appended.
-#define DFUFLASH_ABI_MINOR 0
+#define DFUFLASH_ABI_MINOR 1
 
 // Library version, major part.
 #define DFUFLASH_VERSION_MAJOR 0
@@ -81,14 +101,14 @@
 // Log level: a failure.
 #define DFUFLASH_LOG_ERROR 3
 
-// `dfuflash_device_list_new` flag: include the simulated models.
-#define DFUFLASH_LIST_SIMULATED 1
-
 // Device mode: the application runs (runtime DFU interface).
 #define DFUFLASH_MODE_RUNTIME 1
 
 // Device mode: the bootloader runs (DFU mode).
 #define DFUFLASH_MODE_DFU 2
+
+// `dfuflash_device_list_new` and `dfuflash_open` flag: include the simulated models.
+#define DFUFLASH_LIST_SIMULATED 1
 
 // `dfuflash_options_set_timeout_ms`: USB timeout of every control transfer but GETSTATUS.
 #define DFUFLASH_TIMEOUT_CONTROL 1
@@ -143,6 +163,12 @@
 
 // The device handle is in use by another call (a handle serves one thread at a time).
 #define DFUFLASH_ERR_BUSY 103
+
+// Caller misuse: the device handle is not open (closed already, or never opened).
+#define DFUFLASH_ERR_INVALID_HANDLE 104
+
+// The caller's buffer is too small; the needed size was written.
+#define DFUFLASH_ERR_BUFFER_TOO_SMALL 105
 
 // USB: the device disconnected.
 #define DFUFLASH_ERR_USB_DISCONNECTED 200
@@ -246,10 +272,7 @@
 // Verify: a sector erased through the Rev V recovery did not read back erased.
 #define DFUFLASH_ERR_WORKAROUND_CHECK 701
 
-// Linux refuses control transfers longer than this.
-#define MAX_CONTROL 4096
-
-// An open device. Used by one thread at a time; dfuflash_cancel may be called from any thread.
+// An open device (an opaque handle: see the lifecycle rules in the header).
 typedef struct dfuflash_device dfuflash_device;
 
 // A list of devices.
@@ -262,7 +285,8 @@ typedef struct dfuflash_image dfuflash_image;
 // OTP refused, suffix ids checked, no callbacks.
 typedef struct dfuflash_options dfuflash_options;
 
-// One device of a list (strings owned by the list; NULL when absent).
+// One device of a list, or an open device (strings owned by the list or the device; NULL
+// when absent).
 typedef struct {
   // idVendor.
   uint16_t vendor_id;
@@ -286,13 +310,13 @@ typedef struct {
   const char *serial;
   // USB port path (`1-4.2`), or `sim:MODEL` for a simulated device.
   const char *path;
-  // Alt settings (see dfuflash_device_list_alt).
+  // Alt settings (see dfuflash_device_list_alt and dfuflash_device_alt).
   size_t alt_count;
   // A simulated device.
   bool simulated;
 } dfuflash_device_desc;
 
-// One alt setting of a listed device.
+// One alt setting of a listed or open device.
 typedef struct {
   // bAlternateSetting.
   uint8_t alt;
@@ -450,6 +474,18 @@ typedef struct {
   int32_t (*cancel)(const dfuflash_device*);
   // See dfuflash_device_report.
   int32_t (*device_report)(const dfuflash_device*, dfuflash_report*);
+  // See dfuflash_device_info (ABI 1.1).
+  int32_t (*device_info)(const dfuflash_device*, dfuflash_device_desc*);
+  // See dfuflash_device_alt (ABI 1.1).
+  int32_t (*device_alt)(const dfuflash_device*, size_t, dfuflash_alt_desc*);
+  // See dfuflash_device_sector (ABI 1.1).
+  int32_t (*device_sector)(const dfuflash_device*, size_t, size_t, uint32_t*, uint32_t*, uint8_t*);
+  // See dfuflash_device_current_alt (ABI 1.1).
+  int32_t (*device_current_alt)(const dfuflash_device*, uint8_t*);
+  // See dfuflash_device_select_alt (ABI 1.1).
+  int32_t (*device_select_alt)(dfuflash_device*, int32_t, const char*);
+  // See dfuflash_last_error_copy (ABI 1.1).
+  int32_t (*last_error_copy)(char*, size_t, size_t*);
 } dfuflash_api;
 
 #ifdef __cplusplus
@@ -468,6 +504,13 @@ const char *dfuflash_status_str(int32_t code);
 // The detailed message of the last failure on the calling thread ("" after a success). Valid
 // until the next dfuflash call on this thread.
 const char *dfuflash_last_error(void);
+
+// Copies the last failure's message on the calling thread into `buf` (`len` bytes), NUL
+// terminated, so it outlives later calls. `*out_needed` gets the size the whole message needs,
+// NUL included. DFUFLASH_ERR_BUFFER_TOO_SMALL when it did not fit (then `buf` holds as much as
+// fits, NUL terminated, when `len` > 0); `buf` may be NULL when `len` is 0. This call leaves
+// the last error as it was.
+int32_t dfuflash_last_error_copy(char *buf, size_t len, size_t *out_needed);
 
 // Lists devices (DFUFLASH_LIST_SIMULATED adds the simulated models). Free with
 // dfuflash_device_list_free.
@@ -503,7 +546,8 @@ void dfuflash_device_list_free(dfuflash_device_list *list);
 // Opens the one device that matches: `vendor_id`/`product_id` 0 match any, `serial`,
 // `path` and `alt_name` may be NULL; `alt` -1 means alt setting 0 unless `alt_name` names
 // one. Flags: DFUFLASH_LIST_SIMULATED also matches simulated models (path `sim:MODEL`).
-// Several matches fail with DFUFLASH_ERR_AMBIGUOUS_DEVICE and a message listing them.
+// Several matches fail with DFUFLASH_ERR_AMBIGUOUS_DEVICE and a message listing them; an
+// alt setting the device does not have with DFUFLASH_ERR_NO_SUCH_ALT.
 int32_t dfuflash_open(uint16_t vendor_id,
                       uint16_t product_id,
                       const char *serial,
@@ -521,13 +565,44 @@ int32_t dfuflash_open_simulated(const char *model,
                                 int32_t alt,
                                 dfuflash_device **out);
 
-// Closes a device (saving a simulated device's state file); NULL is a no-op.
+// Closes a device (saving a simulated device's state file); NULL or a closed handle is a
+// no-op. From another thread than a running call's, it cancels that call and waits for it to
+// return; from inside one of the device's own callbacks, it cancels the running call, which
+// then returns (DFUFLASH_ERR_CANCELLED, or its own result if its work was done) and frees the
+// device. Either way the handle is invalid
+// once close returns.
 void dfuflash_device_close(dfuflash_device *dev);
 
 // Arms simulator faults on a simulated device: `KIND@REQUEST[,...]` with KIND disconnect,
 // stall, timeout, power-loss, status=NAME, wedge-no-erase or panic (request numbers count from
 // the device's first request). DFUFLASH_ERR_INVALID_ARGUMENT on a real device.
 int32_t dfuflash_device_set_sim_faults(dfuflash_device *dev, const char *spec);
+
+// Describes the open device: ids, strings (owned by the device, valid until its close), mode,
+// transfer size and number of alt settings. Callable while an operation runs.
+int32_t dfuflash_device_info(const dfuflash_device *dev, dfuflash_device_desc *out);
+
+// Describes alt setting `alt_index` (0 to alt_count - 1, descriptor order) of the open device;
+// the name is owned by the device. Callable while an operation runs.
+int32_t dfuflash_device_alt(const dfuflash_device *dev, size_t alt_index, dfuflash_alt_desc *out);
+
+// Sector `sector` of the layout of alt setting `alt_index` of the open device: its address,
+// size and permissions (bit 0 readable, bit 1 erasable, bit 2 writable).
+int32_t dfuflash_device_sector(const dfuflash_device *dev,
+                               size_t alt_index,
+                               size_t sector,
+                               uint32_t *out_address,
+                               uint32_t *out_size,
+                               uint8_t *out_perms);
+
+// The alt setting (bAlternateSetting) operations on the device use now: the one it was
+// opened on, or the last dfuflash_device_select_alt. Callable while an operation runs.
+int32_t dfuflash_device_current_alt(const dfuflash_device *dev, uint8_t *out_alt);
+
+// Selects another alt setting of the open device: by number (`alt` 0..255), or by name
+// (`alt` -1 and `alt_name`, matched as dfuflash_open does). DFUFLASH_ERR_NO_SUCH_ALT when the
+// device has no such alt setting.
+int32_t dfuflash_device_select_alt(dfuflash_device *dev, int32_t alt, const char *alt_name);
 
 // Loads a firmware file of any supported format (detected by content). For a raw binary pass
 // `has_address` and its `address`; for other formats `has_address` must be false. `alt` is the
@@ -614,7 +689,8 @@ int32_t dfuflash_upload(dfuflash_device *dev,
 // is success.
 int32_t dfuflash_leave(dfuflash_device *dev, uint32_t address, bool has_address);
 
-// Cancels the operation in progress on `dev`, from any thread. The operation stops at its
+// Cancels the operation in progress on `dev`, from any thread (a closed handle fails with
+// DFUFLASH_ERR_INVALID_HANDLE, never touches freed memory). The operation stops at its
 // next point between transfers, leaves the device in dfuIDLE and fails with
 // DFUFLASH_ERR_CANCELLED.
 int32_t dfuflash_cancel(const dfuflash_device *dev);

@@ -123,7 +123,7 @@ pub fn select<'a>(entries: &'a [Entry], sel: &Selector) -> Result<&'a Entry, Err
         [one] => Ok(one),
         [] => Err(Error::DeviceNotFound {
             available: if entries.is_empty() {
-                "none (connect a board in DFU mode, wait for one with --wait, or use a simulated device: --sim MODEL)".into()
+                "none (connect a board in DFU mode, wait for one to appear, or use a simulated device)".into()
             } else {
                 entries.iter().map(describe).collect::<Vec<_>>().join("; ")
             },
@@ -154,21 +154,22 @@ pub fn resolve_alt(info: &DeviceInfo, sel: &Selector) -> Result<u8, Error> {
                         .starts_with(n.trim_start_matches('@'))
             })
             .map(|a| a.alt)
-            .ok_or_else(|| {
-                Error::InvalidArgument(format!(
-                    "no alt setting named {name:?}; the device has {}",
-                    info.alt_settings
-                        .iter()
-                        .map(|a| format!("{} {:?}", a.alt, a.name))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
+            .ok_or_else(|| Error::NoSuchAltName {
+                name: name.clone(),
+                available: info
+                    .alt_settings
+                    .iter()
+                    .map(|a| format!("{} {:?}", a.alt, a.name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
     }
     Ok(sel.alt.unwrap_or(0))
 }
 
 /// An opened device of any backend.
+// One per open device and never copied in a loop: boxing the simulator would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum AnyTransport {
     /// A simulated device (its memory, faults and transcript stay reachable).
     Sim(SimDevice),

@@ -95,6 +95,14 @@ pub enum Error {
         /// What it reads.
         found: u8,
     },
+    /// No alt setting of the device has this name.
+    #[error("no alt setting named {name:?}; the device has {available}")]
+    NoSuchAltName {
+        /// The name asked for.
+        name: String,
+        /// The device's alt settings, listed.
+        available: String,
+    },
     /// No device matches the selection.
     #[error("no DFU device matches; available: {available}")]
     DeviceNotFound {
@@ -178,6 +186,7 @@ impl Error {
             Error::Unsupported(_) => "unsupported",
             Error::InvalidArgument(_) => "invalid_argument",
             Error::DeviceNotFound { .. } => "device_not_found",
+            Error::NoSuchAltName { .. } => "no_such_alt",
             Error::AmbiguousDevice { .. } => "ambiguous_device",
         }
     }

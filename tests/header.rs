@@ -22,3 +22,15 @@ fn committed_header_matches_the_code() {
         "include/dfuflash.h is stale: regenerate it with DFUFLASH_UPDATE_HEADER=1 cargo test --test header"
     );
 }
+
+/// A client may define its own macros: every one of ours carries the library's prefix.
+#[test]
+fn every_macro_in_the_header_carries_the_prefix() {
+    let header = include_str!("../include/dfuflash.h");
+    let unprefixed: Vec<&str> = header
+        .lines()
+        .filter_map(|l| l.strip_prefix("#define "))
+        .filter(|name| !name.starts_with("DFUFLASH_"))
+        .collect();
+    assert!(unprefixed.is_empty(), "unprefixed macros: {unprefixed:?}");
+}

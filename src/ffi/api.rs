@@ -21,17 +21,21 @@ pub struct dfuflash_api {
     /// See dfuflash_last_error.
     pub last_error: extern "C" fn() -> *const c_char,
     /// See dfuflash_device_list_new.
-    pub device_list_new: extern "C" fn(u32, *mut *mut dfuflash_device_list) -> i32,
+    pub device_list_new: unsafe extern "C" fn(u32, *mut *mut dfuflash_device_list) -> i32,
     /// See dfuflash_device_list_count.
-    pub device_list_count: extern "C" fn(*const dfuflash_device_list) -> usize,
+    pub device_list_count: unsafe extern "C" fn(*const dfuflash_device_list) -> usize,
     /// See dfuflash_device_list_get.
     pub device_list_get:
-        extern "C" fn(*const dfuflash_device_list, usize, *mut dfuflash_device_desc) -> i32,
+        unsafe extern "C" fn(*const dfuflash_device_list, usize, *mut dfuflash_device_desc) -> i32,
     /// See dfuflash_device_list_alt.
-    pub device_list_alt:
-        extern "C" fn(*const dfuflash_device_list, usize, usize, *mut dfuflash_alt_desc) -> i32,
+    pub device_list_alt: unsafe extern "C" fn(
+        *const dfuflash_device_list,
+        usize,
+        usize,
+        *mut dfuflash_alt_desc,
+    ) -> i32,
     /// See dfuflash_device_list_sector.
-    pub device_list_sector: extern "C" fn(
+    pub device_list_sector: unsafe extern "C" fn(
         *const dfuflash_device_list,
         usize,
         usize,
@@ -41,9 +45,9 @@ pub struct dfuflash_api {
         *mut u8,
     ) -> i32,
     /// See dfuflash_device_list_free.
-    pub device_list_free: extern "C" fn(*mut dfuflash_device_list),
+    pub device_list_free: unsafe extern "C" fn(*mut dfuflash_device_list),
     /// See dfuflash_open.
-    pub open: extern "C" fn(
+    pub open: unsafe extern "C" fn(
         u16,
         u16,
         *const c_char,
@@ -55,22 +59,24 @@ pub struct dfuflash_api {
     ) -> i32,
     /// See dfuflash_open_simulated.
     pub open_simulated:
-        extern "C" fn(*const c_char, *const c_char, i32, *mut *mut dfuflash_device) -> i32,
+        unsafe extern "C" fn(*const c_char, *const c_char, i32, *mut *mut dfuflash_device) -> i32,
     /// See dfuflash_device_close.
-    pub device_close: extern "C" fn(*mut dfuflash_device),
+    pub device_close: unsafe extern "C" fn(*mut dfuflash_device),
     /// See dfuflash_device_set_sim_faults.
-    pub device_set_sim_faults: extern "C" fn(*mut dfuflash_device, *const c_char) -> i32,
+    pub device_set_sim_faults: unsafe extern "C" fn(*mut dfuflash_device, *const c_char) -> i32,
     /// See dfuflash_image_load.
-    pub image_load: extern "C" fn(*const c_char, u32, bool, u8, *mut *mut dfuflash_image) -> i32,
+    pub image_load:
+        unsafe extern "C" fn(*const c_char, u32, bool, u8, *mut *mut dfuflash_image) -> i32,
     /// See dfuflash_image_from_memory.
     pub image_from_memory:
-        extern "C" fn(*const u8, usize, u32, u8, *mut *mut dfuflash_image) -> i32,
+        unsafe extern "C" fn(*const u8, usize, u32, u8, *mut *mut dfuflash_image) -> i32,
     /// See dfuflash_image_target_count.
-    pub image_target_count: extern "C" fn(*const dfuflash_image) -> usize,
+    pub image_target_count: unsafe extern "C" fn(*const dfuflash_image) -> usize,
     /// See dfuflash_image_target.
-    pub image_target: extern "C" fn(*const dfuflash_image, usize, *mut u8, *mut usize) -> i32,
+    pub image_target:
+        unsafe extern "C" fn(*const dfuflash_image, usize, *mut u8, *mut usize) -> i32,
     /// See dfuflash_image_segment.
-    pub image_segment: extern "C" fn(
+    pub image_segment: unsafe extern "C" fn(
         *const dfuflash_image,
         usize,
         usize,
@@ -79,38 +85,68 @@ pub struct dfuflash_api {
         *mut usize,
     ) -> i32,
     /// See dfuflash_image_free.
-    pub image_free: extern "C" fn(*mut dfuflash_image),
+    pub image_free: unsafe extern "C" fn(*mut dfuflash_image),
     /// See dfuflash_options_new.
-    pub options_new: extern "C" fn(*mut *mut dfuflash_options) -> i32,
+    pub options_new: unsafe extern "C" fn(*mut *mut dfuflash_options) -> i32,
     /// See dfuflash_options_free.
-    pub options_free: extern "C" fn(*mut dfuflash_options),
+    pub options_free: unsafe extern "C" fn(*mut dfuflash_options),
     /// See dfuflash_options_set_flag.
-    pub options_set_flag: extern "C" fn(*mut dfuflash_options, i32, bool) -> i32,
+    pub options_set_flag: unsafe extern "C" fn(*mut dfuflash_options, i32, bool) -> i32,
     /// See dfuflash_options_set_leave_address.
-    pub options_set_leave_address: extern "C" fn(*mut dfuflash_options, u32) -> i32,
+    pub options_set_leave_address: unsafe extern "C" fn(*mut dfuflash_options, u32) -> i32,
     /// See dfuflash_options_set_timeout_ms.
-    pub options_set_timeout_ms: extern "C" fn(*mut dfuflash_options, i32, u32) -> i32,
+    pub options_set_timeout_ms: unsafe extern "C" fn(*mut dfuflash_options, i32, u32) -> i32,
     /// See dfuflash_options_set_progress_callback.
     pub options_set_progress_callback:
-        extern "C" fn(*mut dfuflash_options, dfuflash_progress_cb) -> i32,
+        unsafe extern "C" fn(*mut dfuflash_options, dfuflash_progress_cb) -> i32,
     /// See dfuflash_options_set_log_callback.
-    pub options_set_log_callback: extern "C" fn(*mut dfuflash_options, dfuflash_log_cb) -> i32,
+    pub options_set_log_callback:
+        unsafe extern "C" fn(*mut dfuflash_options, dfuflash_log_cb) -> i32,
     /// See dfuflash_options_set_user_data.
-    pub options_set_user_data: extern "C" fn(*mut dfuflash_options, *mut c_void) -> i32,
+    pub options_set_user_data: unsafe extern "C" fn(*mut dfuflash_options, *mut c_void) -> i32,
     /// See dfuflash_erase.
-    pub erase: extern "C" fn(*mut dfuflash_device, *const dfuflash_options, u32, u32, bool) -> i32,
+    pub erase:
+        unsafe extern "C" fn(*mut dfuflash_device, *const dfuflash_options, u32, u32, bool) -> i32,
     /// See dfuflash_download.
-    pub download:
-        extern "C" fn(*mut dfuflash_device, *const dfuflash_image, *const dfuflash_options) -> i32,
+    pub download: unsafe extern "C" fn(
+        *mut dfuflash_device,
+        *const dfuflash_image,
+        *const dfuflash_options,
+    ) -> i32,
     /// See dfuflash_upload.
-    pub upload:
-        extern "C" fn(*mut dfuflash_device, *const dfuflash_options, u32, *mut u8, usize) -> i32,
+    pub upload: unsafe extern "C" fn(
+        *mut dfuflash_device,
+        *const dfuflash_options,
+        u32,
+        *mut u8,
+        usize,
+    ) -> i32,
     /// See dfuflash_leave.
-    pub leave: extern "C" fn(*mut dfuflash_device, u32, bool) -> i32,
+    pub leave: unsafe extern "C" fn(*mut dfuflash_device, u32, bool) -> i32,
     /// See dfuflash_cancel.
-    pub cancel: extern "C" fn(*const dfuflash_device) -> i32,
+    pub cancel: unsafe extern "C" fn(*const dfuflash_device) -> i32,
     /// See dfuflash_device_report.
-    pub device_report: extern "C" fn(*const dfuflash_device, *mut dfuflash_report) -> i32,
+    pub device_report: unsafe extern "C" fn(*const dfuflash_device, *mut dfuflash_report) -> i32,
+    /// See dfuflash_device_info (ABI 1.1).
+    pub device_info: unsafe extern "C" fn(*const dfuflash_device, *mut dfuflash_device_desc) -> i32,
+    /// See dfuflash_device_alt (ABI 1.1).
+    pub device_alt:
+        unsafe extern "C" fn(*const dfuflash_device, usize, *mut dfuflash_alt_desc) -> i32,
+    /// See dfuflash_device_sector (ABI 1.1).
+    pub device_sector: unsafe extern "C" fn(
+        *const dfuflash_device,
+        usize,
+        usize,
+        *mut u32,
+        *mut u32,
+        *mut u8,
+    ) -> i32,
+    /// See dfuflash_device_current_alt (ABI 1.1).
+    pub device_current_alt: unsafe extern "C" fn(*const dfuflash_device, *mut u8) -> i32,
+    /// See dfuflash_device_select_alt (ABI 1.1).
+    pub device_select_alt: unsafe extern "C" fn(*mut dfuflash_device, i32, *const c_char) -> i32,
+    /// See dfuflash_last_error_copy (ABI 1.1).
+    pub last_error_copy: unsafe extern "C" fn(*mut c_char, usize, *mut usize) -> i32,
 }
 
 static API: dfuflash_api = dfuflash_api {
@@ -150,6 +186,12 @@ static API: dfuflash_api = dfuflash_api {
     leave: dfuflash_leave,
     cancel: dfuflash_cancel,
     device_report: dfuflash_device_report,
+    device_info: dfuflash_device_info,
+    device_alt: dfuflash_device_alt,
+    device_sector: dfuflash_device_sector,
+    device_current_alt: dfuflash_device_current_alt,
+    device_select_alt: dfuflash_device_select_alt,
+    last_error_copy: dfuflash_last_error_copy,
 };
 
 /// The function table for hosts that load the library at run time (dlopen, LoadLibrary,

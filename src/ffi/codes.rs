@@ -19,6 +19,10 @@ pub const DFUFLASH_ERR_INVALID_ARGUMENT: i32 = 101;
 pub const DFUFLASH_ERR_PANIC: i32 = 102;
 /// The device handle is in use by another call (a handle serves one thread at a time).
 pub const DFUFLASH_ERR_BUSY: i32 = 103;
+/// Caller misuse: the device handle is not open (closed already, or never opened).
+pub const DFUFLASH_ERR_INVALID_HANDLE: i32 = 104;
+/// The caller's buffer is too small; the needed size was written.
+pub const DFUFLASH_ERR_BUFFER_TOO_SMALL: i32 = 105;
 
 /// USB: the device disconnected.
 pub const DFUFLASH_ERR_USB_DISCONNECTED: i32 = 200;
@@ -101,6 +105,8 @@ pub const ALL: &[i32] = &[
     DFUFLASH_ERR_INVALID_ARGUMENT,
     DFUFLASH_ERR_PANIC,
     DFUFLASH_ERR_BUSY,
+    DFUFLASH_ERR_INVALID_HANDLE,
+    DFUFLASH_ERR_BUFFER_TOO_SMALL,
     DFUFLASH_ERR_USB_DISCONNECTED,
     DFUFLASH_ERR_USB_STALL,
     DFUFLASH_ERR_USB_TIMEOUT,
@@ -145,6 +151,8 @@ pub(crate) fn describe(code: i32) -> &'static CStr {
         DFUFLASH_ERR_INVALID_ARGUMENT => c"invalid argument",
         DFUFLASH_ERR_PANIC => c"internal error (contained panic)",
         DFUFLASH_ERR_BUSY => c"the device handle is in use by another call",
+        DFUFLASH_ERR_INVALID_HANDLE => c"not an open device handle (closed already?)",
+        DFUFLASH_ERR_BUFFER_TOO_SMALL => c"the buffer is too small",
         DFUFLASH_ERR_USB_DISCONNECTED => c"device disconnected",
         DFUFLASH_ERR_USB_STALL => c"the device stalled a request",
         DFUFLASH_ERR_USB_TIMEOUT => c"USB transfer timed out",
@@ -248,6 +256,7 @@ pub(crate) fn code_of(e: &Error) -> i32 {
         Error::Unsupported(_) => DFUFLASH_ERR_UNSUPPORTED,
         Error::InvalidArgument(_) => DFUFLASH_ERR_INVALID_ARGUMENT,
         Error::DeviceNotFound { .. } => DFUFLASH_ERR_DEVICE_NOT_FOUND,
+        Error::NoSuchAltName { .. } => DFUFLASH_ERR_NO_SUCH_ALT,
         Error::AmbiguousDevice { .. } => DFUFLASH_ERR_AMBIGUOUS_DEVICE,
     }
 }

@@ -1,25 +1,42 @@
-//! An open device: opening one (real or simulated), closing it, and arming simulator faults.
+//! An open device: opening one (real or simulated), what it is, its alt setting, closing it,
+//! and arming simulator faults. The lifecycle rules are in the header's opening block.
 
 use std::ffi::c_char;
+use std::ops::{Deref, DerefMut};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::thread::{self, ThreadId};
 use std::time::Duration;
 
 use super::boundary::{guard, null, str_arg};
-use super::codes::{DFUFLASH_ERR_BUSY, DFUFLASH_ERR_INVALID_ARGUMENT};
-use super::device_list::DFUFLASH_LIST_SIMULATED;
+use super::codes::{DFUFLASH_ERR_BUSY, DFUFLASH_ERR_INVALID_ARGUMENT, DFUFLASH_ERR_INVALID_HANDLE};
+use super::describe::{dfuflash_alt_desc, dfuflash_device_desc, Described};
+use super::device_list::include_simulated;
+use super::handles;
 use super::last_error::{err, fail};
 use crate::device::{self, AnyTransport, Selector};
+use crate::error::Error;
 use crate::job::Report;
 use crate::progress::CancelToken;
 use crate::protocol::{Dfu, EngineOptions};
 use crate::sim::{Faults, SimDevice};
 
-/// An open device. Used by one thread at a time; dfuflash_cancel may be called from any thread.
+/// An open device (an opaque handle: see the lifecycle rules in the header).
 pub struct dfuflash_device {
+    _opaque: [u8; 0],
+}
+
+/// What a handle names.
+pub(super) struct Device {
     pub(super) cancel: CancelToken,
+    closing: AtomicBool,
+    // The thread inside a call on this device, so a close from its own callback is told apart.
+    running_on: Mutex<Option<ThreadId>>,
     inner: Mutex<DeviceInner>,
+    pub(super) described: Described,
+    alt: AtomicU8,
 }
 
 pub(super) struct DeviceInner {
@@ -28,37 +45,125 @@ pub(super) struct DeviceInner {
     pub(super) report: Report,
     pub(super) sectors: Vec<u32>,
     pub(super) workaround: Vec<u32>,
+    // A panic interrupted the last call: the device's DFU state is unknown.
+    pub(super) resync: bool,
 }
 
-impl dfuflash_device {
-    /// The device for one call; BUSY while another call holds it.
-    pub(super) fn lock(&self) -> Result<MutexGuard<'_, DeviceInner>, i32> {
-        self.inner
-            .try_lock()
-            .map_err(|_| fail(DFUFLASH_ERR_BUSY, "the device is in use by another call"))
+/// One call's hold on a device.
+pub(super) struct Session<'a> {
+    device: &'a Device,
+    inner: MutexGuard<'a, DeviceInner>,
+}
+
+impl Deref for Session<'_> {
+    type Target = DeviceInner;
+    fn deref(&self) -> &DeviceInner {
+        &self.inner
     }
 }
 
-fn new_device(dfu: Dfu<AnyTransport>, state_file: Option<PathBuf>) -> *mut dfuflash_device {
-    Box::into_raw(Box::new(dfuflash_device {
+impl DerefMut for Session<'_> {
+    fn deref_mut(&mut self) -> &mut DeviceInner {
+        &mut self.inner
+    }
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        *lock_ignoring_poison(&self.device.running_on) = None;
+    }
+}
+
+fn lock_ignoring_poison<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Device {
+    /// The device for one call: BUSY while another call holds it. A lock poisoned by a
+    /// contained panic is taken back, and the next operation first returns the device to a
+    /// known state.
+    pub(super) fn session(&self) -> Result<Session<'_>, i32> {
+        let inner = match self.inner.try_lock() {
+            Ok(inner) => inner,
+            Err(TryLockError::WouldBlock) => {
+                return Err(fail(
+                    DFUFLASH_ERR_BUSY,
+                    "the device is in use by another call",
+                ))
+            }
+            Err(TryLockError::Poisoned(poisoned)) => {
+                let mut inner = poisoned.into_inner();
+                self.inner.clear_poison();
+                inner.resync = true;
+                inner
+            }
+        };
+        self.check_open()?;
+        *lock_ignoring_poison(&self.running_on) = Some(thread::current().id());
+        Ok(Session {
+            device: self,
+            inner,
+        })
+    }
+
+    /// Fails once a close has begun.
+    pub(super) fn check_open(&self) -> Result<(), i32> {
+        if self.closing.load(Ordering::SeqCst) {
+            return Err(fail(
+                DFUFLASH_ERR_INVALID_HANDLE,
+                "the device is being closed",
+            ));
+        }
+        Ok(())
+    }
+
+    pub(super) fn set_alt(&self, alt: u8) {
+        self.alt.store(alt, Ordering::SeqCst);
+    }
+}
+
+fn register(dfu: Dfu<AnyTransport>, state_file: Option<PathBuf>) -> *mut dfuflash_device {
+    let simulated = dfu.transport().sim().is_some();
+    let described = Described::new(dfu.info().clone(), simulated);
+    let alt = dfu.alt();
+    handles::register(Device {
         cancel: CancelToken::new(),
+        closing: AtomicBool::new(false),
+        running_on: Mutex::new(None),
+        described,
+        alt: AtomicU8::new(alt),
         inner: Mutex::new(DeviceInner {
             dfu,
             state_file,
             report: Report::default(),
             sectors: Vec::new(),
             workaround: Vec::new(),
+            resync: false,
         }),
-    }))
+    })
+}
+
+/// An alt setting argument: -1 for none, else 0..=255.
+fn alt_arg(alt: i32) -> Result<Option<u8>, i32> {
+    match alt {
+        -1 => Ok(None),
+        _ => u8::try_from(alt).map(Some).map_err(|_| {
+            fail(
+                DFUFLASH_ERR_INVALID_ARGUMENT,
+                format!("alt setting {alt} is out of range (0 to 255, or -1 for none)"),
+            )
+        }),
+    }
 }
 
 /// Opens the one device that matches: `vendor_id`/`product_id` 0 match any, `serial`,
 /// `path` and `alt_name` may be NULL; `alt` -1 means alt setting 0 unless `alt_name` names
 /// one. Flags: DFUFLASH_LIST_SIMULATED also matches simulated models (path `sim:MODEL`).
-/// Several matches fail with DFUFLASH_ERR_AMBIGUOUS_DEVICE and a message listing them.
+/// Several matches fail with DFUFLASH_ERR_AMBIGUOUS_DEVICE and a message listing them; an
+/// alt setting the device does not have with DFUFLASH_ERR_NO_SUCH_ALT.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
-pub extern "C" fn dfuflash_open(
+pub unsafe extern "C" fn dfuflash_open(
     vendor_id: u16,
     product_id: u16,
     serial: *const c_char,
@@ -72,19 +177,20 @@ pub extern "C" fn dfuflash_open(
         if out.is_null() {
             return Err(null("out"));
         }
-        let mut sel = Selector::default();
-        sel.vendor_id = (vendor_id != 0).then_some(vendor_id);
-        sel.product_id = (product_id != 0).then_some(product_id);
-        sel.serial = unsafe { str_arg(serial, "serial")? }.map(String::from);
-        sel.path = unsafe { str_arg(path, "path")? }.map(String::from);
-        sel.alt_name = unsafe { str_arg(alt_name, "alt_name")? }.map(String::from);
-        sel.alt = u8::try_from(alt).ok();
-        let entries = device::list(flags & DFUFLASH_LIST_SIMULATED != 0).map_err(err)?;
+        let sel = Selector {
+            vendor_id: (vendor_id != 0).then_some(vendor_id),
+            product_id: (product_id != 0).then_some(product_id),
+            serial: unsafe { str_arg(serial, "serial")? }.map(String::from),
+            path: unsafe { str_arg(path, "path")? }.map(String::from),
+            alt: alt_arg(alt)?,
+            alt_name: unsafe { str_arg(alt_name, "alt_name")? }.map(String::from),
+        };
+        let entries = device::list(include_simulated(flags)?).map_err(err)?;
         let entry = device::select(&entries, &sel).map_err(err)?;
         let alt = device::resolve_alt(&entry.info, &sel).map_err(err)?;
         let t = device::open(entry, Duration::from_secs(10)).map_err(err)?;
         let dfu = Dfu::open(t, alt, EngineOptions::default()).map_err(|e| err(e.into()))?;
-        unsafe { *out = new_device(dfu, None) };
+        unsafe { *out = register(dfu, None) };
         Ok(())
     })
 }
@@ -93,7 +199,7 @@ pub extern "C" fn dfuflash_open(
 /// `state_file` when not NULL (read now, written after every operation and at close), on alt
 /// setting `alt` (-1: 0).
 #[no_mangle]
-pub extern "C" fn dfuflash_open_simulated(
+pub unsafe extern "C" fn dfuflash_open_simulated(
     model: *const c_char,
     state_file: *const c_char,
     alt: i32,
@@ -105,31 +211,40 @@ pub extern "C" fn dfuflash_open_simulated(
         }
         let model = unsafe { str_arg(model, "model")? }.ok_or_else(|| null("model"))?;
         let state = unsafe { str_arg(state_file, "state_file")? }.map(PathBuf::from);
+        let alt = alt_arg(alt)?.unwrap_or(0);
         let sim = match &state {
             Some(p) => SimDevice::with_state(model, p),
             None => SimDevice::new(model),
         }
         .map_err(|e| err(e.into()))?;
-        let alt = u8::try_from(alt).unwrap_or(0);
         let dfu = Dfu::open(AnyTransport::Sim(sim), alt, EngineOptions::default())
             .map_err(|e| err(e.into()))?;
-        unsafe { *out = new_device(dfu, state) };
+        unsafe { *out = register(dfu, state) };
         Ok(())
     })
 }
 
-/// Closes a device (saving a simulated device's state file); NULL is a no-op.
+/// Closes a device (saving a simulated device's state file); NULL or a closed handle is a
+/// no-op. From another thread than a running call's, it cancels that call and waits for it to
+/// return; from inside one of the device's own callbacks, it cancels the running call, which
+/// then returns (DFUFLASH_ERR_CANCELLED, or its own result if its work was done) and frees the
+/// device. Either way the handle is invalid
+/// once close returns.
 #[no_mangle]
-pub extern "C" fn dfuflash_device_close(dev: *mut dfuflash_device) {
+pub unsafe extern "C" fn dfuflash_device_close(dev: *mut dfuflash_device) {
     if dev.is_null() {
         return;
     }
     let _ = catch_unwind(AssertUnwindSafe(|| {
-        let d = unsafe { Box::from_raw(dev) };
-        let inner = d
-            .inner
-            .into_inner()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(d) = handles::remove(dev) else {
+            return;
+        };
+        d.closing.store(true, Ordering::SeqCst);
+        d.cancel.cancel();
+        if *lock_ignoring_poison(&d.running_on) == Some(thread::current().id()) {
+            return;
+        }
+        let inner = lock_ignoring_poison(&d.inner);
         save_state(&inner);
     }));
 }
@@ -138,24 +253,130 @@ pub extern "C" fn dfuflash_device_close(dev: *mut dfuflash_device) {
 /// stall, timeout, power-loss, status=NAME, wedge-no-erase or panic (request numbers count from
 /// the device's first request). DFUFLASH_ERR_INVALID_ARGUMENT on a real device.
 #[no_mangle]
-pub extern "C" fn dfuflash_device_set_sim_faults(
+pub unsafe extern "C" fn dfuflash_device_set_sim_faults(
     dev: *mut dfuflash_device,
     spec: *const c_char,
 ) -> i32 {
     guard(|| {
-        if dev.is_null() {
-            return Err(null("dev"));
-        }
+        let d = handles::get(dev)?;
         let spec = unsafe { str_arg(spec, "spec")? }.ok_or_else(|| null("spec"))?;
         let faults = Faults::parse(spec).map_err(|m| fail(DFUFLASH_ERR_INVALID_ARGUMENT, m))?;
-        let d = unsafe { &*dev };
-        let mut inner = d.lock()?;
-        let sim = inner
+        let mut s = d.session()?;
+        let sim = s
             .dfu
             .transport_mut()
             .sim_mut()
             .ok_or_else(|| fail(DFUFLASH_ERR_INVALID_ARGUMENT, "not a simulated device"))?;
         sim.set_faults(faults);
+        Ok(())
+    })
+}
+
+/// Describes the open device: ids, strings (owned by the device, valid until its close), mode,
+/// transfer size and number of alt settings. Callable while an operation runs.
+#[no_mangle]
+pub unsafe extern "C" fn dfuflash_device_info(
+    dev: *const dfuflash_device,
+    out: *mut dfuflash_device_desc,
+) -> i32 {
+    guard(|| {
+        let d = handles::get(dev)?;
+        if out.is_null() {
+            return Err(null("out"));
+        }
+        unsafe { *out = d.described.desc() };
+        Ok(())
+    })
+}
+
+/// Describes alt setting `alt_index` (0 to alt_count - 1, descriptor order) of the open device;
+/// the name is owned by the device. Callable while an operation runs.
+#[no_mangle]
+pub unsafe extern "C" fn dfuflash_device_alt(
+    dev: *const dfuflash_device,
+    alt_index: usize,
+    out: *mut dfuflash_alt_desc,
+) -> i32 {
+    guard(|| {
+        let d = handles::get(dev)?;
+        if out.is_null() {
+            return Err(null("out"));
+        }
+        let desc = d.described.alt(alt_index)?;
+        unsafe { *out = desc };
+        Ok(())
+    })
+}
+
+/// Sector `sector` of the layout of alt setting `alt_index` of the open device: its address,
+/// size and permissions (bit 0 readable, bit 1 erasable, bit 2 writable).
+#[no_mangle]
+pub unsafe extern "C" fn dfuflash_device_sector(
+    dev: *const dfuflash_device,
+    alt_index: usize,
+    sector: usize,
+    out_address: *mut u32,
+    out_size: *mut u32,
+    out_perms: *mut u8,
+) -> i32 {
+    guard(|| {
+        let d = handles::get(dev)?;
+        if out_address.is_null() || out_size.is_null() || out_perms.is_null() {
+            return Err(null("an output pointer"));
+        }
+        let (address, size, perms) = d.described.sector(alt_index, sector)?;
+        unsafe {
+            *out_address = address;
+            *out_size = size;
+            *out_perms = perms;
+        }
+        Ok(())
+    })
+}
+
+/// The alt setting (bAlternateSetting) operations on the device use now: the one it was
+/// opened on, or the last dfuflash_device_select_alt. Callable while an operation runs.
+#[no_mangle]
+pub unsafe extern "C" fn dfuflash_device_current_alt(
+    dev: *const dfuflash_device,
+    out_alt: *mut u8,
+) -> i32 {
+    guard(|| {
+        let d = handles::get(dev)?;
+        if out_alt.is_null() {
+            return Err(null("out_alt"));
+        }
+        unsafe { *out_alt = d.alt.load(Ordering::SeqCst) };
+        Ok(())
+    })
+}
+
+/// Selects another alt setting of the open device: by number (`alt` 0..255), or by name
+/// (`alt` -1 and `alt_name`, matched as dfuflash_open does). DFUFLASH_ERR_NO_SUCH_ALT when the
+/// device has no such alt setting.
+#[no_mangle]
+pub unsafe extern "C" fn dfuflash_device_select_alt(
+    dev: *mut dfuflash_device,
+    alt: i32,
+    alt_name: *const c_char,
+) -> i32 {
+    guard(|| {
+        let d = handles::get(dev)?;
+        let sel = Selector {
+            alt: alt_arg(alt)?,
+            alt_name: unsafe { str_arg(alt_name, "alt_name")? }.map(String::from),
+            ..Selector::default()
+        };
+        if sel.alt.is_none() && sel.alt_name.is_none() {
+            return Err(fail(
+                DFUFLASH_ERR_INVALID_ARGUMENT,
+                "give an alt setting number (0 to 255) or a name",
+            ));
+        }
+        let number = device::resolve_alt(&d.described.info, &sel).map_err(err)?;
+        let mut s = d.session()?;
+        s.dfu.select_alt(number).map_err(|e| err(Error::from(e)))?;
+        d.set_alt(number);
         Ok(())
     })
 }

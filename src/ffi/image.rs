@@ -18,7 +18,7 @@ pub struct dfuflash_image {
 /// `has_address` and its `address`; for other formats `has_address` must be false. `alt` is the
 /// alt setting for formats without targets.
 #[no_mangle]
-pub extern "C" fn dfuflash_image_load(
+pub unsafe extern "C" fn dfuflash_image_load(
     path: *const c_char,
     address: u32,
     has_address: bool,
@@ -30,9 +30,10 @@ pub extern "C" fn dfuflash_image_load(
             return Err(null("out"));
         }
         let path = unsafe { str_arg(path, "path")? }.ok_or_else(|| null("path"))?;
-        let mut o = LoadOptions::default();
-        o.address = has_address.then_some(address);
-        o.alt = alt;
+        let o = LoadOptions {
+            address: has_address.then_some(address),
+            alt,
+        };
         let (_, image) = image::load(std::path::Path::new(path), &o).map_err(|e| err(e.into()))?;
         unsafe { *out = Box::into_raw(Box::new(dfuflash_image { image })) };
         Ok(())
@@ -41,7 +42,7 @@ pub extern "C" fn dfuflash_image_load(
 
 /// An image of `len` bytes of caller memory (copied) at `address`, for alt setting `alt`.
 #[no_mangle]
-pub extern "C" fn dfuflash_image_from_memory(
+pub unsafe extern "C" fn dfuflash_image_from_memory(
     data: *const u8,
     len: usize,
     address: u32,
@@ -65,7 +66,7 @@ pub extern "C" fn dfuflash_image_from_memory(
 
 /// Targets in an image (0 for NULL).
 #[no_mangle]
-pub extern "C" fn dfuflash_image_target_count(img: *const dfuflash_image) -> usize {
+pub unsafe extern "C" fn dfuflash_image_target_count(img: *const dfuflash_image) -> usize {
     if img.is_null() {
         return 0;
     }
@@ -74,7 +75,7 @@ pub extern "C" fn dfuflash_image_target_count(img: *const dfuflash_image) -> usi
 
 /// Target `t` of an image: its alt setting and number of segments.
 #[no_mangle]
-pub extern "C" fn dfuflash_image_target(
+pub unsafe extern "C" fn dfuflash_image_target(
     img: *const dfuflash_image,
     t: usize,
     out_alt: *mut u8,
@@ -103,7 +104,7 @@ pub extern "C" fn dfuflash_image_target(
 
 /// Segment `s` of target `t`: its address and bytes (owned by the image).
 #[no_mangle]
-pub extern "C" fn dfuflash_image_segment(
+pub unsafe extern "C" fn dfuflash_image_segment(
     img: *const dfuflash_image,
     t: usize,
     s: usize,
@@ -140,6 +141,6 @@ pub extern "C" fn dfuflash_image_segment(
 
 /// Frees an image; NULL is a no-op.
 #[no_mangle]
-pub extern "C" fn dfuflash_image_free(img: *mut dfuflash_image) {
+pub unsafe extern "C" fn dfuflash_image_free(img: *mut dfuflash_image) {
     free_boxed(img);
 }

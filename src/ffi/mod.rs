@@ -21,7 +21,11 @@ mod callbacks;
 
 mod boundary;
 
+mod handles;
+
 mod last_error;
+
+mod describe;
 
 mod device_list;
 
@@ -42,6 +46,7 @@ mod codes;
 pub use api::*;
 pub use callbacks::*;
 pub use codes::*;
+pub use describe::*;
 pub use device::*;
 pub use device_list::*;
 pub use image::*;

@@ -3,6 +3,7 @@
 use super::boundary::{guard, null};
 use super::callbacks::observer;
 use super::device::{dfuflash_device, save_state};
+use super::handles;
 use super::image::dfuflash_image;
 use super::last_error::err;
 use super::options::dfuflash_options;
@@ -19,10 +20,9 @@ fn operate(
     op: impl FnOnce(&mut Dfu<AnyTransport>, &mut dyn Observer, &CancelToken) -> Result<Report, Error>,
 ) -> i32 {
     guard(|| {
-        if dev.is_null() {
-            return Err(null("dev"));
-        }
-        let d = unsafe { &*dev };
+        // This call's own reference: a close from another thread waits for it, and the memory
+        // outlives a close from inside a callback.
+        let d = handles::get(dev)?;
         let defaults;
         let o = if opts.is_null() {
             defaults = dfuflash_options::default();
@@ -30,16 +30,22 @@ fn operate(
         } else {
             unsafe { &*opts }
         };
-        let mut inner = d.lock()?;
+        let mut s = d.session()?;
         d.cancel.reset();
-        inner.dfu.set_options(o.engine.clone());
+        // A close that began before the reset cancels after it, or is seen here.
+        d.check_open()?;
+        s.dfu.set_options(o.engine.clone());
+        if s.resync {
+            s.dfu.ensure_idle().map_err(|e| err(e.into()))?;
+            s.resync = false;
+        }
         let mut observer = observer(o);
-        let result = op(&mut inner.dfu, &mut observer, &d.cancel);
-        save_state(&inner);
+        let result = op(&mut s.dfu, &mut observer, &d.cancel);
+        save_state(&s);
         let report = result.map_err(err)?;
-        inner.sectors = report.sectors_erased.clone();
-        inner.workaround = report.workaround_sectors.clone();
-        inner.report = report;
+        s.sectors = report.sectors_erased.clone();
+        s.workaround = report.workaround_sectors.clone();
+        s.report = report;
         Ok(())
     })
 }
@@ -47,7 +53,7 @@ fn operate(
 /// Erases the sectors of [address, address + length) on the current alt setting, or the whole
 /// flash when `mass` (then address and length are ignored). `opts` may be NULL.
 #[no_mangle]
-pub extern "C" fn dfuflash_erase(
+pub unsafe extern "C" fn dfuflash_erase(
     dev: *mut dfuflash_device,
     opts: *const dfuflash_options,
     address: u32,
@@ -66,7 +72,7 @@ pub extern "C" fn dfuflash_erase(
 /// The whole flash job: plan (refusals before any request), erase, write, verify, optional
 /// leave. `opts` may be NULL (defaults).
 #[no_mangle]
-pub extern "C" fn dfuflash_download(
+pub unsafe extern "C" fn dfuflash_download(
     dev: *mut dfuflash_device,
     img: *const dfuflash_image,
     opts: *const dfuflash_options,
@@ -86,7 +92,7 @@ pub extern "C" fn dfuflash_download(
 
 /// Reads `len` bytes at `address` of the current alt setting into `buf`.
 #[no_mangle]
-pub extern "C" fn dfuflash_upload(
+pub unsafe extern "C" fn dfuflash_upload(
     dev: *mut dfuflash_device,
     opts: *const dfuflash_options,
     address: u32,
@@ -112,7 +118,7 @@ pub extern "C" fn dfuflash_upload(
 /// Leaves DFU mode (DfuSe: jump to `address` when `has_address`). The disconnect that follows
 /// is success.
 #[no_mangle]
-pub extern "C" fn dfuflash_leave(
+pub unsafe extern "C" fn dfuflash_leave(
     dev: *mut dfuflash_device,
     address: u32,
     has_address: bool,
@@ -122,16 +128,14 @@ pub extern "C" fn dfuflash_leave(
     })
 }
 
-/// Cancels the operation in progress on `dev`, from any thread. The operation stops at its
+/// Cancels the operation in progress on `dev`, from any thread (a closed handle fails with
+/// DFUFLASH_ERR_INVALID_HANDLE, never touches freed memory). The operation stops at its
 /// next point between transfers, leaves the device in dfuIDLE and fails with
 /// DFUFLASH_ERR_CANCELLED.
 #[no_mangle]
-pub extern "C" fn dfuflash_cancel(dev: *const dfuflash_device) -> i32 {
+pub unsafe extern "C" fn dfuflash_cancel(dev: *const dfuflash_device) -> i32 {
     guard(|| {
-        if dev.is_null() {
-            return Err(null("dev"));
-        }
-        unsafe { &*dev }.cancel.cancel();
+        handles::get(dev)?.cancel.cancel();
         Ok(())
     })
 }

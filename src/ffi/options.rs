@@ -62,7 +62,7 @@ pub const DFUFLASH_OPT_CHECK_SUFFIX: i32 = 7;
 
 /// New options with the defaults. Free with dfuflash_options_free.
 #[no_mangle]
-pub extern "C" fn dfuflash_options_new(out: *mut *mut dfuflash_options) -> i32 {
+pub unsafe extern "C" fn dfuflash_options_new(out: *mut *mut dfuflash_options) -> i32 {
     guard(|| {
         if out.is_null() {
             return Err(null("out"));
@@ -75,7 +75,7 @@ pub extern "C" fn dfuflash_options_new(out: *mut *mut dfuflash_options) -> i32 {
 
 /// Frees options; NULL is a no-op.
 #[no_mangle]
-pub extern "C" fn dfuflash_options_free(opts: *mut dfuflash_options) {
+pub unsafe extern "C" fn dfuflash_options_free(opts: *mut dfuflash_options) {
     free_boxed(opts);
 }
 
@@ -93,7 +93,7 @@ fn with_opts(
 
 /// Sets one of the DFUFLASH_OPT_ flags.
 #[no_mangle]
-pub extern "C" fn dfuflash_options_set_flag(
+pub unsafe extern "C" fn dfuflash_options_set_flag(
     opts: *mut dfuflash_options,
     flag: i32,
     on: bool,
@@ -120,7 +120,7 @@ pub extern "C" fn dfuflash_options_set_flag(
 
 /// Jump address when leaving (default: the image's first address).
 #[no_mangle]
-pub extern "C" fn dfuflash_options_set_leave_address(
+pub unsafe extern "C" fn dfuflash_options_set_leave_address(
     opts: *mut dfuflash_options,
     address: u32,
 ) -> i32 {
@@ -132,7 +132,7 @@ pub extern "C" fn dfuflash_options_set_leave_address(
 
 /// Sets one of the DFUFLASH_TIMEOUT_ limits, in milliseconds (at least 1).
 #[no_mangle]
-pub extern "C" fn dfuflash_options_set_timeout_ms(
+pub unsafe extern "C" fn dfuflash_options_set_timeout_ms(
     opts: *mut dfuflash_options,
     which: i32,
     ms: u32,
@@ -163,7 +163,7 @@ pub extern "C" fn dfuflash_options_set_timeout_ms(
 
 /// The progress callback (NULL: none). It runs on the calling thread during the call.
 #[no_mangle]
-pub extern "C" fn dfuflash_options_set_progress_callback(
+pub unsafe extern "C" fn dfuflash_options_set_progress_callback(
     opts: *mut dfuflash_options,
     cb: dfuflash_progress_cb,
 ) -> i32 {
@@ -175,7 +175,7 @@ pub extern "C" fn dfuflash_options_set_progress_callback(
 
 /// The log callback (NULL: none). It runs on the calling thread during the call.
 #[no_mangle]
-pub extern "C" fn dfuflash_options_set_log_callback(
+pub unsafe extern "C" fn dfuflash_options_set_log_callback(
     opts: *mut dfuflash_options,
     cb: dfuflash_log_cb,
 ) -> i32 {
@@ -187,7 +187,7 @@ pub extern "C" fn dfuflash_options_set_log_callback(
 
 /// The user data passed to both callbacks.
 #[no_mangle]
-pub extern "C" fn dfuflash_options_set_user_data(
+pub unsafe extern "C" fn dfuflash_options_set_user_data(
     opts: *mut dfuflash_options,
     user_data: *mut c_void,
 ) -> i32 {

@@ -2,6 +2,7 @@
 
 use super::boundary::{guard, null};
 use super::device::dfuflash_device;
+use super::handles;
 
 /// What the last erase, download, upload or leave on a device did. Pointers stay valid until
 /// the next operation on the device or its close.
@@ -36,19 +37,16 @@ pub struct dfuflash_report {
 
 /// The report of the last successful operation on `dev`.
 #[no_mangle]
-pub extern "C" fn dfuflash_device_report(
+pub unsafe extern "C" fn dfuflash_device_report(
     dev: *const dfuflash_device,
     out: *mut dfuflash_report,
 ) -> i32 {
     guard(|| {
-        if dev.is_null() {
-            return Err(null("dev"));
-        }
+        let d = handles::get(dev)?;
         if out.is_null() {
             return Err(null("out"));
         }
-        let d = unsafe { &*dev };
-        let inner = d.lock()?;
+        let inner = d.session()?;
         let r = &inner.report;
         let report = dfuflash_report {
             bytes_written: r.bytes_written,

@@ -1,0 +1,170 @@
+//! What the C API tells of a device, listed or open: its identity, alt settings and the
+//! sectors of their memory layouts, with the C strings held by the list or the open device.
+
+use std::ffi::{c_char, CString};
+
+use super::codes::DFUFLASH_ERR_INVALID_ARGUMENT;
+use super::last_error::fail;
+use crate::layout::Layout;
+use crate::transport::{DeviceInfo, Mode};
+
+/// Device mode: the application runs (runtime DFU interface).
+pub const DFUFLASH_MODE_RUNTIME: i32 = 1;
+/// Device mode: the bootloader runs (DFU mode).
+pub const DFUFLASH_MODE_DFU: i32 = 2;
+
+/// One device of a list, or an open device (strings owned by the list or the device; NULL
+/// when absent).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct dfuflash_device_desc {
+    /// idVendor.
+    pub vendor_id: u16,
+    /// idProduct.
+    pub product_id: u16,
+    /// bcdDevice.
+    pub bcd_device: u16,
+    /// bcdDFUVersion (0x0110 DFU 1.1, 0x011A DfuSe).
+    pub dfu_version: u16,
+    /// wTransferSize.
+    pub transfer_size: u16,
+    /// bmAttributes of the functional descriptor.
+    pub attributes: u8,
+    /// DFUFLASH_MODE_RUNTIME or DFUFLASH_MODE_DFU.
+    pub mode: i32,
+    /// Manufacturer string.
+    pub manufacturer: *const c_char,
+    /// Product string.
+    pub product: *const c_char,
+    /// Serial number string.
+    pub serial: *const c_char,
+    /// USB port path (`1-4.2`), or `sim:MODEL` for a simulated device.
+    pub path: *const c_char,
+    /// Alt settings (see dfuflash_device_list_alt and dfuflash_device_alt).
+    pub alt_count: usize,
+    /// A simulated device.
+    pub simulated: bool,
+}
+
+/// One alt setting of a listed or open device.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct dfuflash_alt_desc {
+    /// bAlternateSetting.
+    pub alt: u8,
+    /// Its name (on DfuSe devices, the memory layout string).
+    pub name: *const c_char,
+    /// The name parsed as a DfuSe memory layout.
+    pub has_layout: bool,
+    /// Sectors in the layout (see dfuflash_device_list_sector); 0 without a layout.
+    pub sector_count: usize,
+}
+
+/// A device's description with the C strings and parsed layouts its descriptors point into.
+pub(super) struct Described {
+    pub(super) info: DeviceInfo,
+    simulated: bool,
+    // manufacturer, product, serial, path, then one per alt setting name
+    strings: Vec<CString>,
+    layouts: Vec<Option<Layout>>,
+}
+
+fn c_string(s: &str) -> CString {
+    CString::new(s.replace('\0', " ")).unwrap_or_default()
+}
+
+impl Described {
+    pub(super) fn new(info: DeviceInfo, simulated: bool) -> Self {
+        let cs = |s: &Option<String>| c_string(s.as_deref().unwrap_or_default());
+        let mut strings = vec![
+            cs(&info.manufacturer),
+            cs(&info.product),
+            cs(&info.serial),
+            cs(&info.port_path),
+        ];
+        strings.extend(info.alt_settings.iter().map(|a| c_string(&a.name)));
+        let layouts = info
+            .alt_settings
+            .iter()
+            .map(|a| Layout::parse(&a.name).ok())
+            .collect();
+        Self {
+            info,
+            simulated,
+            strings,
+            layouts,
+        }
+    }
+
+    pub(super) fn desc(&self) -> dfuflash_device_desc {
+        let s = &self.strings;
+        let opt = |c: &CString, present: bool| {
+            if present {
+                c.as_ptr()
+            } else {
+                std::ptr::null()
+            }
+        };
+        let i = &self.info;
+        dfuflash_device_desc {
+            vendor_id: i.vendor_id,
+            product_id: i.product_id,
+            bcd_device: i.bcd_device,
+            dfu_version: i.functional.dfu_version,
+            transfer_size: i.functional.transfer_size,
+            attributes: i.functional.attributes,
+            mode: if i.mode == Mode::Runtime {
+                DFUFLASH_MODE_RUNTIME
+            } else {
+                DFUFLASH_MODE_DFU
+            },
+            manufacturer: opt(&s[0], i.manufacturer.is_some()),
+            product: opt(&s[1], i.product.is_some()),
+            serial: opt(&s[2], i.serial.is_some()),
+            path: opt(&s[3], i.port_path.is_some()),
+            alt_count: i.alt_settings.len(),
+            simulated: self.simulated,
+        }
+    }
+
+    pub(super) fn alt(&self, alt_index: usize) -> Result<dfuflash_alt_desc, i32> {
+        let alts = &self.info.alt_settings;
+        let a = alts.get(alt_index).ok_or_else(|| {
+            fail(
+                DFUFLASH_ERR_INVALID_ARGUMENT,
+                format!(
+                    "alt index {alt_index} out of range (the device has {})",
+                    alts.len()
+                ),
+            )
+        })?;
+        let layout = &self.layouts[alt_index];
+        Ok(dfuflash_alt_desc {
+            alt: a.alt,
+            name: self.strings[4 + alt_index].as_ptr(),
+            has_layout: layout.is_some(),
+            sector_count: layout.as_ref().map(|x| x.sectors().count()).unwrap_or(0),
+        })
+    }
+
+    /// Address, size and permission bits of a sector.
+    pub(super) fn sector(&self, alt_index: usize, sector: usize) -> Result<(u32, u32, u8), i32> {
+        let layout = self
+            .layouts
+            .get(alt_index)
+            .and_then(|x| x.as_ref())
+            .ok_or_else(|| {
+                fail(
+                    DFUFLASH_ERR_INVALID_ARGUMENT,
+                    format!("alt index {alt_index} has no DfuSe layout"),
+                )
+            })?;
+        let s = layout.sectors().nth(sector).ok_or_else(|| {
+            fail(
+                DFUFLASH_ERR_INVALID_ARGUMENT,
+                format!("sector {sector} out of range"),
+            )
+        })?;
+        Ok((s.address, s.size, s.perms.0))
+    }
+}
