@@ -22,6 +22,7 @@
 pub mod models;
 
 mod faults;
+mod memory;
 mod transcript;
 
 pub use faults::Faults;
@@ -35,6 +36,7 @@ use std::time::Duration;
 use crate::layout::Layout;
 use crate::protocol::{dfuse_cmd, request, State, Status, StatusReply};
 use crate::transport::{AltSetting, DeviceInfo, Mode, Transport, TransportError};
+use memory::Region;
 use models::{usb_cost, Dialect, Model};
 
 /// What the simulator cannot do.
@@ -70,14 +72,6 @@ pub struct SimStats {
     pub usb_data: Duration,
     /// Time the host slept.
     pub host_sleep: Duration,
-}
-
-#[derive(Debug, Clone)]
-struct Region {
-    alt: u8,
-    layout: Layout,
-    start: u32,
-    data: Vec<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -334,43 +328,6 @@ impl SimDevice {
         self.disconnected
     }
 
-    /// Memory of an alt setting; `None` if the range is not inside one address group.
-    pub fn memory(&self, alt: u8, address: u32, len: usize) -> Option<&[u8]> {
-        let r = self.regions.iter().find(|r| {
-            r.alt == alt
-                && address >= r.start
-                && address as u64 + len as u64 <= r.start as u64 + r.data.len() as u64
-        })?;
-        let off = (address - r.start) as usize;
-        Some(&r.data[off..off + len])
-    }
-
-    /// Overwrites memory directly (test setup: "a board that already holds firmware").
-    pub fn poke(&mut self, alt: u8, address: u32, bytes: &[u8]) -> bool {
-        match self.region_mut(alt, address, bytes.len()) {
-            Some((r, off)) => {
-                r.data[off..off + bytes.len()].copy_from_slice(bytes);
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// The firmware a plain DFU 1.1 device holds after manifestation.
-    pub fn firmware(&self) -> &[u8] {
-        &self.regions[0].data[..self.firmware_len]
-    }
-
-    fn region_mut(&mut self, alt: u8, address: u32, len: usize) -> Option<(&mut Region, usize)> {
-        let r = self.regions.iter_mut().find(|r| {
-            r.alt == alt
-                && address >= r.start
-                && address as u64 + len as u64 <= r.start as u64 + r.data.len() as u64
-        })?;
-        let off = (address - r.start) as usize;
-        Some((r, off))
-    }
-
     fn advance(&mut self, d: Duration) {
         self.now += d;
         if self.realtime {
@@ -394,93 +351,10 @@ impl SimDevice {
         }
     }
 
-    fn apply(&mut self, work: Work, fraction: f64) {
-        match work {
-            Work::Erase { alt, address, size } => {
-                let n = ((size as f64) * fraction) as usize;
-                if let Some((r, off)) = self.region_mut(alt, address, size as usize) {
-                    r.data[off..off + n].fill(0xff);
-                }
-            }
-            Work::MassErase | Work::Unprotect => {
-                if fraction >= 1.0 {
-                    for r in self.regions.iter_mut().filter(|r| r.alt == 0) {
-                        r.data.fill(0xff);
-                    }
-                }
-                if work == Work::Unprotect && fraction >= 1.0 {
-                    self.read_protected = false;
-                    self.disconnected = true;
-                }
-            }
-            Work::Program | Work::Manifest => {}
-        }
-    }
-
     fn fail(&mut self, status: Status) {
         self.state = State::Error;
         self.status = status;
         self.pending = Pending::None;
-    }
-
-    /// Checks permissions over a range of the current alt setting.
-    fn check(
-        &self,
-        address: u32,
-        len: usize,
-        need: fn(crate::layout::Perms) -> bool,
-    ) -> Result<(), Status> {
-        let r = self
-            .regions
-            .iter()
-            .find(|r| {
-                r.alt == self.alt
-                    && address >= r.start
-                    && address as u64 + len as u64 <= r.start as u64 + r.data.len() as u64
-            })
-            .ok_or(Status::ErrTarget)?;
-        let mut a = address as u64;
-        let end = address as u64 + len.max(1) as u64;
-        while a < end {
-            let s = r.layout.sector_at(a as u32).ok_or(Status::ErrTarget)?;
-            if !need(s.perms) {
-                return Err(Status::ErrTarget);
-            }
-            a = s.end();
-        }
-        Ok(())
-    }
-
-    fn program(&mut self, address: u32, data: &[u8], keep: usize) -> Result<(), Status> {
-        let alt = self.alt;
-        let ecc = self.model.quirks.ecc_word;
-        let (r, off) = self
-            .region_mut(alt, address, data.len())
-            .ok_or(Status::ErrTarget)?;
-        let mem = &mut r.data[off..off + data.len()];
-        if let Some(w) = ecc {
-            // Every flash word touched must be blank (the ROM programs whole words with ECC).
-            let w = w as usize;
-            let base = (address as usize) % w;
-            let first = off - base.min(off);
-            let words_end = (off + data.len()).div_ceil(w) * w;
-            let region = &r.data[first..words_end.min(r.data.len())];
-            if region.iter().any(|b| *b != 0xff) {
-                return Err(Status::ErrProg);
-            }
-            let mem = &mut r.data[off..off + data.len()];
-            for (m, d) in mem.iter_mut().zip(data).take(keep) {
-                *m &= *d;
-            }
-            return Ok(());
-        }
-        if mem.iter().zip(data).any(|(m, d)| m & d != *d) {
-            return Err(Status::ErrProg);
-        }
-        for (m, d) in mem.iter_mut().zip(data).take(keep) {
-            *m &= *d;
-        }
-        Ok(())
     }
 
     /// One request through the fault and timing model; `Ok(reply bytes)` or the failure.
