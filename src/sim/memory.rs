@@ -1,7 +1,8 @@
 //! Simulated memory, one region per address group, and flash semantics: programming only
 //! clears bits (on ECC flash, only into blank words), an erase cut short keeps what it did.
 
-use super::{SimDevice, Work};
+use super::work::Work;
+use super::SimDevice;
 use crate::layout::Layout;
 use crate::protocol::Status;
 

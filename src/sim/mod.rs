@@ -24,6 +24,7 @@ pub mod models;
 mod faults;
 mod memory;
 mod transcript;
+mod work;
 
 pub use faults::Faults;
 pub use transcript::{Op, Outcome, Record};
@@ -38,6 +39,7 @@ use crate::protocol::{dfuse_cmd, request, State, Status, StatusReply};
 use crate::transport::{AltSetting, DeviceInfo, Mode, Transport, TransportError};
 use memory::Region;
 use models::{usb_cost, Dialect, Model};
+use work::{Background, Work};
 
 /// What the simulator cannot do.
 #[derive(Debug, thiserror::Error)]
@@ -86,24 +88,6 @@ enum Pending {
     Block(Vec<u8>),
     Manifest,
     Fail(Status),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Work {
-    Erase { alt: u8, address: u32, size: u32 },
-    MassErase,
-    Unprotect,
-    Program,
-    Manifest,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Background {
-    started: Duration,
-    done_at: Duration,
-    work: Option<Work>,
-    wedged: bool,
-    poll_ms: u32,
 }
 
 /// A simulated DFU device.
@@ -328,29 +312,6 @@ impl SimDevice {
         self.disconnected
     }
 
-    fn advance(&mut self, d: Duration) {
-        self.now += d;
-        if self.realtime {
-            std::thread::sleep(d.div_f64(self.time_scale));
-        }
-    }
-
-    fn busy(&mut self, d: Duration) {
-        self.stats.device_busy += d;
-    }
-
-    /// Applies background work that has finished by now.
-    fn settle(&mut self) {
-        let now = self.now;
-        if let Some(bg) = &mut self.bg {
-            if now >= bg.done_at {
-                if let Some(work) = bg.work.take() {
-                    self.apply(work, 1.0);
-                }
-            }
-        }
-    }
-
     fn fail(&mut self, status: Status) {
         self.state = State::Error;
         self.status = status;
@@ -543,37 +504,6 @@ impl SimDevice {
             istring: 0,
         }
         .to_bytes()
-    }
-
-    /// Runs `work` taking `d`, inside this GETSTATUS (blocking) or in the background.
-    fn start(
-        &mut self,
-        work: Work,
-        d: Duration,
-        poll_ms: u32,
-        blocking: bool,
-        timeout: Duration,
-    ) -> Result<Vec<u8>, TransportError> {
-        self.busy(d);
-        self.state = State::DnBusy;
-        if blocking {
-            self.apply(work, 1.0);
-            self.cpu_busy_until = self.now + d;
-            if d > timeout {
-                self.advance(timeout);
-                return Err(TransportError::Timeout(timeout));
-            }
-            self.advance(d);
-        } else {
-            self.bg = Some(Background {
-                started: self.now,
-                done_at: self.now + d,
-                work: Some(work),
-                wedged: false,
-                poll_ms,
-            });
-        }
-        Ok(self.reply(poll_ms).to_vec())
     }
 
     fn get_status(&mut self, timeout: Duration) -> Result<Vec<u8>, TransportError> {
