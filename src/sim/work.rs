@@ -1,0 +1,82 @@
+//! Device work that takes modelled time (erase, program, manifest), run inside a status stage
+//! or in the background, and the virtual clock it advances.
+
+use std::time::Duration;
+
+use super::SimDevice;
+use crate::protocol::State;
+use crate::transport::TransportError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Work {
+    Erase { alt: u8, address: u32, size: u32 },
+    MassErase,
+    Unprotect,
+    Program,
+    Manifest,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Background {
+    pub(super) started: Duration,
+    pub(super) done_at: Duration,
+    pub(super) work: Option<Work>,
+    pub(super) wedged: bool,
+    pub(super) poll_ms: u32,
+}
+
+impl SimDevice {
+    pub(super) fn advance(&mut self, d: Duration) {
+        self.now += d;
+        if self.realtime {
+            std::thread::sleep(d.div_f64(self.time_scale));
+        }
+    }
+
+    pub(super) fn busy(&mut self, d: Duration) {
+        self.stats.device_busy += d;
+    }
+
+    /// Applies background work that has finished by now.
+    pub(super) fn settle(&mut self) {
+        let now = self.now;
+        if let Some(bg) = &mut self.bg {
+            if now >= bg.done_at {
+                if let Some(work) = bg.work.take() {
+                    self.apply(work, 1.0);
+                }
+            }
+        }
+    }
+
+    /// Runs `work` taking `d`, inside this GETSTATUS (blocking) or in the background.
+    pub(super) fn start(
+        &mut self,
+        work: Work,
+        d: Duration,
+        poll_ms: u32,
+        blocking: bool,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, TransportError> {
+        self.busy(d);
+        self.state = State::DnBusy;
+        if blocking {
+            self.apply(work, 1.0);
+            self.cpu_busy_until = self.now + d;
+            if d > timeout {
+                self.advance(timeout);
+                return Err(TransportError::Timeout(timeout));
+            }
+            self.advance(d);
+        } else {
+            self.bg = Some(Background {
+                started: self.now,
+                done_at: self.now + d,
+                work: Some(work),
+                wedged: false,
+                poll_ms,
+            });
+        }
+        Ok(self.reply(poll_ms).to_vec())
+    }
+}
