@@ -203,3 +203,94 @@ fn the_cpp_wrapper_flashes_and_contains_a_throwing_callback() {
     run(&mut Command::new(&exe), "test_cpp");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Random flash/cancel/close interleavings from several threads (tests/c/test_lifecycle.c).
+/// `require_every`: fail unless some trials ended in success, in cancellation and with the
+/// handle closed first (the timing of a plain run makes all three happen).
+fn lifecycle_stress(
+    name: &str,
+    flags: &[&str],
+    iterations: &str,
+    wrapper: &[&str],
+    env: &[(&str, &str)],
+    require_every: bool,
+) {
+    let dir = work(name);
+    let exe = dir.join("test_lifecycle");
+    compile("tests/c/test_lifecycle.c", &exe, true, flags);
+    let mut cmd = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(&exe);
+            c
+        }
+        None => Command::new(&exe),
+    };
+    cmd.args([iterations, "0x5eed"]).envs(env.iter().copied());
+    if require_every {
+        cmd.arg("--require-every-outcome");
+    }
+    let out = run(&mut cmd, &format!("test_lifecycle ({name})"));
+    eprintln!("{out}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn close_cancel_and_flash_race_safely_from_several_threads() {
+    lifecycle_stress("lifecycle", &[], "2000", &[], &[], true);
+}
+
+#[test]
+fn the_lifecycle_stress_is_clean_under_address_and_undefined_behaviour_sanitizers() {
+    lifecycle_stress(
+        "lifecycle-asan",
+        &[
+            "-fsanitize=address,undefined",
+            "-fno-sanitize-recover=all",
+            "-fno-omit-frame-pointer",
+        ],
+        "1000",
+        &[],
+        &[("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")],
+        false,
+    );
+}
+
+// The client's calls are checked; what the library does inside is valgrind's (tsan.supp says why).
+const TSAN_OPTIONS: &str = concat!(
+    "halt_on_error=1:suppressions=",
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/c/tsan.supp"
+);
+
+#[test]
+fn the_lifecycle_stress_is_clean_under_thread_sanitizer() {
+    lifecycle_stress(
+        "lifecycle-tsan",
+        &["-fsanitize=thread", "-fno-omit-frame-pointer"],
+        "1000",
+        &[],
+        &[("TSAN_OPTIONS", TSAN_OPTIONS)],
+        false,
+    );
+}
+
+#[test]
+fn the_lifecycle_stress_is_clean_under_valgrind() {
+    // valgrind checks the library's own memory accesses too, which the sanitizers (applied to
+    // the C side only: the library is built by stable Rust) do not see.
+    lifecycle_stress(
+        "lifecycle-valgrind",
+        &[],
+        "60",
+        &[
+            "valgrind",
+            "--error-exitcode=9",
+            "--leak-check=full",
+            "--errors-for-leak-kinds=definite,indirect",
+            "--quiet",
+        ],
+        &[],
+        false,
+    );
+}

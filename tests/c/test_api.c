@@ -240,6 +240,12 @@ static void test_panic_is_contained(void) {
     int rc = dfuflash_download(dev, img, NULL);
     CHECK(rc == DFUFLASH_ERR_PANIC, "panic comes back as DFUFLASH_ERR_PANIC: %d", rc);
     CHECK(strstr(dfuflash_last_error(), "panic") != NULL, "message: %s", dfuflash_last_error());
+    /* The same handle is usable: the lock is recovered and the device brought back to dfuIDLE. */
+    rc = dfuflash_download(dev, img, NULL);
+    CHECK(rc == DFUFLASH_OK, "flash on the same handle after a contained panic: %d", rc);
+    uint8_t back[sizeof fw];
+    CHECK(dfuflash_upload(dev, NULL, 0x08020000u, back, sizeof back) == DFUFLASH_OK, "read back");
+    CHECK(memcmp(back, fw, sizeof fw) == 0, "the flash after the panic wrote the image");
     dfuflash_device_close(dev);
     /* The library still works. */
     CHECK(dfuflash_open_simulated("stm32h743-revy", NULL, 0, &dev) == DFUFLASH_OK, "open again");
@@ -352,6 +358,86 @@ static void test_refusals(void) {
     dfuflash_device_close(dev);
 }
 
+/* Codes that say what happened, and what an integrator can ask an open handle. */
+static void test_codes_and_queries(void) {
+    dfuflash_device *dev = NULL;
+    CHECK(dfuflash_open(0, 0, NULL, "sim:stm32h743-revv", -1, "@No Such Memory", DFUFLASH_LIST_SIMULATED, &dev) ==
+              DFUFLASH_ERR_NO_SUCH_ALT,
+          "unknown alt name");
+    CHECK(strstr(dfuflash_last_error(), "@Option Bytes") != NULL, "lists the alts: %s", dfuflash_last_error());
+    CHECK(dfuflash_open(0, 0, NULL, "sim:stm32h743-revv", -7, NULL, DFUFLASH_LIST_SIMULATED, &dev) ==
+              DFUFLASH_ERR_INVALID_ARGUMENT,
+          "negative alt");
+    CHECK(dfuflash_open(0, 0, NULL, "sim:stm32h743-revv", 256, NULL, DFUFLASH_LIST_SIMULATED, &dev) ==
+              DFUFLASH_ERR_INVALID_ARGUMENT,
+          "alt past 255");
+    CHECK(dfuflash_open(0, 0, NULL, "sim:stm32h743-revv", -1, NULL, 0x80, &dev) == DFUFLASH_ERR_INVALID_ARGUMENT,
+          "unknown open flag");
+    dfuflash_device_list *list = NULL;
+    CHECK(dfuflash_device_list_new(0x80 | DFUFLASH_LIST_SIMULATED, &list) == DFUFLASH_ERR_INVALID_ARGUMENT,
+          "unknown list flag");
+    CHECK(dfuflash_open_simulated("stm32h743-revv", NULL, -7, &dev) == DFUFLASH_ERR_INVALID_ARGUMENT,
+          "negative alt, simulated");
+    CHECK(dfuflash_open_simulated("stm32h743-revv", NULL, 9, &dev) == DFUFLASH_ERR_NO_SUCH_ALT,
+          "missing alt number, simulated");
+    CHECK(dev == NULL, "no handle on failure");
+
+    /* A wildcard open says what it picked. */
+    int rc = dfuflash_open(0, 0, NULL, "sim:stm32h743-revv", -1, NULL, DFUFLASH_LIST_SIMULATED, &dev);
+    CHECK(rc == DFUFLASH_OK, "wildcard open by path: %d", rc);
+    if (rc != DFUFLASH_OK) return;
+    dfuflash_device_desc d;
+    CHECK(dfuflash_device_info(dev, &d) == DFUFLASH_OK, "info");
+    CHECK(d.vendor_id == 0x0483 && d.product_id == 0xdf11, "ids %04x:%04x", d.vendor_id, d.product_id);
+    CHECK(d.serial && strcmp(d.serial, "200364500000") == 0, "serial %s", d.serial ? d.serial : "(null)");
+    CHECK(d.path && strcmp(d.path, "sim:stm32h743-revv") == 0, "path %s", d.path ? d.path : "(null)");
+    CHECK(d.mode == DFUFLASH_MODE_DFU && d.dfu_version == 0x011a && d.transfer_size == 1024, "mode, version, size");
+    CHECK(d.alt_count == 4 && d.simulated, "alts %zu", d.alt_count);
+    uint8_t alt = 99;
+    CHECK(dfuflash_device_current_alt(dev, &alt) == DFUFLASH_OK && alt == 0, "current alt %u", alt);
+    dfuflash_alt_desc a;
+    CHECK(dfuflash_device_alt(dev, 1, &a) == DFUFLASH_OK && a.alt == 1 && strstr(a.name, "Option Bytes"), "alt 1");
+    CHECK(dfuflash_device_alt(dev, 4, &a) == DFUFLASH_ERR_INVALID_ARGUMENT, "alt index out of range");
+    uint32_t addr = 0, size = 0;
+    uint8_t perms = 0;
+    CHECK(dfuflash_device_sector(dev, 0, 8, &addr, &size, &perms) == DFUFLASH_OK, "sector 8");
+    CHECK(addr == 0x08100000u && size == 0x20000u && perms == 7, "sector 8 is %08x+%x/%u", addr, size, perms);
+
+    /* Select another alt on the open handle, by name and by number. */
+    CHECK(dfuflash_device_select_alt(dev, -1, "@Option Bytes") == DFUFLASH_OK, "select by name");
+    CHECK(dfuflash_device_current_alt(dev, &alt) == DFUFLASH_OK && alt == 1, "now alt %u", alt);
+    CHECK(dfuflash_device_select_alt(dev, 9, NULL) == DFUFLASH_ERR_NO_SUCH_ALT, "select a missing alt");
+    CHECK(dfuflash_device_select_alt(dev, -1, "@Nothing") == DFUFLASH_ERR_NO_SUCH_ALT, "select a missing name");
+    CHECK(dfuflash_device_select_alt(dev, -2, NULL) == DFUFLASH_ERR_INVALID_ARGUMENT, "select -2");
+    CHECK(dfuflash_device_current_alt(dev, &alt) == DFUFLASH_OK && alt == 1, "still alt %u", alt);
+    CHECK(dfuflash_device_select_alt(dev, 0, NULL) == DFUFLASH_OK, "select by number");
+    uint8_t buf[16];
+    CHECK(dfuflash_upload(dev, NULL, 0x08000000u, buf, sizeof buf) == DFUFLASH_OK, "read on alt 0");
+
+    /* The last error, copied so that it survives later calls. */
+    CHECK(dfuflash_device_select_alt(dev, 9, NULL) == DFUFLASH_ERR_NO_SUCH_ALT, "a failure to copy");
+    const char *live = dfuflash_last_error();
+    size_t needed = 0;
+    CHECK(dfuflash_last_error_copy(NULL, 0, &needed) == DFUFLASH_ERR_BUFFER_TOO_SMALL, "size query");
+    CHECK(needed == strlen(live) + 1, "needed %zu for %zu chars", needed, strlen(live));
+    char small[8];
+    CHECK(dfuflash_last_error_copy(small, sizeof small, &needed) == DFUFLASH_ERR_BUFFER_TOO_SMALL, "too small");
+    CHECK(strlen(small) == sizeof small - 1 && strncmp(small, live, sizeof small - 1) == 0, "truncated: %s", small);
+    char copy[512];
+    CHECK(dfuflash_last_error_copy(copy, sizeof copy, &needed) == DFUFLASH_OK, "copy");
+    CHECK(strcmp(copy, dfuflash_last_error()) == 0, "the copy leaves the last error as it was");
+    CHECK(dfuflash_device_current_alt(dev, &alt) == DFUFLASH_OK, "a later success");
+    CHECK(strcmp(dfuflash_last_error(), "") == 0 && strstr(copy, "alt setting 9") != NULL, "copy survives: %s", copy);
+    CHECK(dfuflash_last_error_copy(copy, sizeof copy, NULL) == DFUFLASH_ERR_NULL_ARGUMENT, "NULL out_needed");
+
+    /* A closed handle is an error, never freed memory. */
+    dfuflash_device_close(dev);
+    CHECK(dfuflash_cancel(dev) == DFUFLASH_ERR_INVALID_HANDLE, "cancel after close");
+    CHECK(dfuflash_device_info(dev, &d) == DFUFLASH_ERR_INVALID_HANDLE, "info after close");
+    CHECK(dfuflash_upload(dev, NULL, 0x08000000u, buf, sizeof buf) == DFUFLASH_ERR_INVALID_HANDLE, "upload after close");
+    dfuflash_device_close(dev); /* a second close is a no-op */
+}
+
 static void test_abi(void) {
     CHECK((dfuflash_abi_version() >> 16) == DFUFLASH_ABI_MAJOR, "abi major");
     const dfuflash_api *api = dfuflash_get_api(DFUFLASH_ABI_MAJOR);
@@ -375,6 +461,7 @@ int main(int argc, char **argv) {
     test_two_threads();
     test_discovery_and_selection();
     test_refusals();
+    test_codes_and_queries();
     printf("c api: %d passed, %d failed\n", passed, failed);
     return failed != 0;
 }
