@@ -204,7 +204,7 @@ pub enum PlanError {
         layout: String,
     },
     /// Option bytes, OTP or the device feature area without the caller's explicit permission.
-    #[error("image writes the {kind} of alt setting {alt} ({layout}) at {address:#010x}; refused unless explicitly allowed ({how})")]
+    #[error("image writes the {kind} of alt setting {alt} ({layout}) at {address:#010x}; refused: {how}")]
     Protected {
         /// The alt setting.
         alt: u8,
@@ -214,7 +214,7 @@ pub enum PlanError {
         address: u32,
         /// Its layout.
         layout: String,
-        /// The option that allows it.
+        /// What allows it, in the library's terms (the command names its flag).
         how: &'static str,
     },
 }
@@ -269,10 +269,10 @@ fn plan_target(
     };
     match kind {
         MemoryKind::OptionBytes if !opts.allow_option_bytes => {
-            return Err(protected("allow option bytes"))
+            return Err(protected("set the allow-option-bytes option to write it"))
         }
-        MemoryKind::Otp if !opts.allow_otp => return Err(protected("allow OTP")),
-        MemoryKind::DeviceFeature => return Err(protected("not supported")),
+        MemoryKind::Otp if !opts.allow_otp => return Err(protected("set the allow-otp option to write it")),
+        MemoryKind::DeviceFeature => return Err(protected("dfuflash does not write it")),
         _ => {}
     }
     let erasing = kind == MemoryKind::Flash;

@@ -335,14 +335,20 @@ fn errors_name_the_file_the_place_and_what_was_expected() {
         err(b"\x7fELF\x01\x01\x01", "a.elf"),
         "a.elf: invalid ELF file: not a 32- or 64-bit ELF file"
     );
-    assert!(err(&[1, 2, 3], "fw.bin").contains("--address 0x08000000"));
+    // Library messages name no command-line flag: the command adds its own.
+    assert_eq!(
+        err(&[1, 2, 3], "fw.bin"),
+        "fw.bin is a raw binary: give the address it goes to"
+    );
+    assert_eq!(err(b"", "fw.bin"), "fw.bin is empty: it holds no data to write");
+    assert_eq!(err(b"", "fw.hex"), "fw.hex is empty: it holds no data to write");
     let mut with_addr = LoadOptions::default();
     with_addr.address = Some(0);
     assert_eq!(
         image::parse(b":0400000001020304F2\n:00000001FF\n", "a.hex", &with_addr)
             .unwrap_err()
             .to_string(),
-        "a.hex is a ihex file with its own addresses; --address applies to raw binaries only"
+        "a.hex is a ihex file with its own addresses; an address applies to raw binaries only"
     );
 }
 

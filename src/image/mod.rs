@@ -302,14 +302,14 @@ pub enum FormatError {
         detail: String,
     },
     /// A raw binary without an address.
-    #[error("{file} is a raw binary: give the address it goes to (--address 0x08000000 on the command line, ADDR:{file} for pack)")]
+    #[error("{file} is a raw binary: give the address it goes to")]
     RawNeedsAddress {
         /// The file.
         file: String,
     },
     /// An address was given for a file that carries its own addresses.
     #[error(
-        "{file} is a {format} file with its own addresses; --address applies to raw binaries only"
+        "{file} is a {format} file with its own addresses; an address applies to raw binaries only"
     )]
     AddressNotAllowed {
         /// The file.
@@ -317,8 +317,8 @@ pub enum FormatError {
         /// Its format.
         format: &'static str,
     },
-    /// The file holds no bytes to write.
-    #[error("{file}: the file holds no data")]
+    /// The file holds no bytes to write (it is empty, or holds no data records).
+    #[error("{file} is empty: it holds no data to write")]
     Empty {
         /// The file.
         file: String,
@@ -361,6 +361,11 @@ pub fn parse(data: &[u8], name: &str, opts: &LoadOptions) -> Result<(Format, Ima
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase());
     let raw_ext = matches!(ext.as_deref(), Some("bin") | Some("raw"));
+    if data.is_empty() {
+        return Err(FormatError::Empty {
+            file: name.to_string(),
+        });
+    }
     let (format, mut image) = if dfuse::detect(data) {
         (Format::Dfuse, dfuse::read(data, name)?)
     } else {
