@@ -1,28 +1,28 @@
 //! The `dfuflash` command: flash, read, erase, info and list, on the simulator today and on
 //! USB devices once the USB backend lands.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 
 use dfuflash::device;
 use dfuflash::image::{self, dfuse, suffix, Format, Image, LoadOptions, Suffix, Target};
 use dfuflash::job::{self, FlashOptions, Report};
 use dfuflash::layout::Layout;
-use dfuflash::progress::{CancelToken, Event, Flow, Level, Phase};
+use dfuflash::progress::{CancelToken, Event};
 use dfuflash::sim::SimDevice;
 use dfuflash::transport::Transport;
 use dfuflash::Error;
 
 mod args;
+mod display;
 mod open;
 
 use args::{parse_u32, Cli, Command, SuffixAction};
+use display::Display;
 use open::open;
 
 /// One `pack` input: a file of any format, or `ADDR[@ALT]:file.bin`.
@@ -151,121 +151,6 @@ fn suffix_command(action: SuffixAction) -> Result<(), String> {
 struct Failure<'a> {
     error: &'a Error,
     requests: u64,
-}
-
-/// Shows progress: bars on a terminal, plain lines otherwise; nothing with `quiet`.
-struct Display {
-    tty: bool,
-    quiet: bool,
-    verbose: bool,
-    bar: Option<ProgressBar>,
-    phase: Option<Phase>,
-    last_tenth: u64,
-}
-
-impl Display {
-    fn new(quiet: bool, verbose: bool) -> Self {
-        Self {
-            tty: std::io::stderr().is_terminal(),
-            quiet,
-            verbose,
-            bar: None,
-            phase: None,
-            last_tenth: 0,
-        }
-    }
-
-    fn line(&self, text: &str) {
-        if self.quiet {
-            return;
-        }
-        match &self.bar {
-            Some(b) if self.tty => b.println(text),
-            _ => eprintln!("{text}"),
-        }
-    }
-
-    fn finish(&mut self) {
-        if let Some(b) = self.bar.take() {
-            b.finish();
-        }
-    }
-
-    fn event(&mut self, ev: &Event<'_>) -> Flow {
-        match ev {
-            Event::PhaseStart { phase, total } => {
-                self.finish();
-                self.phase = Some(*phase);
-                self.last_tenth = 0;
-                if self.quiet {
-                    return Flow::Continue;
-                }
-                let sectors = *phase == Phase::Erase;
-                if self.tty {
-                    let template = if sectors {
-                        "{prefix:>7} [{bar:40.cyan/blue}] {pos}/{len} sectors {msg}"
-                    } else {
-                        "{prefix:>7} [{bar:40.cyan/blue}] {bytes}/{total_bytes} {msg}"
-                    };
-                    let bar = ProgressBar::new(*total)
-                        .with_style(
-                            ProgressStyle::with_template(template)
-                                .expect("valid template")
-                                .progress_chars("=> "),
-                        )
-                        .with_prefix(phase.name());
-                    self.bar = Some(bar);
-                } else if sectors {
-                    eprintln!("{}: {total} sector(s)", phase.name());
-                } else {
-                    eprintln!("{}: {total} bytes", phase.name());
-                }
-            }
-            Event::Progress {
-                phase,
-                done,
-                total,
-                address,
-                sector,
-            } => {
-                if self.quiet {
-                    return Flow::Continue;
-                }
-                if let Some(b) = &self.bar {
-                    b.set_position(*done);
-                    if sector.is_some() {
-                        b.set_message(format!("{address:#010x}"));
-                    }
-                } else if let Some(s) = sector {
-                    eprintln!(
-                        "{}: sector {}/{} at {address:#010x}",
-                        phase.name(),
-                        s.k,
-                        s.n
-                    );
-                } else {
-                    let tenth = done * 10 / (*total).max(1);
-                    if tenth > self.last_tenth {
-                        self.last_tenth = tenth;
-                        eprintln!("{}: {done}/{total} bytes ({}%)", phase.name(), tenth * 10);
-                    }
-                }
-            }
-            Event::Workaround { address } => {
-                self.line(&format!("workaround: sector {address:#010x} stuck in dfuDNBUSY; recovered as ST's programmer does (STM32H7 Rev V), checked by read-back"));
-            }
-            Event::Log { level, message } => {
-                if *level >= Level::Warn
-                    || (self.verbose && *level >= Level::Debug)
-                    || (*level == Level::Info && !self.quiet)
-                {
-                    self.line(&format!("{}: {message}", level.name()));
-                }
-            }
-            _ => {}
-        }
-        Flow::Continue
-    }
 }
 
 /// The simulated and device-busy seconds of a simulated device.
