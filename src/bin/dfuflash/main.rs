@@ -3,27 +3,27 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use clap::Parser;
 use serde_json::{json, Value};
 
 use dfuflash::device;
 use dfuflash::image::{self, dfuse, suffix, Format, Image, LoadOptions, Suffix, Target};
-use dfuflash::job::{self, FlashOptions, Report};
+use dfuflash::job::{self, FlashOptions};
 use dfuflash::layout::Layout;
 use dfuflash::progress::{CancelToken, Event};
 use dfuflash::sim::SimDevice;
-use dfuflash::transport::Transport;
-use dfuflash::Error;
 
 mod args;
 mod display;
 mod open;
+mod report;
 
 use args::{parse_u32, Cli, Command, SuffixAction};
 use display::Display;
 use open::open;
+use report::{failure_json, report_json, summary, Failure};
 
 /// One `pack` input: a file of any format, or `ADDR[@ALT]:file.bin`.
 fn load_input(input: &str, default_alt: u8) -> Result<Image, String> {
@@ -145,82 +145,6 @@ fn suffix_command(action: SuffixAction) -> Result<(), String> {
         (SuffixAction::Remove { .. }, Some(_)) => write(&file, payload),
         (_, None) => Err(format!("{name} has no DFU suffix")),
     }
-}
-
-/// A failure with what is known of the run so far.
-struct Failure<'a> {
-    error: &'a Error,
-    requests: u64,
-}
-
-/// The simulated and device-busy seconds of a simulated device.
-fn add_sim_times(v: &mut Value, dev: Option<&SimDevice>) {
-    if let Some(dev) = dev {
-        v["simulated_seconds"] = json!(dev.now().as_secs_f64());
-        v["device_busy_seconds"] = json!(dev.stats().device_busy.as_secs_f64());
-    }
-}
-
-fn report_json(r: &Report, dev: Option<&SimDevice>, wall: Duration) -> Value {
-    let mut v = json!({
-        "ok": true,
-        "bytes_written": r.bytes_written,
-        "bytes_verified": r.bytes_verified,
-        "sectors_erased": r.sectors_erased,
-        "mass_erased": r.mass_erased,
-        "workaround_sectors": r.workaround_sectors,
-        "requests": r.requests,
-        "left": r.left.is_some(),
-        "wall_seconds": wall.as_secs_f64(),
-    });
-    add_sim_times(&mut v, dev);
-    v
-}
-
-fn failure_json(f: &Failure<'_>, dev: Option<&SimDevice>, wall: Duration) -> Value {
-    let mut v = json!({
-        "ok": false,
-        "error": f.error.to_string(),
-        "error_kind": f.error.kind(),
-        "requests": f.requests,
-        "wall_seconds": wall.as_secs_f64(),
-    });
-    add_sim_times(&mut v, dev);
-    v
-}
-
-fn summary(r: &Report, dev: Option<&SimDevice>) -> String {
-    let time = match dev {
-        Some(dev) => format!(
-            "{:.2} s simulated ({:.2} s device busy)",
-            dev.now().as_secs_f64(),
-            dev.stats().device_busy.as_secs_f64()
-        ),
-        None => format!("{:.2} s", r.elapsed.as_secs_f64()),
-    };
-    let mut s = format!(
-        "done: {} sector(s) erased{}, {} bytes written, {} bytes verified, {} requests, {time}",
-        r.sectors_erased.len(),
-        if r.mass_erased { " (mass erase)" } else { "" },
-        r.bytes_written,
-        r.bytes_verified,
-        r.requests,
-    );
-    if !r.workaround_sectors.is_empty() {
-        let list: Vec<String> = r
-            .workaround_sectors
-            .iter()
-            .map(|a| format!("{a:#010x}"))
-            .collect();
-        s += &format!(
-            "\nworkaround (STM32H7 Rev V erase recovery) fired for: {}",
-            list.join(", ")
-        );
-    }
-    if r.left.is_some() {
-        s += "\ndevice left DFU mode";
-    }
-    s
 }
 
 fn run(cli: Cli) -> Result<(), String> {
