@@ -19,130 +19,151 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Erase, write and verify a firmware image.
-    Flash {
-        #[command(flatten)]
-        device: DeviceArgs,
-        /// Address of a raw binary.
-        #[arg(long, value_parser = parse_u32)]
-        address: Option<u32>,
-        /// Skip reading back and comparing.
-        #[arg(long)]
-        no_verify: bool,
-        /// Leave DFU mode and run the firmware after success.
-        #[arg(long)]
-        leave: bool,
-        /// Jump address for --leave (default: the image's first address).
-        #[arg(long, value_parser = parse_u32, requires = "leave")]
-        leave_address: Option<u32>,
-        /// One mass erase instead of sector erases.
-        #[arg(long)]
-        mass_erase: bool,
-        /// Turn device workarounds off (the STM32H7 Rev V erase recovery).
-        #[arg(long)]
-        no_workarounds: bool,
-        /// Allow writing option bytes (can lock the chip for good).
-        #[arg(long)]
-        allow_option_bytes: bool,
-        /// Allow writing OTP memory (cannot be undone).
-        #[arg(long)]
-        allow_otp: bool,
-        /// Flash even if the file's DFU suffix names another device.
-        #[arg(long)]
-        ignore_suffix: bool,
-        /// Print one JSON object instead of text.
-        #[arg(long)]
-        json: bool,
-        /// The image: DfuSe .dfu, Intel HEX, S-record, ELF, or a raw binary (with --address),
-        /// with or without a DFU suffix.
-        file: PathBuf,
-    },
+    Flash(FlashArgs),
     /// Build a DfuSe file from images of any format.
-    Pack {
-        /// idVendor:idProduct for the suffix (hex; ffff = any).
-        #[arg(short = 'D', long = "device", value_name = "VID:PID", default_value = "0483:df11", value_parser = parse_ids)]
-        device: (u16, u16),
-        /// bcdDevice for the suffix (hex; ffff = any).
-        #[arg(long, value_name = "BCD", default_value = "ffff", value_parser = parse_hex16)]
-        bcd_device: u16,
-        /// Alt setting for inputs that carry none.
-        #[arg(short = 'a', long = "alt", default_value_t = 0)]
-        alt: u8,
-        /// Target name written for every alt setting.
-        #[arg(long)]
-        name: Option<String>,
-        /// Output file.
-        #[arg(short = 'o', long = "output")]
-        output: PathBuf,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-        /// Inputs: files of any readable format, or ADDR[@ALT]:file.bin for raw binaries.
-        #[arg(required = true)]
-        inputs: Vec<String>,
-    },
+    Pack(PackArgs),
     /// Show a file's format, targets, segments and DFU suffix.
-    Inspect {
-        /// Address of a raw binary.
-        #[arg(long, value_parser = parse_u32)]
-        address: Option<u32>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-        /// The file.
-        file: PathBuf,
-    },
+    Inspect(InspectArgs),
     /// Add, check or remove the DFU suffix of a file.
     Suffix {
         #[command(subcommand)]
         action: SuffixAction,
     },
     /// Read memory into a file.
-    Read {
-        #[command(flatten)]
-        device: DeviceArgs,
-        /// First address.
-        #[arg(long, value_parser = parse_u32)]
-        address: u32,
-        /// Bytes to read (a number, 0x hex, or with a K or M suffix).
-        #[arg(long, value_parser = parse_u32)]
-        length: u32,
-        /// Output file.
-        out: PathBuf,
-    },
+    Read(ReadArgs),
     /// Erase the sectors of a range, or the whole flash.
-    Erase {
-        #[command(flatten)]
-        device: DeviceArgs,
-        /// First address of the range.
-        #[arg(long, value_parser = parse_u32, required_unless_present_any = ["mass", "read_unprotect"], conflicts_with = "mass", requires = "length")]
-        address: Option<u32>,
-        /// Length of the range.
-        #[arg(long, value_parser = parse_u32, requires = "address")]
-        length: Option<u32>,
-        /// Mass erase.
-        #[arg(long, conflicts_with = "read_unprotect")]
-        mass: bool,
-        /// Remove read protection: the chip mass-erases all flash and resets (ST DfuSe 0x92).
-        #[arg(long, conflicts_with_all = ["address", "mass"])]
-        read_unprotect: bool,
-        /// Print one JSON object instead of text.
-        #[arg(long)]
-        json: bool,
-    },
+    Erase(EraseArgs),
     /// Show a device's descriptors, alt settings and memory layouts.
-    Info {
-        #[command(flatten)]
-        device: DeviceArgs,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    Info(InfoArgs),
     /// List devices.
-    List {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    List(ListArgs),
+}
+
+#[derive(Args)]
+pub struct FlashArgs {
+    #[command(flatten)]
+    pub device: DeviceArgs,
+    /// Address of a raw binary.
+    #[arg(long, value_parser = parse_u32)]
+    pub address: Option<u32>,
+    /// Skip reading back and comparing.
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Leave DFU mode and run the firmware after success.
+    #[arg(long)]
+    pub leave: bool,
+    /// Jump address for --leave (default: the image's first address).
+    #[arg(long, value_parser = parse_u32, requires = "leave")]
+    pub leave_address: Option<u32>,
+    /// One mass erase instead of sector erases.
+    #[arg(long)]
+    pub mass_erase: bool,
+    /// Turn device workarounds off (the STM32H7 Rev V erase recovery).
+    #[arg(long)]
+    pub no_workarounds: bool,
+    /// Allow writing option bytes (can lock the chip for good).
+    #[arg(long)]
+    pub allow_option_bytes: bool,
+    /// Allow writing OTP memory (cannot be undone).
+    #[arg(long)]
+    pub allow_otp: bool,
+    /// Flash even if the file's DFU suffix names another device.
+    #[arg(long)]
+    pub ignore_suffix: bool,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// The image: DfuSe .dfu, Intel HEX, S-record, ELF, or a raw binary (with --address),
+    /// with or without a DFU suffix.
+    pub file: PathBuf,
+}
+
+#[derive(Args)]
+pub struct PackArgs {
+    /// idVendor:idProduct for the suffix (hex; ffff = any).
+    #[arg(short = 'D', long = "device", value_name = "VID:PID", default_value = "0483:df11", value_parser = parse_ids)]
+    pub device: (u16, u16),
+    /// bcdDevice for the suffix (hex; ffff = any).
+    #[arg(long, value_name = "BCD", default_value = "ffff", value_parser = parse_hex16)]
+    pub bcd_device: u16,
+    /// Alt setting for inputs that carry none.
+    #[arg(short = 'a', long = "alt", default_value_t = 0)]
+    pub alt: u8,
+    /// Target name written for every alt setting.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Output file.
+    #[arg(short = 'o', long = "output")]
+    pub output: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Inputs: files of any readable format, or ADDR[@ALT]:file.bin for raw binaries.
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct InspectArgs {
+    /// Address of a raw binary.
+    #[arg(long, value_parser = parse_u32)]
+    pub address: Option<u32>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The file.
+    pub file: PathBuf,
+}
+
+#[derive(Args)]
+pub struct ReadArgs {
+    #[command(flatten)]
+    pub device: DeviceArgs,
+    /// First address.
+    #[arg(long, value_parser = parse_u32)]
+    pub address: u32,
+    /// Bytes to read (a number, 0x hex, or with a K or M suffix).
+    #[arg(long, value_parser = parse_u32)]
+    pub length: u32,
+    /// Output file.
+    pub out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct EraseArgs {
+    #[command(flatten)]
+    pub device: DeviceArgs,
+    /// First address of the range.
+    #[arg(long, value_parser = parse_u32, required_unless_present_any = ["mass", "read_unprotect"], conflicts_with = "mass", requires = "length")]
+    pub address: Option<u32>,
+    /// Length of the range.
+    #[arg(long, value_parser = parse_u32, requires = "address")]
+    pub length: Option<u32>,
+    /// Mass erase.
+    #[arg(long, conflicts_with = "read_unprotect")]
+    pub mass: bool,
+    /// Remove read protection: the chip mass-erases all flash and resets (ST DfuSe 0x92).
+    #[arg(long, conflicts_with_all = ["address", "mass"])]
+    pub read_unprotect: bool,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct InfoArgs {
+    #[command(flatten)]
+    pub device: DeviceArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct ListArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand)]

@@ -20,7 +20,10 @@ mod display;
 mod open;
 mod report;
 
-use args::{parse_u32, Cli, Command, SuffixAction};
+use args::{
+    parse_u32, Cli, Command, EraseArgs, FlashArgs, InfoArgs, InspectArgs, ListArgs, PackArgs,
+    ReadArgs, SuffixAction,
+};
 use display::Display;
 use open::open;
 use report::{failure_json, report_json, summary, Failure};
@@ -151,7 +154,7 @@ fn run(cli: Cli) -> Result<(), String> {
     let wall = Instant::now();
     let cancel = CancelToken::new();
     match cli.command {
-        Command::List { json } => {
+        Command::List(ListArgs { json }) => {
             let real = device::list(false).unwrap_or_else(|e| {
                 eprintln!("dfuflash: warning: cannot list USB devices: {e}");
                 Vec::new()
@@ -202,7 +205,7 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Info { device, json } => {
+        Command::Info(InfoArgs { device, json }) => {
             let o = open(&device, true).map_err(|e| e.to_string())?;
             let info = o.dfu.info().clone();
             let alts: Vec<Value> = info
@@ -269,7 +272,7 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             o.close()
         }
-        Command::Flash {
+        Command::Flash(FlashArgs {
             device,
             address,
             no_verify,
@@ -282,7 +285,7 @@ fn run(cli: Cli) -> Result<(), String> {
             ignore_suffix,
             json,
             file,
-        } => {
+        }) => {
             let mut o = open(&device, !no_workarounds).map_err(|e| e.to_string())?;
             let mut lopts = LoadOptions::default();
             lopts.address = address;
@@ -339,7 +342,7 @@ fn run(cli: Cli) -> Result<(), String> {
             o.close()?;
             out
         }
-        Command::Pack {
+        Command::Pack(PackArgs {
             device,
             bcd_device,
             alt,
@@ -347,7 +350,7 @@ fn run(cli: Cli) -> Result<(), String> {
             output,
             json,
             inputs,
-        } => {
+        }) => {
             let mut targets: Vec<Target> = Vec::new();
             for input in &inputs {
                 let img = load_input(input, alt)?;
@@ -378,11 +381,11 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Inspect {
+        Command::Inspect(InspectArgs {
             address,
             json,
             file,
-        } => {
+        }) => {
             let mut lopts = LoadOptions::default();
             lopts.address = address;
             let (format, img) = image::load(&file, &lopts).map_err(|e| e.to_string())?;
@@ -394,12 +397,12 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Suffix { action } => suffix_command(action),
-        Command::Read {
+        Command::Read(ReadArgs {
             device,
             address,
             length,
             out,
-        } => {
+        }) => {
             let mut o = open(&device, true).map_err(|e| e.to_string())?;
             let mut display = Display::new(false, device.verbose);
             let result = job::read(
@@ -421,14 +424,14 @@ fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
-        Command::Erase {
+        Command::Erase(EraseArgs {
             device,
             address,
             length,
             mass,
             read_unprotect,
             json,
-        } => {
+        }) => {
             let mut o = open(&device, true).map_err(|e| e.to_string())?;
             let mut display = Display::new(json, device.verbose);
             let mut obs = |ev: &Event<'_>| display.event(ev);
