@@ -8,21 +8,20 @@ use std::time::Instant;
 use clap::Parser;
 use serde_json::{json, Value};
 
-use dfuflash::device;
 use dfuflash::image::{self, dfuse, suffix, Format, Image, LoadOptions, Suffix, Target};
 use dfuflash::job::{self, FlashOptions};
 use dfuflash::layout::Layout;
 use dfuflash::progress::{CancelToken, Event};
-use dfuflash::sim::SimDevice;
 
 mod args;
+mod commands;
 mod display;
 mod open;
 mod report;
 
 use args::{
-    parse_u32, Cli, Command, EraseArgs, FlashArgs, InfoArgs, InspectArgs, ListArgs, PackArgs,
-    ReadArgs, SuffixAction,
+    parse_u32, Cli, Command, EraseArgs, FlashArgs, InfoArgs, InspectArgs, PackArgs, ReadArgs,
+    SuffixAction,
 };
 use display::Display;
 use open::open;
@@ -154,57 +153,7 @@ fn run(cli: Cli) -> Result<(), String> {
     let wall = Instant::now();
     let cancel = CancelToken::new();
     match cli.command {
-        Command::List(ListArgs { json }) => {
-            let real = device::list(false).unwrap_or_else(|e| {
-                eprintln!("dfuflash: warning: cannot list USB devices: {e}");
-                Vec::new()
-            });
-            let devices: Vec<Value> = real
-                .iter()
-                .map(|e| {
-                    let i = &e.info;
-                    json!({
-                        "vendor_id": i.vendor_id, "product_id": i.product_id, "bcd_device": i.bcd_device,
-                        "manufacturer": i.manufacturer, "product": i.product, "serial": i.serial,
-                        "path": i.port_path, "interface": i.interface, "mode": i.mode.to_string(),
-                        "dfu_version": i.functional.dfu_version, "transfer_size": i.functional.transfer_size,
-                        "attributes": i.functional.attributes,
-                        "alt_settings": i.alt_settings.iter().map(|a| json!({"alt": a.alt, "name": a.name})).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            let models: Vec<Value> = SimDevice::models()
-                .iter()
-                .map(|m| json!({"model": m.name, "vendor_id": m.vendor_id, "product_id": m.product_id, "product": m.product, "description": m.description}))
-                .collect();
-            if json {
-                println!("{}", json!({ "devices": devices, "simulated": models }));
-            } else {
-                if real.is_empty() {
-                    println!("no USB DFU devices found");
-                }
-                for e in &real {
-                    let i = &e.info;
-                    println!(
-                        "{:04x}:{:04x} path {} serial {} ({} mode, DFU {:x}.{:02x}, transfer size {}) {}",
-                        i.vendor_id, i.product_id, i.port_path.as_deref().unwrap_or("?"), i.serial.as_deref().unwrap_or("?"),
-                        i.mode, i.functional.dfu_version >> 8, i.functional.dfu_version & 0xff, i.functional.transfer_size,
-                        i.product.as_deref().unwrap_or("")
-                    );
-                    for a in &i.alt_settings {
-                        println!("    alt {}: {:?}", a.alt, a.name);
-                    }
-                }
-                println!("simulated devices (use --sim MODEL):");
-                for m in SimDevice::models() {
-                    println!(
-                        "  sim:{:<16} {:04x}:{:04x}  {}",
-                        m.name, m.vendor_id, m.product_id, m.description
-                    );
-                }
-            }
-            Ok(())
-        }
+        Command::List(args) => commands::list::run(args),
         Command::Info(InfoArgs { device, json }) => {
             let o = open(&device, true).map_err(|e| e.to_string())?;
             let info = o.dfu.info().clone();

@@ -1,0 +1,3 @@
+//! One module per command; each `run` takes the command's parsed arguments.
+
+pub mod list;
