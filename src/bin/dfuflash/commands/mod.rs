@@ -1,3 +1,4 @@
 //! One module per command; each `run` takes the command's parsed arguments.
 
+pub mod info;
 pub mod list;
