@@ -1,4 +1,5 @@
 //! One module per command; each `run` takes the command's parsed arguments.
 
+pub mod flash;
 pub mod info;
 pub mod list;
