@@ -18,7 +18,7 @@ mod display;
 mod open;
 mod report;
 
-use args::{parse_u32, Cli, Command, EraseArgs, InspectArgs, PackArgs, ReadArgs, SuffixAction};
+use args::{parse_u32, Cli, Command, EraseArgs, InspectArgs, PackArgs, SuffixAction};
 use display::Display;
 use open::open;
 use report::{failure_json, report_json, summary, Failure};
@@ -207,33 +207,7 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Suffix { action } => suffix_command(action),
-        Command::Read(ReadArgs {
-            device,
-            address,
-            length,
-            out,
-        }) => {
-            let mut o = open(&device, true).map_err(|e| e.to_string())?;
-            let mut display = Display::new(false, device.verbose);
-            let result = job::read(
-                &mut o.dfu,
-                address,
-                length,
-                &mut |ev: &Event<'_>| display.event(ev),
-                &cancel,
-            );
-            display.finish();
-            o.close()?;
-            let bytes = result.map_err(|e| e.to_string())?;
-            std::fs::write(&out, &bytes)
-                .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-            eprintln!(
-                "read {} bytes at {address:#010x} into {}",
-                bytes.len(),
-                out.display()
-            );
-            Ok(())
-        }
+        Command::Read(args) => commands::read::run(args, &cancel),
         Command::Erase(EraseArgs {
             device,
             address,

@@ -3,3 +3,4 @@
 pub mod flash;
 pub mod info;
 pub mod list;
+pub mod read;
