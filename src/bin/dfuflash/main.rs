@@ -9,8 +9,7 @@ use clap::Parser;
 use serde_json::{json, Value};
 
 use dfuflash::image::{self, dfuse, suffix, Format, Image, LoadOptions, Suffix, Target};
-use dfuflash::job;
-use dfuflash::progress::{CancelToken, Event};
+use dfuflash::progress::CancelToken;
 
 mod args;
 mod commands;
@@ -18,10 +17,7 @@ mod display;
 mod open;
 mod report;
 
-use args::{parse_u32, Cli, Command, EraseArgs, InspectArgs, PackArgs, SuffixAction};
-use display::Display;
-use open::open;
-use report::{failure_json, report_json, summary, Failure};
+use args::{parse_u32, Cli, Command, InspectArgs, PackArgs, SuffixAction};
 
 /// One `pack` input: a file of any format, or `ADDR[@ALT]:file.bin`.
 fn load_input(input: &str, default_alt: u8) -> Result<Image, String> {
@@ -208,55 +204,7 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Suffix { action } => suffix_command(action),
         Command::Read(args) => commands::read::run(args, &cancel),
-        Command::Erase(EraseArgs {
-            device,
-            address,
-            length,
-            mass,
-            read_unprotect,
-            json,
-        }) => {
-            let mut o = open(&device, true).map_err(|e| e.to_string())?;
-            let mut display = Display::new(json, device.verbose);
-            let mut obs = |ev: &Event<'_>| display.event(ev);
-            let result = if read_unprotect {
-                job::read_unprotect(&mut o.dfu, &mut obs)
-            } else if mass {
-                job::mass_erase(&mut o.dfu, &mut obs, &cancel)
-            } else {
-                job::erase_range(
-                    &mut o.dfu,
-                    address.unwrap_or(0),
-                    length.unwrap_or(0),
-                    &mut obs,
-                    &cancel,
-                )
-            };
-            display.finish();
-            let dev = o.dfu.transport().sim();
-            let out = match &result {
-                Ok(r) if json => {
-                    println!("{}", report_json(r, dev, wall.elapsed()));
-                    Ok(())
-                }
-                Ok(r) => {
-                    eprintln!("{}", summary(r, dev));
-                    Ok(())
-                }
-                Err(e) => {
-                    if json {
-                        let f = Failure {
-                            error: e,
-                            requests: o.dfu.requests_sent(),
-                        };
-                        println!("{}", failure_json(&f, dev, wall.elapsed()));
-                    }
-                    Err(e.to_string())
-                }
-            };
-            o.close()?;
-            out
-        }
+        Command::Erase(args) => commands::erase::run(args, wall, &cancel),
     }
 }
 

@@ -1,5 +1,6 @@
 //! One module per command; each `run` takes the command's parsed arguments.
 
+pub mod erase;
 pub mod flash;
 pub mod info;
 pub mod list;
