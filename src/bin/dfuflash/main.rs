@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
-use serde_json::{json, Value};
 
 use dfuflash::image::{self, dfuse, suffix, Format, Image, LoadOptions, Suffix, Target};
 use dfuflash::progress::CancelToken;
@@ -17,7 +16,9 @@ mod display;
 mod open;
 mod report;
 
-use args::{parse_u32, Cli, Command, InspectArgs, PackArgs, SuffixAction};
+use commands::inspect::{describe_image, print_image};
+
+use args::{parse_u32, Cli, Command, PackArgs, SuffixAction};
 
 /// One `pack` input: a file of any format, or `ADDR[@ALT]:file.bin`.
 fn load_input(input: &str, default_alt: u8) -> Result<Image, String> {
@@ -45,52 +46,6 @@ fn load_input(input: &str, default_alt: u8) -> Result<Image, String> {
     image::load(as_file, &opts)
         .map(|(_, i)| i)
         .map_err(|e| e.to_string())
-}
-
-fn describe_image(format: Option<Format>, img: &Image) -> Value {
-    json!({
-        "format": format.map(Format::name),
-        "bytes": img.len(),
-        "targets": img.targets.iter().map(|t| json!({
-            "alt": t.alt,
-            "name": t.name,
-            "segments": t.segments.iter().map(|s| json!({"address": s.address, "size": s.data.len(), "end": s.end()})).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-        "suffix": img.suffix.map(|s| json!({"vendor_id": s.vendor_id, "product_id": s.product_id, "bcd_device": s.bcd_device, "bcd_dfu": s.bcd_dfu})),
-    })
-}
-
-fn print_image(format: Option<Format>, img: &Image) {
-    if let Some(f) = format {
-        println!("format: {}", f.name());
-    }
-    for t in &img.targets {
-        println!(
-            "target alt {}{}: {} bytes in {} segment(s)",
-            t.alt,
-            t.name
-                .as_ref()
-                .map(|n| format!(" {n:?}"))
-                .unwrap_or_default(),
-            t.len(),
-            t.segments.len()
-        );
-        for s in &t.segments {
-            println!(
-                "    {:#010x}..{:#010x}  {} bytes",
-                s.address,
-                s.end(),
-                s.data.len()
-            );
-        }
-    }
-    match img.suffix {
-        Some(s) => println!(
-            "suffix: {:04x}:{:04x} bcdDevice {:04x} bcdDFU {:04x}",
-            s.vendor_id, s.product_id, s.bcd_device, s.bcd_dfu
-        ),
-        None => println!("suffix: none"),
-    }
 }
 
 fn suffix_command(action: SuffixAction) -> Result<(), String> {
@@ -187,21 +142,7 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Inspect(InspectArgs {
-            address,
-            json,
-            file,
-        }) => {
-            let mut lopts = LoadOptions::default();
-            lopts.address = address;
-            let (format, img) = image::load(&file, &lopts).map_err(|e| e.to_string())?;
-            if json {
-                println!("{}", describe_image(Some(format), &img));
-            } else {
-                print_image(Some(format), &img);
-            }
-            Ok(())
-        }
+        Command::Inspect(args) => commands::inspect::run(args),
         Command::Suffix { action } => suffix_command(action),
         Command::Read(args) => commands::read::run(args, &cancel),
         Command::Erase(args) => commands::erase::run(args, wall, &cancel),

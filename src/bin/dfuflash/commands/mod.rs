@@ -3,5 +3,6 @@
 pub mod erase;
 pub mod flash;
 pub mod info;
+pub mod inspect;
 pub mod list;
 pub mod read;
