@@ -5,4 +5,5 @@ pub mod flash;
 pub mod info;
 pub mod inspect;
 pub mod list;
+pub mod pack;
 pub mod read;
