@@ -7,3 +7,4 @@ pub mod inspect;
 pub mod list;
 pub mod pack;
 pub mod read;
+pub mod suffix;
