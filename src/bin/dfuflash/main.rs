@@ -1,5 +1,5 @@
-//! The `dfuflash` command: flash, read, erase, info and list, on the simulator today and on
-//! USB devices once the USB backend lands.
+//! The `dfuflash` command: parse the command line, run the one command it names (each lives
+//! in `commands/`), and on failure print `dfuflash: error: ...` and exit 1.
 
 use std::process::ExitCode;
 use std::time::Instant;
