@@ -1,0 +1,63 @@
+//! `dfuflash erase`: erase a range's sectors, the whole flash, or remove read protection.
+
+use std::time::Instant;
+
+use dfuflash::job;
+use dfuflash::progress::{CancelToken, Event};
+
+use crate::args::EraseArgs;
+use crate::display::Display;
+use crate::open::open;
+use crate::report::{failure_json, report_json, summary, Failure};
+
+/// `wall` is when the command started: the JSON reports `wall_seconds` from it.
+pub fn run(args: EraseArgs, wall: Instant, cancel: &CancelToken) -> Result<(), String> {
+    let EraseArgs {
+        device,
+        address,
+        length,
+        mass,
+        read_unprotect,
+        json,
+    } = args;
+    let mut o = open(&device, true).map_err(|e| e.to_string())?;
+    let mut display = Display::new(json, device.verbose);
+    let mut obs = |ev: &Event<'_>| display.event(ev);
+    let result = if read_unprotect {
+        job::read_unprotect(&mut o.dfu, &mut obs)
+    } else if mass {
+        job::mass_erase(&mut o.dfu, &mut obs, cancel)
+    } else {
+        job::erase_range(
+            &mut o.dfu,
+            address.unwrap_or(0),
+            length.unwrap_or(0),
+            &mut obs,
+            cancel,
+        )
+    };
+    display.finish();
+    let dev = o.dfu.transport().sim();
+    let out = match &result {
+        Ok(r) if json => {
+            println!("{}", report_json(r, dev, wall.elapsed()));
+            Ok(())
+        }
+        Ok(r) => {
+            eprintln!("{}", summary(r, dev));
+            Ok(())
+        }
+        Err(e) => {
+            if json {
+                let f = Failure {
+                    error: e,
+                    requests: o.dfu.requests_sent(),
+                };
+                println!("{}", failure_json(&f, dev, wall.elapsed()));
+            }
+            Err(e.to_string())
+        }
+    };
+    o.close()?;
+    out
+}

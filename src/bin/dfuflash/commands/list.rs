@@ -1,0 +1,67 @@
+//! `dfuflash list`: the USB DFU devices present and the simulator's models.
+
+use serde_json::{json, Value};
+
+use dfuflash::device;
+use dfuflash::sim::SimDevice;
+
+use crate::args::ListArgs;
+
+pub fn run(args: ListArgs) -> Result<(), String> {
+    let ListArgs { json } = args;
+    let real = device::list(false).unwrap_or_else(|e| {
+        eprintln!("dfuflash: warning: cannot list USB devices: {e}");
+        Vec::new()
+    });
+    let devices: Vec<Value> = real
+        .iter()
+        .map(|e| {
+            let i = &e.info;
+            json!({
+                "vendor_id": i.vendor_id, "product_id": i.product_id, "bcd_device": i.bcd_device,
+                "manufacturer": i.manufacturer, "product": i.product, "serial": i.serial,
+                "path": i.port_path, "interface": i.interface, "mode": i.mode.to_string(),
+                "dfu_version": i.functional.dfu_version, "transfer_size": i.functional.transfer_size,
+                "attributes": i.functional.attributes,
+                "alt_settings": i.alt_settings.iter().map(|a| json!({"alt": a.alt, "name": a.name})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let models: Vec<Value> = SimDevice::models()
+        .iter()
+        .map(|m| json!({"model": m.name, "vendor_id": m.vendor_id, "product_id": m.product_id, "product": m.product, "description": m.description}))
+        .collect();
+    if json {
+        println!("{}", json!({ "devices": devices, "simulated": models }));
+    } else {
+        if real.is_empty() {
+            println!("no USB DFU devices found");
+        }
+        for e in &real {
+            let i = &e.info;
+            println!(
+                "{:04x}:{:04x} path {} serial {} ({} mode, DFU {:x}.{:02x}, transfer size {}) {}",
+                i.vendor_id,
+                i.product_id,
+                i.port_path.as_deref().unwrap_or("?"),
+                i.serial.as_deref().unwrap_or("?"),
+                i.mode,
+                i.functional.dfu_version >> 8,
+                i.functional.dfu_version & 0xff,
+                i.functional.transfer_size,
+                i.product.as_deref().unwrap_or("")
+            );
+            for a in &i.alt_settings {
+                println!("    alt {}: {:?}", a.alt, a.name);
+            }
+        }
+        println!("simulated devices (use --sim MODEL):");
+        for m in SimDevice::models() {
+            println!(
+                "  sim:{:<16} {:04x}:{:04x}  {}",
+                m.name, m.vendor_id, m.product_id, m.description
+            );
+        }
+    }
+    Ok(())
+}

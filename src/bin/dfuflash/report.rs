@@ -1,0 +1,87 @@
+//! How a finished job is reported: the `--json` object for a success or a failure, or the
+//! text summary.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use dfuflash::job::Report;
+use dfuflash::sim::SimDevice;
+use dfuflash::transport::Transport;
+use dfuflash::Error;
+
+/// A failure with what is known of the run so far.
+pub struct Failure<'a> {
+    pub error: &'a Error,
+    pub requests: u64,
+}
+
+/// The simulated and device-busy seconds of a simulated device.
+fn add_sim_times(v: &mut Value, dev: Option<&SimDevice>) {
+    if let Some(dev) = dev {
+        v["simulated_seconds"] = json!(dev.now().as_secs_f64());
+        v["device_busy_seconds"] = json!(dev.stats().device_busy.as_secs_f64());
+    }
+}
+
+pub fn report_json(r: &Report, dev: Option<&SimDevice>, wall: Duration) -> Value {
+    let mut v = json!({
+        "ok": true,
+        "bytes_written": r.bytes_written,
+        "bytes_verified": r.bytes_verified,
+        "sectors_erased": r.sectors_erased,
+        "mass_erased": r.mass_erased,
+        "workaround_sectors": r.workaround_sectors,
+        "requests": r.requests,
+        "left": r.left.is_some(),
+        "wall_seconds": wall.as_secs_f64(),
+    });
+    add_sim_times(&mut v, dev);
+    v
+}
+
+pub fn failure_json(f: &Failure<'_>, dev: Option<&SimDevice>, wall: Duration) -> Value {
+    let mut v = json!({
+        "ok": false,
+        "error": f.error.to_string(),
+        "error_kind": f.error.kind(),
+        "requests": f.requests,
+        "wall_seconds": wall.as_secs_f64(),
+    });
+    add_sim_times(&mut v, dev);
+    v
+}
+
+pub fn summary(r: &Report, dev: Option<&SimDevice>) -> String {
+    let time = match dev {
+        Some(dev) => format!(
+            "{:.2} s simulated ({:.2} s device busy)",
+            dev.now().as_secs_f64(),
+            dev.stats().device_busy.as_secs_f64()
+        ),
+        None => format!("{:.2} s", r.elapsed.as_secs_f64()),
+    };
+    let mut s = format!(
+        "done: {} sector(s) erased{}, {} bytes written, {} bytes verified, {} requests, {time}",
+        r.sectors_erased.len(),
+        if r.mass_erased { " (mass erase)" } else { "" },
+        r.bytes_written,
+        r.bytes_verified,
+        r.requests,
+    );
+    if !r.workaround_sectors.is_empty() {
+        let list: Vec<String> = r
+            .workaround_sectors
+            .iter()
+            .map(|a| format!("{a:#010x}"))
+            .collect();
+        s += &format!(
+            "\nworkaround (STM32H7 Rev V erase recovery) fired for: {}",
+            list.join(", ")
+        );
+    }
+    if r.left.is_some() {
+        s += "\ndevice left DFU mode";
+    }
+    s
+}
