@@ -263,6 +263,9 @@
 // Refused: the alt setting has no DfuSe memory layout.
 #define DFUFLASH_ERR_NO_LAYOUT 505
 
+// Refused: the image is for another alt setting than the one selected (the message says both).
+#define DFUFLASH_ERR_ALT_MISMATCH 506
+
 // The caller cancelled; the device was left in dfuIDLE.
 #define DFUFLASH_ERR_CANCELLED 600
 
@@ -545,7 +548,8 @@ void dfuflash_device_list_free(dfuflash_device_list *list);
 
 // Opens the one device that matches: `vendor_id`/`product_id` 0 match any, `serial`,
 // `path` and `alt_name` may be NULL; `alt` -1 means alt setting 0 unless `alt_name` names
-// one. Flags: DFUFLASH_LIST_SIMULATED also matches simulated models (path `sim:MODEL`).
+// one. An alt setting given here (or by dfuflash_device_select_alt) is a selection: a
+// download of an image for another alt setting is refused with DFUFLASH_ERR_ALT_MISMATCH. Flags: DFUFLASH_LIST_SIMULATED also matches simulated models (path `sim:MODEL`).
 // Several matches fail with DFUFLASH_ERR_AMBIGUOUS_DEVICE and a message listing them; an
 // alt setting the device does not have with DFUFLASH_ERR_NO_SUCH_ALT.
 int32_t dfuflash_open(uint16_t vendor_id,
@@ -559,7 +563,7 @@ int32_t dfuflash_open(uint16_t vendor_id,
 
 // Opens a simulated device of `model` (see the simulator's models), keeping its memory in
 // `state_file` when not NULL (read now, written after every operation and at close), on alt
-// setting `alt` (-1: 0).
+// setting `alt` (-1: 0; any other value is a selection, as for dfuflash_open).
 int32_t dfuflash_open_simulated(const char *model,
                                 const char *state_file,
                                 int32_t alt,
@@ -673,7 +677,9 @@ int32_t dfuflash_erase(dfuflash_device *dev,
                        bool mass);
 
 // The whole flash job: plan (refusals before any request), erase, write, verify, optional
-// leave. `opts` may be NULL (defaults).
+// leave. `opts` may be NULL (defaults). Each target goes to its alt setting; when the caller
+// selected one (dfuflash_open, dfuflash_device_select_alt), an image for another is refused
+// with DFUFLASH_ERR_ALT_MISMATCH before any request.
 int32_t dfuflash_download(dfuflash_device *dev,
                           const dfuflash_image *img,
                           const dfuflash_options *opts);

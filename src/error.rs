@@ -167,6 +167,7 @@ impl Error {
                 PlanError::NoSuchAlt { .. } => "no_such_alt",
                 PlanError::NoLayout { .. } => "no_layout",
             },
+            Error::Image(ImageError::AltMismatch { .. }) => "alt_mismatch",
             Error::Image(_) => "image",
             Error::Format(_) => "file_format",
             Error::SuffixMismatch { .. } => "suffix_mismatch",

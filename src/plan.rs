@@ -271,7 +271,9 @@ fn plan_target(
         MemoryKind::OptionBytes if !opts.allow_option_bytes => {
             return Err(protected("set the allow-option-bytes option to write it"))
         }
-        MemoryKind::Otp if !opts.allow_otp => return Err(protected("set the allow-otp option to write it")),
+        MemoryKind::Otp if !opts.allow_otp => {
+            return Err(protected("set the allow-otp option to write it"))
+        }
         MemoryKind::DeviceFeature => return Err(protected("dfuflash does not write it")),
         _ => {}
     }
@@ -289,8 +291,14 @@ fn plan_target(
         )?;
     }
 
-    // Padded runs: each segment aligned out to the granularity, overlapping runs merged.
-    let g = opts.write_granularity.max(1) as u64;
+    // Padded runs: each segment aligned out to the granularity, overlapping runs merged. Only
+    // erased flash is padded: 0xFF there changes nothing, while in option bytes or OTP it would
+    // write bytes nobody asked for.
+    let g = if erasing {
+        opts.write_granularity.max(1) as u64
+    } else {
+        1
+    };
     let mut ranges: Vec<(u64, u64)> = Vec::new();
     for seg in segments {
         let start = seg.address as u64 / g * g;

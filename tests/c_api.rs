@@ -10,10 +10,11 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// target/<profile>, where cargo put libdfuflash.so for this test run.
+/// target/<profile>/deps, where cargo built libdfuflash.so for this test run (the copy in
+/// target/<profile> is refreshed only by a build that names the library, so it may be stale).
 fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    let dir = exe.parent().unwrap().to_path_buf();
     assert!(
         dir.join("libdfuflash.so").exists(),
         "no libdfuflash.so in {}",

@@ -340,8 +340,14 @@ fn errors_name_the_file_the_place_and_what_was_expected() {
         err(&[1, 2, 3], "fw.bin"),
         "fw.bin is a raw binary: give the address it goes to"
     );
-    assert_eq!(err(b"", "fw.bin"), "fw.bin is empty: it holds no data to write");
-    assert_eq!(err(b"", "fw.hex"), "fw.hex is empty: it holds no data to write");
+    assert_eq!(
+        err(b"", "fw.bin"),
+        "fw.bin is empty: it holds no data to write"
+    );
+    assert_eq!(
+        err(b"", "fw.hex"),
+        "fw.hex is empty: it holds no data to write"
+    );
     let mut with_addr = LoadOptions::default();
     with_addr.address = Some(0);
     assert_eq!(

@@ -3,7 +3,7 @@
 use std::ffi::CStr;
 
 use crate::error::Error;
-use crate::image::FormatError;
+use crate::image::{FormatError, ImageError};
 use crate::plan::PlanError;
 use crate::protocol::ProtocolError;
 use crate::transport::TransportError;
@@ -89,6 +89,8 @@ pub const DFUFLASH_ERR_NOT_READABLE: i32 = 503;
 pub const DFUFLASH_ERR_PROTECTED: i32 = 504;
 /// Refused: the alt setting has no DfuSe memory layout.
 pub const DFUFLASH_ERR_NO_LAYOUT: i32 = 505;
+/// Refused: the image is for another alt setting than the one selected (the message says both).
+pub const DFUFLASH_ERR_ALT_MISMATCH: i32 = 506;
 
 /// The caller cancelled; the device was left in dfuIDLE.
 pub const DFUFLASH_ERR_CANCELLED: i32 = 600;
@@ -138,6 +140,7 @@ pub const ALL: &[i32] = &[
     DFUFLASH_ERR_NOT_READABLE,
     DFUFLASH_ERR_PROTECTED,
     DFUFLASH_ERR_NO_LAYOUT,
+    DFUFLASH_ERR_ALT_MISMATCH,
     DFUFLASH_ERR_CANCELLED,
     DFUFLASH_ERR_VERIFY,
     DFUFLASH_ERR_WORKAROUND_CHECK,
@@ -184,6 +187,9 @@ pub(crate) fn describe(code: i32) -> &'static CStr {
         DFUFLASH_ERR_NOT_READABLE => c"refused: memory not readable for verify",
         DFUFLASH_ERR_PROTECTED => c"refused: option bytes, OTP or feature area not allowed",
         DFUFLASH_ERR_NO_LAYOUT => c"refused: the alt setting has no memory layout",
+        DFUFLASH_ERR_ALT_MISMATCH => {
+            c"refused: the image is for another alt setting than the one selected"
+        }
         DFUFLASH_ERR_CANCELLED => c"cancelled",
         DFUFLASH_ERR_VERIFY => c"verify failed",
         DFUFLASH_ERR_WORKAROUND_CHECK => c"a recovered sector did not read back erased",
@@ -236,6 +242,7 @@ pub(crate) fn code_of(e: &Error) -> i32 {
             | FormatError::Elf { .. }
             | FormatError::Empty { .. } => DFUFLASH_ERR_FILE_FORMAT,
         },
+        Error::Image(ImageError::AltMismatch { .. }) => DFUFLASH_ERR_ALT_MISMATCH,
         Error::Image(_) => DFUFLASH_ERR_IMAGE,
         Error::Layout(_) => DFUFLASH_ERR_LAYOUT,
         Error::Sim(_) => DFUFLASH_ERR_SIMULATOR,

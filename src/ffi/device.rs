@@ -37,6 +37,8 @@ pub(super) struct Device {
     inner: Mutex<DeviceInner>,
     pub(super) described: Described,
     alt: AtomicU8,
+    // The caller chose the alt setting (open or select_alt), so images must be for it.
+    alt_selected: AtomicBool,
 }
 
 pub(super) struct DeviceInner {
@@ -117,12 +119,19 @@ impl Device {
         Ok(())
     }
 
-    pub(super) fn set_alt(&self, alt: u8) {
-        self.alt.store(alt, Ordering::SeqCst);
+    /// The alt setting the caller selected explicitly, if any.
+    pub(super) fn selected_alt(&self) -> Option<u8> {
+        self.alt_selected
+            .load(Ordering::SeqCst)
+            .then(|| self.alt.load(Ordering::SeqCst))
     }
 }
 
-fn register(dfu: Dfu<AnyTransport>, state_file: Option<PathBuf>) -> *mut dfuflash_device {
+fn register(
+    dfu: Dfu<AnyTransport>,
+    state_file: Option<PathBuf>,
+    alt_selected: bool,
+) -> *mut dfuflash_device {
     let simulated = dfu.transport().sim().is_some();
     let described = Described::new(dfu.info().clone(), simulated);
     let alt = dfu.alt();
@@ -132,6 +141,7 @@ fn register(dfu: Dfu<AnyTransport>, state_file: Option<PathBuf>) -> *mut dfuflas
         running_on: Mutex::new(None),
         described,
         alt: AtomicU8::new(alt),
+        alt_selected: AtomicBool::new(alt_selected),
         inner: Mutex::new(DeviceInner {
             dfu,
             state_file,
@@ -158,7 +168,8 @@ fn alt_arg(alt: i32) -> Result<Option<u8>, i32> {
 
 /// Opens the one device that matches: `vendor_id`/`product_id` 0 match any, `serial`,
 /// `path` and `alt_name` may be NULL; `alt` -1 means alt setting 0 unless `alt_name` names
-/// one. Flags: DFUFLASH_LIST_SIMULATED also matches simulated models (path `sim:MODEL`).
+/// one. An alt setting given here (or by dfuflash_device_select_alt) is a selection: a
+/// download of an image for another alt setting is refused with DFUFLASH_ERR_ALT_MISMATCH. Flags: DFUFLASH_LIST_SIMULATED also matches simulated models (path `sim:MODEL`).
 /// Several matches fail with DFUFLASH_ERR_AMBIGUOUS_DEVICE and a message listing them; an
 /// alt setting the device does not have with DFUFLASH_ERR_NO_SUCH_ALT.
 #[no_mangle]
@@ -188,16 +199,17 @@ pub unsafe extern "C" fn dfuflash_open(
         let entries = device::list(include_simulated(flags)?).map_err(err)?;
         let entry = device::select(&entries, &sel).map_err(err)?;
         let alt = device::resolve_alt(&entry.info, &sel).map_err(err)?;
+        let selected = sel.alt.is_some() || sel.alt_name.is_some();
         let t = device::open(entry, Duration::from_secs(10)).map_err(err)?;
         let dfu = Dfu::open(t, alt, EngineOptions::default()).map_err(|e| err(e.into()))?;
-        unsafe { *out = register(dfu, None) };
+        unsafe { *out = register(dfu, None, selected) };
         Ok(())
     })
 }
 
 /// Opens a simulated device of `model` (see the simulator's models), keeping its memory in
 /// `state_file` when not NULL (read now, written after every operation and at close), on alt
-/// setting `alt` (-1: 0).
+/// setting `alt` (-1: 0; any other value is a selection, as for dfuflash_open).
 #[no_mangle]
 pub unsafe extern "C" fn dfuflash_open_simulated(
     model: *const c_char,
@@ -211,15 +223,19 @@ pub unsafe extern "C" fn dfuflash_open_simulated(
         }
         let model = unsafe { str_arg(model, "model")? }.ok_or_else(|| null("model"))?;
         let state = unsafe { str_arg(state_file, "state_file")? }.map(PathBuf::from);
-        let alt = alt_arg(alt)?.unwrap_or(0);
+        let selected = alt_arg(alt)?;
         let sim = match &state {
             Some(p) => SimDevice::with_state(model, p),
             None => SimDevice::new(model),
         }
         .map_err(|e| err(e.into()))?;
-        let dfu = Dfu::open(AnyTransport::Sim(sim), alt, EngineOptions::default())
-            .map_err(|e| err(e.into()))?;
-        unsafe { *out = register(dfu, state) };
+        let dfu = Dfu::open(
+            AnyTransport::Sim(sim),
+            selected.unwrap_or(0),
+            EngineOptions::default(),
+        )
+        .map_err(|e| err(e.into()))?;
+        unsafe { *out = register(dfu, state, selected.is_some()) };
         Ok(())
     })
 }
@@ -376,7 +392,8 @@ pub unsafe extern "C" fn dfuflash_device_select_alt(
         let number = device::resolve_alt(&d.described.info, &sel).map_err(err)?;
         let mut s = d.session()?;
         s.dfu.select_alt(number).map_err(|e| err(Error::from(e)))?;
-        d.set_alt(number);
+        d.alt.store(number, Ordering::SeqCst);
+        d.alt_selected.store(true, Ordering::SeqCst);
         Ok(())
     })
 }

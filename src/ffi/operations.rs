@@ -70,7 +70,9 @@ pub unsafe extern "C" fn dfuflash_erase(
 }
 
 /// The whole flash job: plan (refusals before any request), erase, write, verify, optional
-/// leave. `opts` may be NULL (defaults).
+/// leave. `opts` may be NULL (defaults). Each target goes to its alt setting; when the caller
+/// selected one (dfuflash_open, dfuflash_device_select_alt), an image for another is refused
+/// with DFUFLASH_ERR_ALT_MISMATCH before any request.
 #[no_mangle]
 pub unsafe extern "C" fn dfuflash_download(
     dev: *mut dfuflash_device,
@@ -85,8 +87,13 @@ pub unsafe extern "C" fn dfuflash_download(
     } else {
         unsafe { (*opts).flash.clone() }
     };
+    let selected = handles::get(dev).ok().and_then(|d| d.selected_alt());
     operate(dev, opts, |dfu, obs, cancel| {
-        job::flash(dfu, &unsafe { &*img }.image, &flash_opts, obs, cancel)
+        let image = &unsafe { &*img }.image;
+        if let Some(alt) = selected {
+            image.check_selected_alt(alt)?;
+        }
+        job::flash(dfu, image, &flash_opts, obs, cancel)
     })
 }
 

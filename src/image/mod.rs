@@ -124,9 +124,32 @@ pub enum ImageError {
         /// The alt setting.
         alt: u8,
     },
+    /// A target is for another alt setting than the caller selected.
+    #[error(
+        "the image is for alt setting {image_alt}, but alt setting {selected} is selected; \
+         refused before any request: select alt setting {image_alt}, or make the image for alt setting {selected}"
+    )]
+    AltMismatch {
+        /// The target's alt setting.
+        image_alt: u8,
+        /// The one selected.
+        selected: u8,
+    },
 }
 
 impl Image {
+    /// Refuses an image with a target for another alt setting than `selected`, the one the
+    /// caller chose explicitly (a DfuSe file names its own).
+    pub fn check_selected_alt(&self, selected: u8) -> Result<(), ImageError> {
+        match self.targets.iter().find(|t| t.alt != selected) {
+            Some(t) => Err(ImageError::AltMismatch {
+                image_alt: t.alt,
+                selected,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// A raw binary at an address, for alt setting 0.
     pub fn from_binary(address: u32, data: Vec<u8>) -> Result<Self, ImageError> {
         Self::single(0, vec![Segment::new(address, data)])
@@ -377,14 +400,14 @@ pub fn parse(data: &[u8], name: &str, opts: &LoadOptions) -> Result<(Format, Ima
         } else if !raw_ext && srec::detect(payload) {
             (Format::Srec, srec::read(payload, name)?)
         } else {
-            let address = opts.address.ok_or_else(|| FormatError::RawNeedsAddress {
-                file: name.to_string(),
-            })?;
             if payload.is_empty() {
                 return Err(FormatError::Empty {
                     file: name.to_string(),
                 });
             }
+            let address = opts.address.ok_or_else(|| FormatError::RawNeedsAddress {
+                file: name.to_string(),
+            })?;
             let mut b = Builder::new(name, payload.len() as u64);
             b.push(address as u64, payload)?;
             (Format::Raw, b.finish()?)
@@ -392,17 +415,16 @@ pub fn parse(data: &[u8], name: &str, opts: &LoadOptions) -> Result<(Format, Ima
         image.suffix = suffix;
         (format, image)
     };
-    if format != Format::Raw {
-        if opts.address.is_some() {
-            return Err(FormatError::AddressNotAllowed {
-                file: name.to_string(),
-                format: format.name(),
-            });
-        }
-        if format != Format::Dfuse {
-            for t in &mut image.targets {
-                t.alt = opts.alt;
-            }
+    if format != Format::Raw && opts.address.is_some() {
+        return Err(FormatError::AddressNotAllowed {
+            file: name.to_string(),
+            format: format.name(),
+        });
+    }
+    // Every format without alt settings of its own goes to the one the caller gave.
+    if format != Format::Dfuse {
+        for t in &mut image.targets {
+            t.alt = opts.alt;
         }
     }
     Ok((format, image))
@@ -505,12 +527,13 @@ pub(crate) fn from_targets(targets: Vec<Target>, name: &str) -> Result<Image, Fo
         ImageError::Empty => FormatError::Empty {
             file: name.to_string(),
         },
-        ImageError::DuplicateAlt { alt } => FormatError::Field {
+        // DuplicateAlt; nothing else reaches here.
+        other => FormatError::Field {
             file: name.to_string(),
             offset: 0,
             what: "target alt setting",
             expected: "one target per alt setting".into(),
-            found: format!("two targets for alt setting {alt}"),
+            found: other.to_string(),
         },
     })
 }

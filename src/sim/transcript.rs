@@ -46,6 +46,8 @@ pub enum Op {
     GetState,
     /// ABORT.
     Abort,
+    /// SET_INTERFACE (a standard request: recorded, but not numbered for faults).
+    SetInterface(u8),
     /// Anything else.
     Other(u8),
 }

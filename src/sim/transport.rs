@@ -159,14 +159,27 @@ impl Transport for SimDevice {
     }
 
     fn select_alt(&mut self, alt: u8) -> Result<(), TransportError> {
-        if self.disconnected {
-            return Err(TransportError::Disconnected);
-        }
-        if self.info.alt(alt).is_none() {
-            return Err(TransportError::Stall);
-        }
-        self.alt = alt;
-        Ok(())
+        let result = if self.disconnected {
+            Err(TransportError::Disconnected)
+        } else if self.info.alt(alt).is_none() {
+            Err(TransportError::Stall)
+        } else {
+            self.alt = alt;
+            Ok(())
+        };
+        // Carries the number of the request before it, so fault numbers stay as they were.
+        self.transcript.push(Record {
+            index: self.requests,
+            at: self.now,
+            op: Op::SetInterface(alt),
+            outcome: match result {
+                Ok(()) => Outcome::Ok(None),
+                Err(TransportError::Stall) => Outcome::Stall,
+                Err(_) => Outcome::Disconnected,
+            },
+            state_after: self.state,
+        });
+        result
     }
 
     fn reset(&mut self) -> Result<(), TransportError> {

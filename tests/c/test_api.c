@@ -358,6 +358,16 @@ static void test_refusals(void) {
     dfuflash_device_close(dev);
 }
 
+/* Sector 0 of the internal flash still reads erased. */
+static int dfuflash_select_alt_then_read_flash_is_untouched(dfuflash_device *dev) {
+    uint8_t b[64];
+    if (dfuflash_device_select_alt(dev, 0, NULL) != DFUFLASH_OK) return 0;
+    if (dfuflash_upload(dev, NULL, 0x08000000u, b, sizeof b) != DFUFLASH_OK) return 0;
+    for (size_t i = 0; i < sizeof b; i++)
+        if (b[i] != 0xff) return 0;
+    return 1;
+}
+
 /* Codes that say what happened, and what an integrator can ask an open handle. */
 static void test_codes_and_queries(void) {
     dfuflash_device *dev = NULL;
@@ -429,6 +439,32 @@ static void test_codes_and_queries(void) {
     CHECK(dfuflash_device_current_alt(dev, &alt) == DFUFLASH_OK, "a later success");
     CHECK(strcmp(dfuflash_last_error(), "") == 0 && strstr(copy, "alt setting 9") != NULL, "copy survives: %s", copy);
     CHECK(dfuflash_last_error_copy(copy, sizeof copy, NULL) == DFUFLASH_ERR_NULL_ARGUMENT, "NULL out_needed");
+
+    /* An explicitly selected alt setting is honoured: an image for another is refused. */
+    dfuflash_image *img = NULL;
+    uint8_t ob[32];
+    memset(ob, 0x3c, sizeof ob);
+    CHECK(dfuflash_device_select_alt(dev, 1, NULL) == DFUFLASH_OK, "select the option bytes");
+    CHECK(dfuflash_image_from_memory(ob, sizeof ob, 0x08000000u, 0, &img) == DFUFLASH_OK, "image for alt 0");
+    CHECK(dfuflash_download(dev, img, NULL) == DFUFLASH_ERR_ALT_MISMATCH, "alt 0 image on alt 1");
+    CHECK(strstr(dfuflash_last_error(), "alt setting 0, but alt setting 1 is selected") != NULL, "says both: %s",
+          dfuflash_last_error());
+    dfuflash_image_free(img);
+    CHECK(dfuflash_image_from_memory(ob, sizeof ob, 0x5200201cu, 1, &img) == DFUFLASH_OK, "image for alt 1");
+    CHECK(dfuflash_download(dev, img, NULL) == DFUFLASH_ERR_PROTECTED, "option bytes need permission");
+    CHECK(strstr(dfuflash_last_error(), "allow-option-bytes option") != NULL &&
+              strstr(dfuflash_last_error(), "--") == NULL,
+          "named in the library's terms: %s", dfuflash_last_error());
+    dfuflash_options *o = NULL;
+    dfuflash_options_new(&o);
+    dfuflash_options_set_flag(o, DFUFLASH_OPT_ALLOW_OPTION_BYTES, true);
+    CHECK(dfuflash_download(dev, img, o) == DFUFLASH_OK, "option bytes with permission");
+    uint8_t back[sizeof ob];
+    CHECK(dfuflash_upload(dev, NULL, 0x5200201cu, back, sizeof back) == DFUFLASH_OK && memcmp(back, ob, sizeof ob) == 0,
+          "the option bytes hold the image");
+    CHECK(dfuflash_select_alt_then_read_flash_is_untouched(dev), "alt 0 untouched");
+    dfuflash_options_free(o);
+    dfuflash_image_free(img);
 
     /* A closed handle is an error, never freed memory. */
     dfuflash_device_close(dev);

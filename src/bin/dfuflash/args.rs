@@ -220,9 +220,10 @@ pub struct DeviceArgs {
     /// Wait up to this many seconds for a matching device to appear.
     #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "30")]
     pub wait: Option<u64>,
-    /// Alt setting, by number or by name (such as "@Internal Flash").
-    #[arg(short = 'a', long = "alt", default_value = "0")]
-    pub alt: String,
+    /// Alt setting, by number or by name (such as "@Internal Flash"); 0 when not given. An
+    /// image for another alt setting is refused.
+    #[arg(short = 'a', long = "alt")]
+    pub alt: Option<String>,
     /// Show debug messages.
     #[arg(short, long)]
     pub verbose: bool,

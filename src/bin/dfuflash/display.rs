@@ -108,13 +108,12 @@ impl Display {
             Event::Workaround { address } => {
                 self.line(&format!("workaround: sector {address:#010x} stuck in dfuDNBUSY; recovered as ST's programmer does (STM32H7 Rev V), checked by read-back"));
             }
-            Event::Log { level, message } => {
+            Event::Log { level, message }
                 if *level >= Level::Warn
                     || (self.verbose && *level >= Level::Debug)
-                    || (*level == Level::Info && !self.quiet)
-                {
-                    self.line(&format!("{}: {message}", level.name()));
-                }
+                    || (*level == Level::Info && !self.quiet) =>
+            {
+                self.line(&format!("{}: {message}", level.name()));
             }
             _ => {}
         }

@@ -11,6 +11,7 @@ use dfuflash::progress::CancelToken;
 mod args;
 mod commands;
 mod display;
+mod hints;
 mod open;
 mod report;
 

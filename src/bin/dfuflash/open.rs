@@ -15,6 +15,8 @@ use crate::args::{parse_vid_pid_parts, DeviceArgs};
 /// An open device, and where `close` saves a simulated device's state and transcript.
 pub struct Opened {
     pub dfu: Dfu<AnyTransport>,
+    /// `-a` was given: images must be for that alt setting.
+    pub alt_selected: bool,
     state: Option<PathBuf>,
     transcript: Option<PathBuf>,
 }
@@ -40,8 +42,10 @@ pub fn open(d: &DeviceArgs, workarounds: bool) -> Result<Opened, Error> {
     let mut opts = EngineOptions::default();
     opts.workarounds = workarounds;
     let mut sel = Selector::default();
-    sel.alt = d.alt.parse::<u8>().ok();
-    sel.alt_name = sel.alt.is_none().then(|| d.alt.clone());
+    if let Some(alt) = &d.alt {
+        sel.alt = alt.parse::<u8>().ok();
+        sel.alt_name = sel.alt.is_none().then(|| alt.clone());
+    }
     if let Some(model) = &d.sim {
         let mut dev = match &d.sim_state {
             Some(path) => SimDevice::with_state(model, path)?,
@@ -55,6 +59,7 @@ pub fn open(d: &DeviceArgs, workarounds: bool) -> Result<Opened, Error> {
         let dfu = Dfu::open(AnyTransport::Sim(dev), alt, opts)?;
         return Ok(Opened {
             dfu,
+            alt_selected: d.alt.is_some(),
             state: d.sim_state.clone(),
             transcript: d.sim_transcript.clone(),
         });
@@ -81,6 +86,7 @@ pub fn open(d: &DeviceArgs, workarounds: bool) -> Result<Opened, Error> {
     let dfu = Dfu::open(t, alt, opts)?;
     Ok(Opened {
         dfu,
+        alt_selected: d.alt.is_some(),
         state: None,
         transcript: None,
     })

@@ -7,6 +7,7 @@ use dfuflash::progress::{CancelToken, Event};
 
 use crate::args::EraseArgs;
 use crate::display::Display;
+use crate::hints;
 use crate::open::open;
 use crate::report::{failure_json, report_json, summary, Failure};
 
@@ -20,7 +21,7 @@ pub fn run(args: EraseArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
         read_unprotect,
         json,
     } = args;
-    let mut o = open(&device, true).map_err(|e| e.to_string())?;
+    let mut o = open(&device, true).map_err(|e| hints::message(&e))?;
     let mut display = Display::new(json, device.verbose);
     let mut obs = |ev: &Event<'_>| display.event(ev);
     let result = if read_unprotect {
@@ -55,7 +56,7 @@ pub fn run(args: EraseArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
                 };
                 println!("{}", failure_json(&f, dev, wall.elapsed()));
             }
-            Err(e.to_string())
+            Err(hints::message(e))
         }
     };
     o.close()?;

@@ -8,6 +8,7 @@ use dfuflash::progress::{CancelToken, Event};
 
 use crate::args::FlashArgs;
 use crate::display::Display;
+use crate::hints;
 use crate::open::open;
 use crate::report::{failure_json, report_json, summary, Failure};
 
@@ -27,7 +28,7 @@ pub fn run(args: FlashArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
         json,
         file,
     } = args;
-    let mut o = open(&device, !no_workarounds).map_err(|e| e.to_string())?;
+    let mut o = open(&device, !no_workarounds).map_err(|e| hints::message(&e))?;
     let mut lopts = LoadOptions::default();
     lopts.address = address;
     lopts.alt = o.dfu.alt();
@@ -40,7 +41,8 @@ pub fn run(args: FlashArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
         other => other,
     }
     .map(|(_, i)| i)
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| hints::message(&e.into()))?;
+
     let mut opts = FlashOptions::default();
     opts.verify = !no_verify;
     opts.leave = leave;
@@ -51,13 +53,18 @@ pub fn run(args: FlashArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
     opts.check_suffix_ids = !ignore_suffix;
     let mut display = Display::new(json, device.verbose);
     let before = o.dfu.requests_sent();
-    let result = job::flash(
-        &mut o.dfu,
-        &image,
-        &opts,
-        &mut |ev: &Event<'_>| display.event(ev),
-        cancel,
-    );
+    // A file for another alt setting than -a names is refused before any request.
+    let selected = o.alt_selected.then(|| o.dfu.alt());
+    let result = match selected.map(|alt| image.check_selected_alt(alt)) {
+        Some(Err(e)) => Err(e.into()),
+        _ => job::flash(
+            &mut o.dfu,
+            &image,
+            &opts,
+            &mut |ev: &Event<'_>| display.event(ev),
+            cancel,
+        ),
+    };
     display.finish();
     let dev = o.dfu.transport().sim();
     let out = match &result {
@@ -77,7 +84,7 @@ pub fn run(args: FlashArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
             if json {
                 println!("{}", failure_json(&f, dev, wall.elapsed()));
             }
-            Err(e.to_string())
+            Err(hints::message(e))
         }
     };
     o.close()?;

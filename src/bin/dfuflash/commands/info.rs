@@ -6,11 +6,12 @@ use serde_json::{json, Value};
 use dfuflash::layout::Layout;
 
 use crate::args::InfoArgs;
+use crate::hints;
 use crate::open::open;
 
 pub fn run(args: InfoArgs) -> Result<(), String> {
     let InfoArgs { device, json } = args;
-    let o = open(&device, true).map_err(|e| e.to_string())?;
+    let o = open(&device, true).map_err(|e| hints::message(&e))?;
     let info = o.dfu.info().clone();
     let alts: Vec<Value> = info
         .alt_settings

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use dfuflash::image::{self, Format, Image, LoadOptions};
 
 use crate::args::InspectArgs;
+use crate::hints;
 
 pub fn run(args: InspectArgs) -> Result<(), String> {
     let InspectArgs {
@@ -15,7 +16,7 @@ pub fn run(args: InspectArgs) -> Result<(), String> {
     } = args;
     let mut lopts = LoadOptions::default();
     lopts.address = address;
-    let (format, img) = image::load(&file, &lopts).map_err(|e| e.to_string())?;
+    let (format, img) = image::load(&file, &lopts).map_err(|e| hints::message(&e.into()))?;
     if json {
         println!("{}", describe_image(Some(format), &img));
     } else {

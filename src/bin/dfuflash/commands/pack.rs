@@ -4,6 +4,7 @@ use dfuflash::image::{self, dfuse, Format, Image, LoadOptions, Target};
 
 use crate::args::{parse_u32, PackArgs};
 use crate::commands::inspect::{describe_image, print_image};
+use crate::hints;
 
 pub fn run(args: PackArgs) -> Result<(), String> {
     let PackArgs {
@@ -62,12 +63,12 @@ fn load_input(input: &str, default_alt: u8) -> Result<Image, String> {
             opts.alt = alt;
             return image::load(std::path::Path::new(path), &opts)
                 .map(|(_, i)| i)
-                .map_err(|e| e.to_string());
+                .map_err(|e| hints::pack_message(&e));
         }
     }
     let mut opts = LoadOptions::default();
     opts.alt = default_alt;
     image::load(as_file, &opts)
         .map(|(_, i)| i)
-        .map_err(|e| e.to_string())
+        .map_err(|e| hints::pack_message(&e))
 }

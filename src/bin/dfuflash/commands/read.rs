@@ -5,6 +5,7 @@ use dfuflash::progress::{CancelToken, Event};
 
 use crate::args::ReadArgs;
 use crate::display::Display;
+use crate::hints;
 use crate::open::open;
 
 pub fn run(args: ReadArgs, cancel: &CancelToken) -> Result<(), String> {
@@ -14,7 +15,7 @@ pub fn run(args: ReadArgs, cancel: &CancelToken) -> Result<(), String> {
         length,
         out,
     } = args;
-    let mut o = open(&device, true).map_err(|e| e.to_string())?;
+    let mut o = open(&device, true).map_err(|e| hints::message(&e))?;
     let mut display = Display::new(false, device.verbose);
     let result = job::read(
         &mut o.dfu,
@@ -25,7 +26,7 @@ pub fn run(args: ReadArgs, cancel: &CancelToken) -> Result<(), String> {
     );
     display.finish();
     o.close()?;
-    let bytes = result.map_err(|e| e.to_string())?;
+    let bytes = result.map_err(|e| hints::message(&e))?;
     std::fs::write(&out, &bytes).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     eprintln!(
         "read {} bytes at {address:#010x} into {}",
