@@ -50,6 +50,9 @@ __all__ = [
     "open_simulated",
     "DfuflashError",
     "ArgumentError",
+    "PanicError",
+    "BusyError",
+    "ClosedError",
     "UsbError",
     "DeviceError",
     "FileError",
@@ -64,6 +67,7 @@ __all__ = [
 ]
 
 ABI_MAJOR = 1
+_ABI_MINOR = 1  # the open-device queries and select_alt
 PHASE_ERASE, PHASE_WRITE, PHASE_VERIFY, PHASE_READ, PHASE_LEAVE = 1, 2, 3, 4, 5
 _CONTINUE, _CANCEL = 0, 1
 _LIST_SIMULATED = 1
@@ -85,6 +89,18 @@ class DfuflashError(Exception):
 
 class ArgumentError(DfuflashError):
     """Caller misuse (100-199): NULL or invalid argument, contained panic, busy handle."""
+
+
+class PanicError(ArgumentError):
+    """An internal error (102) was contained; the library and the device stay usable."""
+
+
+class BusyError(ArgumentError):
+    """The device is in use by another call (103): one operation at a time per device."""
+
+
+class ClosedError(ArgumentError):
+    """The device handle is not open (104): it was closed."""
 
 
 class UsbError(DfuflashError):
@@ -112,6 +128,7 @@ class VerifyError(DfuflashError):
 
 
 _GROUPS = {1: ArgumentError, 2: UsbError, 3: DeviceError, 4: FileError, 5: RefusedError, 6: CancelledError, 7: VerifyError}
+_CODES = {102: PanicError, 103: BusyError, 104: ClosedError}
 
 
 # --- C structures ---------------------------------------------------------------------------
@@ -198,9 +215,10 @@ def _load() -> ctypes.CDLL:
             lib = ctypes.CDLL(str(path))
             lib.dfuflash_abi_version.restype = c_uint32
             lib.dfuflash_abi_version.argtypes = []
-            major = lib.dfuflash_abi_version() >> 16
-            if major != ABI_MAJOR:
-                raise ImportError(f"{path} implements dfuflash ABI {major}, these bindings need ABI {ABI_MAJOR}")
+            abi = lib.dfuflash_abi_version()
+            if abi >> 16 != ABI_MAJOR or abi & 0xFFFF < _ABI_MINOR:
+                raise ImportError(f"{path} implements dfuflash ABI {abi >> 16}.{abi & 0xFFFF}, "
+                                  f"these bindings need ABI {ABI_MAJOR}.{_ABI_MINOR} or a later minor")
             return lib
         tried.append(str(path))
     raise ImportError("libdfuflash not found; set DFUFLASH_LIBRARY or build it (cargo build --release). Tried: " + ", ".join(tried[:6]))
@@ -248,6 +266,10 @@ _sig("dfuflash_upload", c_int32, _P, _P, c_uint32, ctypes.c_void_p, c_size_t)
 _sig("dfuflash_leave", c_int32, _P, c_uint32, c_bool)
 _sig("dfuflash_cancel", c_int32, _P)
 _sig("dfuflash_device_report", c_int32, _P, POINTER(_Report))
+_sig("dfuflash_device_info", c_int32, _P, POINTER(_DeviceDesc))
+_sig("dfuflash_device_alt", c_int32, _P, c_size_t, POINTER(_AltDesc))
+_sig("dfuflash_device_current_alt", c_int32, _P, POINTER(c_uint8))
+_sig("dfuflash_device_select_alt", c_int32, _P, c_int32, c_char_p)
 
 __version__ = _lib.dfuflash_version().decode()
 
@@ -255,7 +277,7 @@ __version__ = _lib.dfuflash_version().decode()
 def _check(code: int) -> None:
     if code != 0:
         message = (_lib.dfuflash_last_error() or b"").decode(errors="replace") or _lib.dfuflash_status_str(code).decode()
-        raise _GROUPS.get(code // 100, DfuflashError)(code, message)
+        raise _CODES.get(code, _GROUPS.get(code // 100, DfuflashError))(code, message)
 
 
 def _s(text: Optional[str]) -> Optional[bytes]:
@@ -288,10 +310,13 @@ class _Call:
 
 
 _CALLS: Dict[int, _Call] = {}
+# How many times C called back into Python: a call without callbacks must cost none.
+_TRAMPOLINE_CALLS = [0]
 
 
 @_PROGRESS_CB
 def _progress_trampoline(user_data, p):
+    _TRAMPOLINE_CALLS[0] += 1
     call = _CALLS.get(user_data or 0)
     if call is None or call.progress is None or call.error is not None:
         return _CANCEL if call is not None and call.error is not None else _CONTINUE
@@ -306,6 +331,7 @@ def _progress_trampoline(user_data, p):
 
 @_LOG_CB
 def _log_trampoline(user_data, level, message):
+    _TRAMPOLINE_CALLS[0] += 1
     call = _CALLS.get(user_data or 0)
     if call is None or call.log is None or call.error is not None:
         return
@@ -401,7 +427,7 @@ class Report:
 
 @dataclass
 class DeviceInfo:
-    """A device found by :func:`list_devices`."""
+    """A device found by :func:`list_devices`, or an open one (:attr:`Device.info`)."""
 
     vendor_id: int
     product_id: int
@@ -471,8 +497,11 @@ class Device(_Handle):
             if name not in _TIMEOUTS:
                 raise ValueError(f"unknown timeout {name!r}; known: {', '.join(_TIMEOUTS)}")
             _check(_lib.dfuflash_options_set_timeout_ms(o._p, _TIMEOUTS[name], ms))
-        _check(_lib.dfuflash_options_set_progress_callback(o._p, _progress_trampoline))
-        _check(_lib.dfuflash_options_set_log_callback(o._p, _log_trampoline))
+        # Only the callbacks asked for: each one costs a trip into Python (and the GIL) per block.
+        if call.progress is not None:
+            _check(_lib.dfuflash_options_set_progress_callback(o._p, _progress_trampoline))
+        if call.log is not None:
+            _check(_lib.dfuflash_options_set_log_callback(o._p, _log_trampoline))
         _check(_lib.dfuflash_options_set_user_data(o._p, id(call)))
         return o
 
@@ -515,6 +544,36 @@ class Device(_Handle):
     def cancel(self) -> None:
         """Cancels the operation in progress, from any thread."""
         _check(_lib.dfuflash_cancel(self._p))
+
+    @property
+    def info(self) -> "DeviceInfo":
+        """What the device is: ids, strings, port path, mode, transfer size, alt settings
+        (a wildcard open says here what it picked)."""
+        d = _DeviceDesc()
+        _check(_lib.dfuflash_device_info(self._p, byref(d)))
+        alts = []
+        for a in range(d.alt_count):
+            ad = _AltDesc()
+            _check(_lib.dfuflash_device_alt(self._p, a, byref(ad)))
+            alts.append((ad.alt, _str(ad.name), ad.sector_count))
+        return DeviceInfo(d.vendor_id, d.product_id, d.bcd_device, d.dfu_version, d.transfer_size, d.attributes,
+                          d.mode == 1, _str(d.manufacturer), _str(d.product), _str(d.serial), _str(d.path),
+                          d.simulated, alts)
+
+    @property
+    def alt(self) -> int:
+        """The alt setting operations use now."""
+        a = c_uint8()
+        _check(_lib.dfuflash_device_current_alt(self._p, byref(a)))
+        return a.value
+
+    def select_alt(self, alt) -> None:
+        """Selects another alt setting: a number, or a name such as "@Option Bytes". Images
+        for another alt setting are then refused (RefusedError)."""
+        if isinstance(alt, str):
+            _check(_lib.dfuflash_device_select_alt(self._p, -1, _s(alt)))
+        else:
+            _check(_lib.dfuflash_device_select_alt(self._p, alt, None))
 
     def set_sim_faults(self, spec: str) -> None:
         """Simulated devices: arm faults (``KIND@REQUEST,...``)."""

@@ -115,7 +115,7 @@ class FlashTest(unittest.TestCase):
         self.assertEqual(cm.exception.code, 401)
         with self.assertRaises(dfuflash.ArgumentError) as cm:
             dfuflash.Image.load(self.dfu, address=0x08000000)
-        self.assertIn("--address applies to raw binaries only", cm.exception.message)
+        self.assertIn("an address applies to raw binaries only", cm.exception.message)
         with self.assertRaises(dfuflash.RefusedError) as cm:
             with dfuflash.open_simulated("stm32h743-revv") as dev:
                 dev.download(dfuflash.Image.from_bytes(b"\0" * 64, 0x081FFFF0))
@@ -133,11 +133,19 @@ class FlashTest(unittest.TestCase):
             with dfuflash.open_simulated("stm32h743-revy") as dev:
                 dev.set_sim_faults("disconnect@5")
                 dev.download(dfuflash.Image.from_bytes(b"\0" * 64, 0x08020000))
-        with self.assertRaises(dfuflash.ArgumentError) as cm:
-            with dfuflash.open_simulated("stm32h743-revy") as dev:
-                dev.set_sim_faults("panic@2")
+        with dfuflash.open_simulated("stm32h743-revy") as dev:
+            dev.set_sim_faults("panic@2")
+            with self.assertRaises(dfuflash.PanicError) as cm:
                 dev.download(dfuflash.Image.from_bytes(b"\0" * 64, 0x08020000))
-        self.assertEqual(cm.exception.code, 102)
+            self.assertEqual(cm.exception.code, 102)
+            self.assertIsInstance(cm.exception, dfuflash.ArgumentError)
+            # The same handle flashes after the contained panic.
+            self.assertEqual(dev.download(dfuflash.Image.from_bytes(b"\7" * 64, 0x08020000)).bytes_verified, 64)
+            self.assertEqual(dev.upload(0x08020000, 64), b"\7" * 64)
+            # A call on a device that another call is using raises BusyError.
+            with self.assertRaises(dfuflash.BusyError) as cm:
+                dev.download(dfuflash.Image.from_bytes(b"\1" * 64, 0x08020000), progress=lambda p: dev.report)
+            self.assertEqual(cm.exception.code, 103)
         with self.assertRaises(dfuflash.DfuflashError):
             dfuflash.open_simulated("nosuch")
 
@@ -149,6 +157,52 @@ class FlashTest(unittest.TestCase):
         self.assertEqual(revv.alt_settings[0], (0, "@Internal Flash   /0x08000000/16*128Kg", 16))
         with dfuflash.open(path="sim:stm32f405", alt="@Option Bytes", include_simulated=True) as dev:
             self.assertEqual(len(dev.upload(0x1FFFC000, 16)), 16)
+
+    def test_calls_without_callbacks_never_enter_python(self):
+        image = dfuflash.Image.from_bytes(bytes(range(256)) * 64, 0x08020000)
+        with dfuflash.open_simulated("stm32h743-revy") as dev:
+            before = dfuflash._TRAMPOLINE_CALLS[0]
+            dev.download(image)
+            self.assertEqual(dfuflash._TRAMPOLINE_CALLS[0], before, "no trampoline without callbacks")
+            events = []
+            dev.download(image, progress=events.append)
+            self.assertEqual(dfuflash._TRAMPOLINE_CALLS[0] - before, len(events))
+
+    def test_four_threads_flash_four_boards_independently(self):
+        images = [bytes([i]) * 0x20000 for i in range(1, 5)]
+        devices = [dfuflash.open_simulated(m) for m in ("stm32h743-revv", "stm32h743-revy", "stm32f405", "stm32l4")]
+        addresses = [0x08100000, 0x08020000, 0x08020000, 0x08020000]
+        reports = [None] * 4
+
+        def flash(i):
+            reports[i] = devices[i].download(dfuflash.Image.from_bytes(images[i], addresses[i]))
+
+        threads = [threading.Thread(target=flash, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for i, dev in enumerate(devices):
+            self.assertEqual(reports[i].bytes_verified, len(images[i]))
+            self.assertEqual(dev.upload(addresses[i], 16), images[i][:16])
+            dev.close()
+
+    def test_an_open_device_says_what_it_is_and_changes_alt_setting(self):
+        with dfuflash.open(path="sim:stm32h743-revv", include_simulated=True) as dev:
+            info = dev.info
+            self.assertEqual((info.vendor_id, info.product_id, info.serial, info.path), (0x0483, 0xDF11, "200364500000", "sim:stm32h743-revv"))
+            self.assertEqual(info.alt_settings[1][0:2], (1, "@Option Bytes   /0x5200201C/01*128 e"))
+            self.assertEqual(dev.alt, 0)
+            dev.select_alt("@Option Bytes")
+            self.assertEqual(dev.alt, 1)
+            with self.assertRaises(dfuflash.DeviceError) as cm:
+                dev.select_alt(9)
+            self.assertEqual(cm.exception.code, 308)
+            with self.assertRaises(dfuflash.RefusedError) as cm:
+                dev.download(dfuflash.Image.from_bytes(b"\0" * 32, 0x08000000))
+            self.assertEqual(cm.exception.code, 506)
+            self.assertIn("alt setting 0, but alt setting 1 is selected", cm.exception.message)
+            self.assertEqual(dev.upload(0x5200201C, 4), b"\xff" * 4)
 
     def test_open_and_close_a_thousand_times_keeps_memory_flat(self):
         def rss_kb():
