@@ -30,6 +30,10 @@ fn json(o: &Output) -> Value {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
 }
 
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -261,7 +265,12 @@ fn info_list_and_erase() {
         v["alt_settings"][1]["name"],
         "@Option Bytes  /0x1FFFC000/01*016 g"
     );
+    // The simulator's models are listed only when asked for.
     let o = dfuflash(&["list", "--json"]);
+    assert!(json(&o).get("simulated").is_none(), "{}", stdout(&o));
+    let o = dfuflash(&["list"]);
+    assert!(!stdout(&o).contains("sim:"), "{}", stdout(&o));
+    let o = dfuflash(&["list", "--simulated", "--json"]);
     let names: Vec<String> = json(&o)["simulated"]
         .as_array()
         .unwrap()

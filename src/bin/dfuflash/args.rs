@@ -161,6 +161,9 @@ pub struct InfoArgs {
 
 #[derive(Args)]
 pub struct ListArgs {
+    /// Also list the simulator's models (each usable with --sim MODEL).
+    #[arg(long)]
+    pub simulated: bool,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,

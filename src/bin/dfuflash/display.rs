@@ -51,7 +51,8 @@ impl Display {
                 self.finish();
                 self.phase = Some(*phase);
                 self.last_tenth = 0;
-                if self.quiet {
+                // Leaving is one request: the summary says it once.
+                if self.quiet || *phase == Phase::Leave {
                     return Flow::Continue;
                 }
                 let sectors = *phase == Phase::Erase;
@@ -106,7 +107,7 @@ impl Display {
                 }
             }
             Event::Workaround { address } => {
-                self.line(&format!("workaround: sector {address:#010x} stuck in dfuDNBUSY; recovered as ST's programmer does (STM32H7 Rev V), checked by read-back"));
+                self.line(&format!("workaround: sector {address:#010x} stuck in dfuDNBUSY; recovered as ST's programmer does (STM32H7 Rev V); it is read back before the job ends"));
             }
             Event::Log { level, message }
                 if *level >= Level::Warn

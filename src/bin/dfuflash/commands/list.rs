@@ -1,4 +1,4 @@
-//! `dfuflash list`: the USB DFU devices present and the simulator's models.
+//! `dfuflash list`: the USB DFU devices present, and with `--simulated` the simulator's models.
 
 use serde_json::{json, Value};
 
@@ -8,7 +8,7 @@ use dfuflash::sim::SimDevice;
 use crate::args::ListArgs;
 
 pub fn run(args: ListArgs) -> Result<(), String> {
-    let ListArgs { json } = args;
+    let ListArgs { simulated, json } = args;
     let real = device::list(false).unwrap_or_else(|e| {
         eprintln!("dfuflash: warning: cannot list USB devices: {e}");
         Vec::new()
@@ -32,7 +32,11 @@ pub fn run(args: ListArgs) -> Result<(), String> {
         .map(|m| json!({"model": m.name, "vendor_id": m.vendor_id, "product_id": m.product_id, "product": m.product, "description": m.description}))
         .collect();
     if json {
-        println!("{}", json!({ "devices": devices, "simulated": models }));
+        let mut out = json!({ "devices": devices });
+        if simulated {
+            out["simulated"] = Value::from(models);
+        }
+        println!("{out}");
     } else {
         if real.is_empty() {
             println!("no USB DFU devices found");
@@ -54,6 +58,9 @@ pub fn run(args: ListArgs) -> Result<(), String> {
             for a in &i.alt_settings {
                 println!("    alt {}: {:?}", a.alt, a.name);
             }
+        }
+        if !simulated {
+            return Ok(());
         }
         println!("simulated devices (use --sim MODEL):");
         for m in SimDevice::models() {
