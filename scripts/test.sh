@@ -20,6 +20,9 @@ section "test dependencies"
 section "format"
 cargo fmt --all -- --check
 
+section "clippy (every target, warnings are errors)"
+cargo clippy --locked --all-targets -- -D warnings
+
 section "the library as integrators link it (USB, no command-line crates)"
 cargo build --locked --lib --no-default-features --features usb
 

@@ -183,7 +183,9 @@ impl Error {
             },
             Error::Cancelled { .. } => "cancelled",
             Error::Verify { .. } => "verify_mismatch",
-            Error::WorkaroundCheck { .. } | Error::WriteAfterRecovery { .. } => "workaround_check",
+            Error::WorkaroundCheck { .. } => "workaround_check",
+            // The device's own error status; the message says the sector was recovered.
+            Error::WriteAfterRecovery { .. } => "device_status",
             Error::Unsupported(_) => "unsupported",
             Error::InvalidArgument(_) => "invalid_argument",
             Error::DeviceNotFound { .. } => "device_not_found",

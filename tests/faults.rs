@@ -100,7 +100,6 @@ fn every_fault_at_every_sampled_request_ends_in_a_specific_error_and_the_device_
                     "unexpected_state",
                     "stall",
                     "recovery_failed",
-                    "workaround_check",
                 ],
             ),
         ];

@@ -554,7 +554,7 @@ fn segments_go_to_their_alt_settings_and_padding_never_crosses_into_other_data()
 fn a_write_failing_in_a_recovered_sector_names_the_recovery_as_the_likely_cause() {
     // Old data where the image writes, in a sector whose recovered erase did nothing.
     let err = flash_lying_revv((0x0812_0400, 32), 0x0812_0000, 3);
-    assert_eq!(err.kind(), "workaround_check");
+    assert_eq!(err.kind(), "device_status");
     assert!(
         matches!(
             err,

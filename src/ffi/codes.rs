@@ -257,9 +257,9 @@ pub(crate) fn code_of(e: &Error) -> i32 {
         Error::SuffixMismatch { .. } => DFUFLASH_ERR_SUFFIX_MISMATCH,
         Error::Cancelled { .. } => DFUFLASH_ERR_CANCELLED,
         Error::Verify { .. } => DFUFLASH_ERR_VERIFY,
-        Error::WorkaroundCheck { .. } | Error::WriteAfterRecovery { .. } => {
-            DFUFLASH_ERR_WORKAROUND_CHECK
-        }
+        // Only a read-back that proves the recovered erase incomplete is a recovery failure.
+        Error::WorkaroundCheck { .. } => DFUFLASH_ERR_WORKAROUND_CHECK,
+        Error::WriteAfterRecovery { .. } => DFUFLASH_ERR_DEVICE_STATUS,
         Error::Unsupported(_) => DFUFLASH_ERR_UNSUPPORTED,
         Error::InvalidArgument(_) => DFUFLASH_ERR_INVALID_ARGUMENT,
         Error::DeviceNotFound { .. } => DFUFLASH_ERR_DEVICE_NOT_FOUND,
@@ -286,5 +286,27 @@ mod tests {
         for c in [-1, 1, 99, 999, i32::MIN, i32::MAX] {
             assert_eq!(describe(c).to_str().unwrap(), "unknown status code");
         }
+    }
+
+    #[test]
+    fn a_failed_write_in_a_recovered_sector_is_the_devices_status_not_a_recovery_failure() {
+        use crate::protocol::{State, Status};
+        let write = Error::WriteAfterRecovery {
+            sector: 0x0812_0000,
+            source: ProtocolError::DeviceStatus {
+                during: "writing block 2".into(),
+                address: Some(0x0812_0400),
+                status: Status::ErrWrite,
+                state: State::Error,
+            },
+        };
+        assert_eq!(code_of(&write), DFUFLASH_ERR_DEVICE_STATUS);
+        assert!(write.to_string().contains("erased through the STM32H7 Rev V recovery"));
+        let check = Error::WorkaroundCheck {
+            sector: 0x0812_0000,
+            address: 0x0812_0400,
+            found: 0,
+        };
+        assert_eq!(code_of(&check), DFUFLASH_ERR_WORKAROUND_CHECK);
     }
 }
