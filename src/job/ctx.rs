@@ -10,13 +10,22 @@ use crate::progress::{CancelToken, Event, Flow, Level, Observer, Phase};
 use crate::protocol::Dfu;
 use crate::transport::Transport;
 
+/// A running job's observer and cancellation.
 pub(super) struct Ctx<'a> {
-    pub(super) obs: &'a mut dyn Observer,
-    pub(super) cancel: &'a CancelToken,
-    pub(super) cancelled: bool,
+    obs: &'a mut dyn Observer,
+    cancel: &'a CancelToken,
+    /// The observer asked to cancel.
+    cancelled: bool,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    pub(super) fn new(obs: &'a mut dyn Observer, cancel: &'a CancelToken) -> Self {
+        Self {
+            obs,
+            cancel,
+            cancelled: false,
+        }
+    }
     pub(super) fn emit(&mut self, ev: &Event<'_>) {
         if self.obs.on_event(ev) == Flow::Cancel {
             self.cancelled = true;

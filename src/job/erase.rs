@@ -3,6 +3,7 @@
 use super::ctx::{begin, cancelled, finish, layout_of, Ctx};
 use super::Report;
 use crate::error::Error;
+use crate::layout::Sector;
 use crate::plan;
 use crate::progress::{CancelToken, Event, Observer, Phase, SectorProgress};
 use crate::protocol::{Dfu, ProtocolError};
@@ -17,6 +18,32 @@ pub fn erase_range<T: Transport>(
     cancel: &CancelToken,
 ) -> Result<Report, Error> {
     let start = begin(dfu);
+    let sectors = sectors_to_erase(dfu, address, length)?;
+    let mut ctx = Ctx::new(obs, cancel);
+    let mut report = Report::default();
+    dfu.ensure_idle()?;
+    let n = sectors.len();
+    ctx.emit(&Event::PhaseStart {
+        phase: Phase::Erase,
+        total: n as u64,
+    });
+    for (i, s) in sectors.iter().enumerate() {
+        if ctx.stop() {
+            return Err(cancelled(dfu, &mut ctx, Phase::Erase));
+        }
+        erase_sector(dfu, s, i + 1, n, &mut ctx, &mut report)?;
+    }
+    confirm_recovered_erases(dfu, &sectors, &report.workaround_sectors)?;
+    Ok(finish(dfu, report, start))
+}
+
+/// The sectors that hold [address, address + length): each must exist and be erasable, and
+/// the memory must be flash. Refusals come before any request.
+fn sectors_to_erase<T: Transport>(
+    dfu: &Dfu<T>,
+    address: u32,
+    length: u32,
+) -> Result<Vec<Sector>, Error> {
     if length == 0 {
         return Err(Error::InvalidArgument("erase length is 0".into()));
     }
@@ -54,43 +81,47 @@ pub fn erase_range<T: Transport>(
         }
         .into());
     }
-    let mut ctx = Ctx {
-        obs,
-        cancel,
-        cancelled: false,
-    };
-    let mut report = Report::default();
-    dfu.ensure_idle()?;
-    let n = sectors.len();
-    ctx.emit(&Event::PhaseStart {
-        phase: Phase::Erase,
-        total: n as u64,
-    });
-    for (i, s) in sectors.iter().enumerate() {
-        if ctx.stop() {
-            return Err(cancelled(dfu, &mut ctx, Phase::Erase));
-        }
-        let outcome = dfu.erase_page(s.address);
-        ctx.pump(dfu);
-        if outcome?.workaround {
-            report.workaround_sectors.push(s.address);
-            ctx.emit(&Event::Workaround { address: s.address });
-        }
-        report.sectors_erased.push(s.address);
-        ctx.emit(&Event::Progress {
-            phase: Phase::Erase,
-            done: i as u64 + 1,
-            total: n as u64,
-            address: s.address,
-            sector: Some(SectorProgress {
-                index: s.index,
-                k: i + 1,
-                n,
-            }),
-        });
+    Ok(sectors)
+}
+
+/// Erases sector `k` of `n` and reports it. A sector that needed the STM32H7 Rev V recovery is
+/// recorded and announced: the caller must check it.
+pub(super) fn erase_sector<T: Transport>(
+    dfu: &mut Dfu<T>,
+    s: &Sector,
+    k: usize,
+    n: usize,
+    ctx: &mut Ctx<'_>,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let outcome = dfu.erase_page(s.address);
+    ctx.pump(dfu);
+    if outcome?.workaround {
+        report.workaround_sectors.push(s.address);
+        ctx.emit(&Event::Workaround { address: s.address });
     }
-    // A recovered erase is confirmed by reading the sector back.
-    for &sector in &report.workaround_sectors {
+    report.sectors_erased.push(s.address);
+    ctx.emit(&Event::Progress {
+        phase: Phase::Erase,
+        done: k as u64,
+        total: n as u64,
+        address: s.address,
+        sector: Some(SectorProgress {
+            index: s.index,
+            k,
+            n,
+        }),
+    });
+    Ok(())
+}
+
+/// A recovered erase is confirmed by reading the sector back: it must be blank.
+fn confirm_recovered_erases<T: Transport>(
+    dfu: &mut Dfu<T>,
+    sectors: &[Sector],
+    recovered: &[u32],
+) -> Result<(), Error> {
+    for &sector in recovered {
         let s = sectors
             .iter()
             .find(|s| s.address == sector)
@@ -105,7 +136,7 @@ pub fn erase_range<T: Transport>(
             });
         }
     }
-    Ok(finish(dfu, report, start))
+    Ok(())
 }
 
 /// Removes read protection (DfuSe 0x92): the chip mass-erases its flash and resets, so the
@@ -134,11 +165,7 @@ fn whole_chip<T: Transport>(
     command: fn(&mut Dfu<T>) -> Result<(), ProtocolError>,
 ) -> Result<Report, Error> {
     let start = begin(dfu);
-    let mut ctx = Ctx {
-        obs,
-        cancel,
-        cancelled: false,
-    };
+    let mut ctx = Ctx::new(obs, cancel);
     if ctx.stop() {
         return Err(Error::Cancelled {
             phase: Phase::Erase,

@@ -10,7 +10,7 @@ use crate::image::Image;
 use crate::layout::Layout;
 use crate::plan::{self, FlashPlan, PlanOptions};
 use crate::progress::{CancelToken, Event, Level, Observer, Phase};
-use crate::protocol::{self, Dfu};
+use crate::protocol::{self, Dfu, LeaveOutcome};
 use crate::transport::Transport;
 
 /// Plans `image` for the device behind `dfu` without sending anything.
@@ -45,13 +45,27 @@ pub fn flash<T: Transport>(
     cancel: &CancelToken,
 ) -> Result<Report, Error> {
     let start = begin(dfu);
-    let mut ctx = Ctx {
-        obs,
-        cancel,
-        cancelled: false,
-    };
+    let mut ctx = Ctx::new(obs, cancel);
     let mut report = Report::default();
-    if let (Some(s), true) = (image.suffix, opts.check_suffix_ids) {
+    if opts.check_suffix_ids {
+        check_suffix_ids(dfu, image)?;
+    }
+    if dfu.is_dfuse() {
+        let plan = plan_for(dfu, image, opts)?;
+        flash_dfuse(dfu, image, &plan, opts, &mut ctx, &mut report)?;
+    } else {
+        flash_dfu11(dfu, image, opts, &mut ctx, &mut report)?;
+    }
+    if opts.leave {
+        report.left = Some(leave_after_flash(dfu, image, opts, &mut ctx)?);
+    }
+    ctx.pump(dfu);
+    Ok(finish(dfu, report, start))
+}
+
+/// Refuses a file whose DFU suffix names another device.
+fn check_suffix_ids<T: Transport>(dfu: &Dfu<T>, image: &Image) -> Result<(), Error> {
+    if let Some(s) = image.suffix {
         let i = dfu.info();
         if !s.matches(i.vendor_id, i.product_id, i.bcd_device) {
             return Err(Error::SuffixMismatch {
@@ -65,25 +79,26 @@ pub fn flash<T: Transport>(
             });
         }
     }
-    if dfu.is_dfuse() {
-        let plan = plan_for(dfu, image, opts)?;
-        flash_dfuse(dfu, image, &plan, opts, &mut ctx, &mut report)?;
-    } else {
-        flash_dfu11(dfu, image, opts, &mut ctx, &mut report)?;
-    }
-    if opts.leave {
-        ctx.emit(&Event::PhaseStart {
-            phase: Phase::Leave,
-            total: 1,
-        });
-        let jump = opts
-            .leave_address
-            .or_else(|| image.start_address())
-            .filter(|_| dfu.is_dfuse());
-        let outcome = dfu.leave(jump)?;
-        ctx.log(Level::Info, &format!("device left DFU mode ({outcome:?})"));
-        report.left = Some(outcome);
-    }
-    ctx.pump(dfu);
-    Ok(finish(dfu, report, start))
+    Ok(())
+}
+
+/// Leaves DFU mode after a successful flash: DfuSe devices jump to the leave address or the
+/// image's first address.
+fn leave_after_flash<T: Transport>(
+    dfu: &mut Dfu<T>,
+    image: &Image,
+    opts: &FlashOptions,
+    ctx: &mut Ctx<'_>,
+) -> Result<LeaveOutcome, Error> {
+    ctx.emit(&Event::PhaseStart {
+        phase: Phase::Leave,
+        total: 1,
+    });
+    let jump = opts
+        .leave_address
+        .or_else(|| image.start_address())
+        .filter(|_| dfu.is_dfuse());
+    let outcome = dfu.leave(jump)?;
+    ctx.log(Level::Info, &format!("device left DFU mode ({outcome:?})"));
+    Ok(outcome)
 }

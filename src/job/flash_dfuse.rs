@@ -1,12 +1,13 @@
-//! The DfuSe (ST) flash: erase, write, then read back what was written and what the Rev V
-//! recovery erased.
+//! The DfuSe (ST) flash as named steps: erase, write, then read back what was written and
+//! what the Rev V recovery erased.
 
 use super::ctx::{cancelled, Ctx};
+use super::erase::erase_sector;
 use super::{FlashOptions, Report};
 use crate::error::Error;
 use crate::image::{Image, Segment};
-use crate::plan::{self, FlashPlan};
-use crate::progress::{Event, Phase, SectorProgress};
+use crate::plan::{FlashPlan, TargetPlan};
+use crate::progress::{Event, Phase};
 use crate::protocol::{Dfu, ProtocolError};
 use crate::transport::Transport;
 
@@ -20,8 +21,20 @@ pub(super) fn flash_dfuse<T: Transport>(
 ) -> Result<(), Error> {
     dfu.ensure_idle()?;
     ctx.pump(dfu);
+    erase_sectors(dfu, plan, ctx, report)?;
+    write_blocks(dfu, plan, ctx, report)?;
+    let checks = read_back_list(image, plan, opts, &report.workaround_sectors);
+    verify(dfu, &checks, ctx, report)
+}
 
-    // Erase, every target first, so a refusal of the device shows before any write.
+/// Erases the planned sectors (or the whole chip), every target first, so a refusal of the
+/// device shows before any write. Sectors the Rev V recovery erased land in the report.
+fn erase_sectors<T: Transport>(
+    dfu: &mut Dfu<T>,
+    plan: &FlashPlan,
+    ctx: &mut Ctx<'_>,
+    report: &mut Report,
+) -> Result<(), Error> {
     let total = if plan.mass_erase { 1 } else { plan.sectors() };
     ctx.emit(&Event::PhaseStart {
         phase: Phase::Erase,
@@ -51,30 +64,20 @@ pub(super) fn flash_dfuse<T: Transport>(
             if ctx.stop() {
                 return Err(cancelled(dfu, ctx, Phase::Erase));
             }
-            let outcome = dfu.erase_page(s.address);
-            ctx.pump(dfu);
-            let outcome = outcome?;
             k += 1;
-            report.sectors_erased.push(s.address);
-            if outcome.workaround {
-                report.workaround_sectors.push(s.address);
-                ctx.emit(&Event::Workaround { address: s.address });
-            }
-            ctx.emit(&Event::Progress {
-                phase: Phase::Erase,
-                done: k as u64,
-                total: total as u64,
-                address: s.address,
-                sector: Some(SectorProgress {
-                    index: s.index,
-                    k,
-                    n: total,
-                }),
-            });
+            erase_sector(dfu, s, k, total, ctx, report)?;
         }
     }
+    Ok(())
+}
 
-    // Write.
+/// Writes every planned run, block by block; cancellation stops between blocks.
+fn write_blocks<T: Transport>(
+    dfu: &mut Dfu<T>,
+    plan: &FlashPlan,
+    ctx: &mut Ctx<'_>,
+    report: &mut Report,
+) -> Result<(), Error> {
     let total = plan.write_bytes();
     ctx.emit(&Event::PhaseStart {
         phase: Phase::Write,
@@ -117,9 +120,26 @@ pub(super) fn flash_dfuse<T: Transport>(
             report.bytes_written = base;
         }
     }
+    Ok(())
+}
 
-    // Verify: the image's bytes, plus whatever of a recovered sector the image does not cover.
-    let mut checks: Vec<(u8, Segment, Option<u32>)> = Vec::new();
+/// A range to read back after writing.
+struct Check {
+    alt: u8,
+    expected: Segment,
+    /// The sector erased through the Rev V recovery that this range checks, if any.
+    recovered: Option<u32>,
+}
+
+/// What to read back: the image's bytes (with verify on), plus whatever of a recovered sector
+/// the image does not cover.
+fn read_back_list(
+    image: &Image,
+    plan: &FlashPlan,
+    opts: &FlashOptions,
+    recovered: &[u32],
+) -> Vec<Check> {
+    let mut checks = Vec::new();
     for t in &plan.targets {
         let segments = &image
             .targets
@@ -128,36 +148,61 @@ pub(super) fn flash_dfuse<T: Transport>(
             .expect("planned from the image")
             .segments;
         if opts.verify {
-            checks.extend(segments.iter().map(|s| (t.alt, s.clone(), None)));
+            checks.extend(segments.iter().map(|s| Check {
+                alt: t.alt,
+                expected: s.clone(),
+                recovered: None,
+            }));
         }
-        for s in t
-            .erase
-            .iter()
-            .filter(|s| report.workaround_sectors.contains(&s.address))
-        {
-            for (a, e) in uncovered(
-                s.address as u64,
-                s.end(),
-                if opts.verify { segments } else { &[] },
-            ) {
-                let data: Vec<u8> = (a..e).map(|x| expected_byte(&t.writes, x as u32)).collect();
-                checks.push((t.alt, Segment::new(a as u32, data), Some(s.address)));
-            }
+        let read_anyway: &[Segment] = if opts.verify { segments } else { &[] };
+        checks.extend(check_recovered_sectors(t, read_anyway, recovered));
+    }
+    checks
+}
+
+/// The parts of `t`'s recovered sectors that `read_anyway` leaves out, each with the bytes it
+/// must hold: what the plan wrote there, else 0xFF. Nobody has shown the recovery completes the
+/// erase, so every byte of such a sector is read back.
+fn check_recovered_sectors(
+    t: &TargetPlan,
+    read_anyway: &[Segment],
+    recovered: &[u32],
+) -> Vec<Check> {
+    let mut checks = Vec::new();
+    for s in t.erase.iter().filter(|s| recovered.contains(&s.address)) {
+        for (a, e) in uncovered(s.address as u64, s.end(), read_anyway) {
+            let data: Vec<u8> = (a..e).map(|x| expected_byte(&t.writes, x as u32)).collect();
+            checks.push(Check {
+                alt: t.alt,
+                expected: Segment::new(a as u32, data),
+                recovered: Some(s.address),
+            });
         }
     }
+    checks
+}
+
+/// Reads every check back and compares it; only the image's own bytes count as verified.
+fn verify<T: Transport>(
+    dfu: &mut Dfu<T>,
+    checks: &[Check],
+    ctx: &mut Ctx<'_>,
+    report: &mut Report,
+) -> Result<(), Error> {
     if checks.is_empty() {
         return Ok(());
     }
-    let total: u64 = checks.iter().map(|c| c.1.data.len() as u64).sum();
+    let total: u64 = checks.iter().map(|c| c.expected.data.len() as u64).sum();
     ctx.emit(&Event::PhaseStart {
         phase: Phase::Verify,
         total,
     });
     let mut base = 0u64;
     let mut buf = Vec::new();
-    for (alt, seg, recovered) in &checks {
-        if dfu.alt() != *alt {
-            dfu.select_alt(*alt)?;
+    for check in checks {
+        let seg = &check.expected;
+        if dfu.alt() != check.alt {
+            dfu.select_alt(check.alt)?;
         }
         if ctx.stop() {
             return Err(cancelled(dfu, ctx, Phase::Verify));
@@ -183,29 +228,37 @@ pub(super) fn flash_dfuse<T: Transport>(
         if !complete? {
             return Err(cancelled(dfu, ctx, Phase::Verify));
         }
-        if let Some(i) = buf.iter().zip(&seg.data).position(|(a, b)| a != b) {
-            let address = seg.address + i as u32;
-            if let Some(sector) = recovered {
-                return Err(Error::WorkaroundCheck {
-                    sector: *sector,
-                    address,
-                    found: buf[i],
-                });
-            }
-            return Err(Error::Verify {
-                alt: *alt,
-                address,
-                expected: seg.data[i],
-                found: buf[i],
-                mismatches: buf.iter().zip(&seg.data).filter(|(a, b)| a != b).count(),
-                segment: seg.address,
-                len: seg.data.len(),
-            });
-        }
+        compare(check, &buf)?;
         base += seg.data.len() as u64;
-        if recovered.is_none() {
+        if check.recovered.is_none() {
             report.bytes_verified += seg.data.len() as u64;
         }
+    }
+    Ok(())
+}
+
+/// The first byte that differs, as an error: in a recovered sector it fails the recovery's
+/// check, anywhere else the verify.
+fn compare(check: &Check, buf: &[u8]) -> Result<(), Error> {
+    let seg = &check.expected;
+    if let Some(i) = buf.iter().zip(&seg.data).position(|(a, b)| a != b) {
+        let address = seg.address + i as u32;
+        if let Some(sector) = check.recovered {
+            return Err(Error::WorkaroundCheck {
+                sector,
+                address,
+                found: buf[i],
+            });
+        }
+        return Err(Error::Verify {
+            alt: check.alt,
+            address,
+            expected: seg.data[i],
+            found: buf[i],
+            mismatches: buf.iter().zip(&seg.data).filter(|(a, b)| a != b).count(),
+            segment: seg.address,
+            len: seg.data.len(),
+        });
     }
     Ok(())
 }
@@ -239,7 +292,7 @@ fn expected_byte(writes: &[Segment], address: u32) -> u8 {
 
 /// A write that fails inside a sector erased through the Rev V recovery says so: that erase is
 /// the likely cause.
-fn explain_write_error(e: ProtocolError, recovered: &[u32], t: &plan::TargetPlan) -> Error {
+fn explain_write_error(e: ProtocolError, recovered: &[u32], t: &TargetPlan) -> Error {
     let failed_at = match &e {
         ProtocolError::DeviceStatus {
             address: Some(a), ..

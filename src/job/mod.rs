@@ -1,7 +1,7 @@
 //! Jobs: flash (plan, erase, write, verify, leave), erase, read.
 //!
 //! A job checks for cancellation between transfers; when cancelled it returns the device to
-//! dfuIDLE and fails with [`Error::Cancelled`]. If anything fails the device is never told to
+//! dfuIDLE and fails with [`Error::Cancelled`](crate::Error::Cancelled). If anything fails the device is never told to
 //! leave DFU mode, so the user can retry.
 //!
 //! ```

@@ -16,11 +16,7 @@ pub fn read<T: Transport>(
     obs: &mut dyn Observer,
     cancel: &CancelToken,
 ) -> Result<Vec<u8>, Error> {
-    let mut ctx = Ctx {
-        obs,
-        cancel,
-        cancelled: false,
-    };
+    let mut ctx = Ctx::new(obs, cancel);
     let total = length as u64;
     if dfu.is_dfuse() {
         let layout = layout_of(dfu)?;
