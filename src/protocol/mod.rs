@@ -19,9 +19,11 @@
 
 mod engine;
 mod error;
+mod options;
 
-pub use engine::{Dfu, EngineOptions, EraseOutcome, LeaveOutcome, Timeouts};
+pub use engine::{Dfu, EraseOutcome, LeaveOutcome};
 pub use error::ProtocolError;
+pub use options::{EngineOptions, Timeouts};
 
 use std::fmt;
 
