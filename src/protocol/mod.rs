@@ -20,6 +20,7 @@
 mod engine;
 mod error;
 mod options;
+mod polling;
 
 pub use engine::{Dfu, EraseOutcome, LeaveOutcome};
 pub use error::ProtocolError;
