@@ -17,12 +17,14 @@
 //! assert_eq!(buf, [0xff; 16]);
 //! ```
 
+mod dfuse;
 mod engine;
 mod error;
 mod options;
 mod polling;
 
-pub use engine::{Dfu, EraseOutcome, LeaveOutcome};
+pub use dfuse::EraseOutcome;
+pub use engine::{Dfu, LeaveOutcome};
 pub use error::ProtocolError;
 pub use options::{EngineOptions, Timeouts};
 
