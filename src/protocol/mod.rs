@@ -17,6 +17,7 @@
 //! assert_eq!(buf, [0xff; 16]);
 //! ```
 
+mod dfu11;
 mod dfuse;
 mod engine;
 mod error;
