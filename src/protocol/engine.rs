@@ -1,19 +1,11 @@
+//! The engine itself: an open DFU interface, its accessors, and the basic class requests every
+//! operation is made of.
+
 use std::time::Duration;
 
-use super::{request, EngineOptions, ProtocolError, State, Status, StatusReply};
+use super::{request, EngineOptions, ProtocolError, State, StatusReply};
 use crate::progress::Level;
 use crate::transport::{DeviceInfo, Transport};
-
-/// How leaving DFU mode ended; every variant is success.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LeaveOutcome {
-    /// The device reported manifestation and then went away, as it should.
-    Manifested,
-    /// A transfer failed after the leave request: the expected sign that the device left.
-    Disconnected,
-    /// A plain DFU device was reset by the host.
-    Reset,
-}
 
 /// An open DFU interface on one alt setting.
 pub struct Dfu<T: Transport> {
@@ -207,47 +199,5 @@ impl<T: Transport> Dfu<T> {
     pub fn detach(&mut self) -> Result<(), ProtocolError> {
         let ms = self.info().functional.detach_timeout_ms.max(1);
         self.out(request::DETACH, ms, &[], "detach")
-    }
-
-    /// Leaves DFU mode. DfuSe: Set Address to `jump` (if given), a zero-length DNLOAD and
-    /// GETSTATUS; the ROM then jumps and disappears. Plain DFU: a USB reset. A failed transfer
-    /// after the leave request is the expected sign that the device left, not an error.
-    pub fn leave(&mut self, jump: Option<u32>) -> Result<LeaveOutcome, ProtocolError> {
-        if !self.is_dfuse() {
-            // A reset that fails because the device already went is success too.
-            let _ = self.t.reset();
-            return Ok(LeaveOutcome::Reset);
-        }
-        if let Some(address) = jump {
-            self.set_address(address)?;
-        }
-        match self.out(request::DNLOAD, 0, &[], "leave") {
-            Ok(()) => {}
-            Err(e) if e.transport_error().is_some() => return Ok(LeaveOutcome::Disconnected),
-            Err(e) => return Err(e),
-        }
-        match self.get_status_during("leave") {
-            Ok(r) if r.status != Status::Ok => Err(ProtocolError::DeviceStatus {
-                during: "leave".into(),
-                address: jump,
-                status: r.status,
-                state: r.state,
-            }),
-            Ok(r)
-                if matches!(
-                    r.state,
-                    State::Manifest | State::ManifestSync | State::ManifestWaitReset
-                ) =>
-            {
-                Ok(LeaveOutcome::Manifested)
-            }
-            Ok(r) => Err(ProtocolError::UnexpectedState {
-                during: "leave".into(),
-                expected: "dfuMANIFEST",
-                got: r.state,
-            }),
-            Err(e) if e.transport_error().is_some() => Ok(LeaveOutcome::Disconnected),
-            Err(e) => Err(e),
-        }
     }
 }

@@ -21,12 +21,14 @@ mod dfu11;
 mod dfuse;
 mod engine;
 mod error;
+mod leave;
 mod options;
 mod polling;
 
 pub use dfuse::EraseOutcome;
-pub use engine::{Dfu, LeaveOutcome};
+pub use engine::Dfu;
 pub use error::ProtocolError;
+pub use leave::LeaveOutcome;
 pub use options::{EngineOptions, Timeouts};
 
 use std::fmt;
