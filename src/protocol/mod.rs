@@ -17,11 +17,19 @@
 //! assert_eq!(buf, [0xff; 16]);
 //! ```
 
+mod dfu11;
+mod dfuse;
 mod engine;
 mod error;
+mod leave;
+mod options;
+mod polling;
 
-pub use engine::{Dfu, EngineOptions, EraseOutcome, LeaveOutcome, Timeouts};
+pub use dfuse::EraseOutcome;
+pub use engine::Dfu;
 pub use error::ProtocolError;
+pub use leave::LeaveOutcome;
+pub use options::{EngineOptions, Timeouts};
 
 use std::fmt;
 

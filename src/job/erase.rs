@@ -1,0 +1,196 @@
+//! Erase jobs: a range of sectors, the whole chip (mass erase), and read unprotect.
+
+use super::ctx::{begin, cancelled, finish, layout_of, Ctx};
+use super::Report;
+use crate::error::Error;
+use crate::layout::Sector;
+use crate::plan;
+use crate::progress::{CancelToken, Event, Observer, Phase, SectorProgress};
+use crate::protocol::{Dfu, ProtocolError};
+use crate::transport::Transport;
+
+/// Erases the sectors that hold [address, address + length) on the current alt setting.
+pub fn erase_range<T: Transport>(
+    dfu: &mut Dfu<T>,
+    address: u32,
+    length: u32,
+    obs: &mut dyn Observer,
+    cancel: &CancelToken,
+) -> Result<Report, Error> {
+    let start = begin(dfu);
+    let sectors = sectors_to_erase(dfu, address, length)?;
+    let mut ctx = Ctx::new(obs, cancel);
+    let mut report = Report::default();
+    dfu.ensure_idle()?;
+    let n = sectors.len();
+    ctx.emit(&Event::PhaseStart {
+        phase: Phase::Erase,
+        total: n as u64,
+    });
+    for (i, s) in sectors.iter().enumerate() {
+        if ctx.stop() {
+            return Err(cancelled(dfu, &mut ctx, Phase::Erase));
+        }
+        erase_sector(dfu, s, i + 1, n, &mut ctx, &mut report)?;
+    }
+    confirm_recovered_erases(dfu, &sectors, &report.workaround_sectors)?;
+    Ok(finish(dfu, report, start))
+}
+
+/// The sectors that hold [address, address + length): each must exist and be erasable, and
+/// the memory must be flash. Refusals come before any request.
+fn sectors_to_erase<T: Transport>(
+    dfu: &Dfu<T>,
+    address: u32,
+    length: u32,
+) -> Result<Vec<Sector>, Error> {
+    if length == 0 {
+        return Err(Error::InvalidArgument("erase length is 0".into()));
+    }
+    let layout = layout_of(dfu)?;
+    let end = address as u64 + length as u64;
+    let mut sectors = Vec::new();
+    let mut a = address as u64;
+    let alt = dfu.alt();
+    while a < end {
+        let s = layout
+            .sector_at(a as u32)
+            .ok_or_else(|| plan::PlanError::Absent {
+                alt,
+                address: a as u32,
+                layout: layout.source.clone(),
+            })?;
+        if !s.perms.erasable() {
+            return Err(plan::PlanError::NotErasable {
+                alt,
+                address: a as u32,
+                layout: layout.source.clone(),
+            }
+            .into());
+        }
+        sectors.push(s);
+        a = s.end();
+    }
+    if plan::MemoryKind::of(&layout.name) != plan::MemoryKind::Flash {
+        return Err(plan::PlanError::Protected {
+            alt,
+            kind: "non-flash memory",
+            address,
+            layout: layout.source.clone(),
+            how: "not supported",
+        }
+        .into());
+    }
+    Ok(sectors)
+}
+
+/// Erases sector `k` of `n` and reports it. A sector that needed the STM32H7 Rev V recovery is
+/// recorded and announced: the caller must check it.
+pub(super) fn erase_sector<T: Transport>(
+    dfu: &mut Dfu<T>,
+    s: &Sector,
+    k: usize,
+    n: usize,
+    ctx: &mut Ctx<'_>,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let outcome = dfu.erase_page(s.address);
+    ctx.pump(dfu);
+    if outcome?.workaround {
+        report.workaround_sectors.push(s.address);
+        ctx.emit(&Event::Workaround { address: s.address });
+    }
+    report.sectors_erased.push(s.address);
+    ctx.emit(&Event::Progress {
+        phase: Phase::Erase,
+        done: k as u64,
+        total: n as u64,
+        address: s.address,
+        sector: Some(SectorProgress {
+            index: s.index,
+            k,
+            n,
+        }),
+    });
+    Ok(())
+}
+
+/// A recovered erase is confirmed by reading the sector back: it must be blank.
+fn confirm_recovered_erases<T: Transport>(
+    dfu: &mut Dfu<T>,
+    sectors: &[Sector],
+    recovered: &[u32],
+) -> Result<(), Error> {
+    for &sector in recovered {
+        let s = sectors
+            .iter()
+            .find(|s| s.address == sector)
+            .expect("erased above");
+        let mut buf = vec![0u8; s.size as usize];
+        dfu.read_memory(s.address, &mut buf, &mut |_| true)?;
+        if let Some(i) = buf.iter().position(|b| *b != 0xff) {
+            return Err(Error::WorkaroundCheck {
+                sector,
+                address: sector + i as u32,
+                found: buf[i],
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Removes read protection (DfuSe 0x92): the chip mass-erases its flash and resets, so the
+/// device disconnects. Only ever run when the caller asks for it by name.
+pub fn read_unprotect<T: Transport>(
+    dfu: &mut Dfu<T>,
+    obs: &mut dyn Observer,
+) -> Result<Report, Error> {
+    whole_chip(dfu, obs, &CancelToken::new(), Dfu::read_unprotect)
+}
+
+/// Mass-erases the device (DfuSe).
+pub fn mass_erase<T: Transport>(
+    dfu: &mut Dfu<T>,
+    obs: &mut dyn Observer,
+    cancel: &CancelToken,
+) -> Result<Report, Error> {
+    whole_chip(dfu, obs, cancel, Dfu::mass_erase)
+}
+
+/// A one-command erase of the whole chip, reported as one erase step.
+fn whole_chip<T: Transport>(
+    dfu: &mut Dfu<T>,
+    obs: &mut dyn Observer,
+    cancel: &CancelToken,
+    command: fn(&mut Dfu<T>) -> Result<(), ProtocolError>,
+) -> Result<Report, Error> {
+    let start = begin(dfu);
+    let mut ctx = Ctx::new(obs, cancel);
+    if ctx.stop() {
+        return Err(Error::Cancelled {
+            phase: Phase::Erase,
+        });
+    }
+    dfu.ensure_idle()?;
+    ctx.emit(&Event::PhaseStart {
+        phase: Phase::Erase,
+        total: 1,
+    });
+    command(dfu)?;
+    ctx.pump(dfu);
+    ctx.emit(&Event::Progress {
+        phase: Phase::Erase,
+        done: 1,
+        total: 1,
+        address: 0,
+        sector: None,
+    });
+    Ok(finish(
+        dfu,
+        Report {
+            mass_erased: true,
+            ..Report::default()
+        },
+        start,
+    ))
+}

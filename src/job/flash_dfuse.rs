@@ -1,0 +1,315 @@
+//! The DfuSe (ST) flash as named steps: erase, write, then read back what was written and
+//! what the Rev V recovery erased.
+
+use super::ctx::{cancelled, Ctx};
+use super::erase::erase_sector;
+use super::{FlashOptions, Report};
+use crate::error::Error;
+use crate::image::{Image, Segment};
+use crate::plan::{FlashPlan, TargetPlan};
+use crate::progress::{Event, Phase};
+use crate::protocol::{Dfu, ProtocolError};
+use crate::transport::Transport;
+
+pub(super) fn flash_dfuse<T: Transport>(
+    dfu: &mut Dfu<T>,
+    image: &Image,
+    plan: &FlashPlan,
+    opts: &FlashOptions,
+    ctx: &mut Ctx<'_>,
+    report: &mut Report,
+) -> Result<(), Error> {
+    dfu.ensure_idle()?;
+    ctx.pump(dfu);
+    erase_sectors(dfu, plan, ctx, report)?;
+    write_blocks(dfu, plan, ctx, report)?;
+    let checks = read_back_list(image, plan, opts, &report.workaround_sectors);
+    verify(dfu, &checks, ctx, report)
+}
+
+/// Erases the planned sectors (or the whole chip), every target first, so a refusal of the
+/// device shows before any write. Sectors the Rev V recovery erased land in the report.
+fn erase_sectors<T: Transport>(
+    dfu: &mut Dfu<T>,
+    plan: &FlashPlan,
+    ctx: &mut Ctx<'_>,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let total = if plan.mass_erase { 1 } else { plan.sectors() };
+    ctx.emit(&Event::PhaseStart {
+        phase: Phase::Erase,
+        total: total as u64,
+    });
+    if plan.mass_erase {
+        if ctx.stop() {
+            return Err(cancelled(dfu, ctx, Phase::Erase));
+        }
+        dfu.select_alt(plan.targets.first().map(|t| t.alt).unwrap_or(0))?;
+        dfu.mass_erase()?;
+        report.mass_erased = true;
+        ctx.emit(&Event::Progress {
+            phase: Phase::Erase,
+            done: 1,
+            total: 1,
+            address: 0,
+            sector: None,
+        });
+    }
+    let mut k = 0;
+    for t in &plan.targets {
+        if dfu.alt() != t.alt {
+            dfu.select_alt(t.alt)?;
+        }
+        for s in &t.erase {
+            if ctx.stop() {
+                return Err(cancelled(dfu, ctx, Phase::Erase));
+            }
+            k += 1;
+            erase_sector(dfu, s, k, total, ctx, report)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes every planned run, block by block; cancellation stops between blocks.
+fn write_blocks<T: Transport>(
+    dfu: &mut Dfu<T>,
+    plan: &FlashPlan,
+    ctx: &mut Ctx<'_>,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let total = plan.write_bytes();
+    ctx.emit(&Event::PhaseStart {
+        phase: Phase::Write,
+        total,
+    });
+    let mut base = 0u64;
+    for t in &plan.targets {
+        if dfu.alt() != t.alt {
+            dfu.select_alt(t.alt)?;
+        }
+        for run in &t.writes {
+            if ctx.stop() {
+                return Err(cancelled(dfu, ctx, Phase::Write));
+            }
+            let address = run.address;
+            let done_so_far = base;
+            let complete = {
+                let ctx2 = &mut *ctx;
+                let xfer = dfu.transfer_size();
+                dfu.write_memory(address, &run.data, &mut |done| {
+                    let at = address + (done - 1) as u32 / xfer as u32 * xfer as u32;
+                    ctx2.emit(&Event::Progress {
+                        phase: Phase::Write,
+                        done: done_so_far + done as u64,
+                        total,
+                        address: at,
+                        sector: None,
+                    });
+                    !ctx2.stop()
+                })
+            };
+            ctx.pump(dfu);
+            let complete =
+                complete.map_err(|e| explain_write_error(e, &report.workaround_sectors, t))?;
+            if !complete {
+                report.bytes_written = base;
+                return Err(cancelled(dfu, ctx, Phase::Write));
+            }
+            base += run.data.len() as u64;
+            report.bytes_written = base;
+        }
+    }
+    Ok(())
+}
+
+/// A range to read back after writing.
+struct Check {
+    alt: u8,
+    expected: Segment,
+    /// The sector erased through the Rev V recovery that this range checks, if any.
+    recovered: Option<u32>,
+}
+
+/// What to read back: the image's bytes (with verify on), plus whatever of a recovered sector
+/// the image does not cover.
+fn read_back_list(
+    image: &Image,
+    plan: &FlashPlan,
+    opts: &FlashOptions,
+    recovered: &[u32],
+) -> Vec<Check> {
+    let mut checks = Vec::new();
+    for t in &plan.targets {
+        let segments = &image
+            .targets
+            .iter()
+            .find(|it| it.alt == t.alt)
+            .expect("planned from the image")
+            .segments;
+        if opts.verify {
+            checks.extend(segments.iter().map(|s| Check {
+                alt: t.alt,
+                expected: s.clone(),
+                recovered: None,
+            }));
+        }
+        let read_anyway: &[Segment] = if opts.verify { segments } else { &[] };
+        checks.extend(check_recovered_sectors(t, read_anyway, recovered));
+    }
+    checks
+}
+
+/// The parts of `t`'s recovered sectors that `read_anyway` leaves out, each with the bytes it
+/// must hold: what the plan wrote there, else 0xFF. Nobody has shown the recovery completes the
+/// erase, so every byte of such a sector is read back.
+fn check_recovered_sectors(
+    t: &TargetPlan,
+    read_anyway: &[Segment],
+    recovered: &[u32],
+) -> Vec<Check> {
+    let mut checks = Vec::new();
+    for s in t.erase.iter().filter(|s| recovered.contains(&s.address)) {
+        for (a, e) in uncovered(s.address as u64, s.end(), read_anyway) {
+            let data: Vec<u8> = (a..e).map(|x| expected_byte(&t.writes, x as u32)).collect();
+            checks.push(Check {
+                alt: t.alt,
+                expected: Segment::new(a as u32, data),
+                recovered: Some(s.address),
+            });
+        }
+    }
+    checks
+}
+
+/// Reads every check back and compares it; only the image's own bytes count as verified.
+fn verify<T: Transport>(
+    dfu: &mut Dfu<T>,
+    checks: &[Check],
+    ctx: &mut Ctx<'_>,
+    report: &mut Report,
+) -> Result<(), Error> {
+    if checks.is_empty() {
+        return Ok(());
+    }
+    let total: u64 = checks.iter().map(|c| c.expected.data.len() as u64).sum();
+    ctx.emit(&Event::PhaseStart {
+        phase: Phase::Verify,
+        total,
+    });
+    let mut base = 0u64;
+    let mut buf = Vec::new();
+    for check in checks {
+        let seg = &check.expected;
+        if dfu.alt() != check.alt {
+            dfu.select_alt(check.alt)?;
+        }
+        if ctx.stop() {
+            return Err(cancelled(dfu, ctx, Phase::Verify));
+        }
+        buf.clear();
+        buf.resize(seg.data.len(), 0);
+        let done_so_far = base;
+        let complete = {
+            let ctx2 = &mut *ctx;
+            let address = seg.address;
+            dfu.read_memory(address, &mut buf, &mut |done| {
+                ctx2.emit(&Event::Progress {
+                    phase: Phase::Verify,
+                    done: done_so_far + done as u64,
+                    total,
+                    address: address + done as u32,
+                    sector: None,
+                });
+                !ctx2.stop()
+            })
+        };
+        ctx.pump(dfu);
+        if !complete? {
+            return Err(cancelled(dfu, ctx, Phase::Verify));
+        }
+        compare(check, &buf)?;
+        base += seg.data.len() as u64;
+        if check.recovered.is_none() {
+            report.bytes_verified += seg.data.len() as u64;
+        }
+    }
+    Ok(())
+}
+
+/// The first byte that differs, as an error: in a recovered sector it fails the recovery's
+/// check, anywhere else the verify.
+fn compare(check: &Check, buf: &[u8]) -> Result<(), Error> {
+    let seg = &check.expected;
+    if let Some(i) = buf.iter().zip(&seg.data).position(|(a, b)| a != b) {
+        let address = seg.address + i as u32;
+        if let Some(sector) = check.recovered {
+            return Err(Error::WorkaroundCheck {
+                sector,
+                address,
+                found: buf[i],
+            });
+        }
+        return Err(Error::Verify {
+            alt: check.alt,
+            address,
+            expected: seg.data[i],
+            found: buf[i],
+            mismatches: buf.iter().zip(&seg.data).filter(|(a, b)| a != b).count(),
+            segment: seg.address,
+            len: seg.data.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Parts of [start, end) not covered by `segments`.
+fn uncovered(start: u64, end: u64, segments: &[Segment]) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    let mut a = start;
+    for s in segments
+        .iter()
+        .filter(|s| s.end() > start && (s.address as u64) < end)
+    {
+        if (s.address as u64) > a {
+            out.push((a, s.address as u64));
+        }
+        a = a.max(s.end());
+    }
+    if a < end {
+        out.push((a, end));
+    }
+    out
+}
+
+fn expected_byte(writes: &[Segment], address: u32) -> u8 {
+    writes
+        .iter()
+        .find(|w| address >= w.address && (address as u64) < w.end())
+        .map(|w| w.data[(address - w.address) as usize])
+        .unwrap_or(0xff)
+}
+
+/// A write that fails inside a sector erased through the Rev V recovery says so: that erase is
+/// the likely cause.
+fn explain_write_error(e: ProtocolError, recovered: &[u32], t: &TargetPlan) -> Error {
+    let failed_at = match &e {
+        ProtocolError::DeviceStatus {
+            address: Some(a), ..
+        }
+        | ProtocolError::StuckBusy {
+            address: Some(a), ..
+        } => *a,
+        _ => return e.into(),
+    };
+    let hit = t.erase.iter().find(|s| {
+        recovered.contains(&s.address) && (s.address as u64..s.end()).contains(&(failed_at as u64))
+    });
+    match hit {
+        Some(s) => Error::WriteAfterRecovery {
+            sector: s.address,
+            source: e,
+        },
+        None => e.into(),
+    }
+}

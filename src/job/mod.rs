@@ -1,0 +1,95 @@
+//! Jobs: flash (plan, erase, write, verify, leave), erase, read.
+//!
+//! A job checks for cancellation between transfers; when cancelled it returns the device to
+//! dfuIDLE and fails with [`Error::Cancelled`](crate::Error::Cancelled). If anything fails the device is never told to
+//! leave DFU mode, so the user can retry.
+//!
+//! ```
+//! use dfuflash::job::{read, erase_range};
+//! use dfuflash::progress::{CancelToken, Silent};
+//! use dfuflash::protocol::{Dfu, EngineOptions};
+//! use dfuflash::sim::SimDevice;
+//!
+//! let mut dev = SimDevice::new("stm32f405").unwrap();
+//! dev.poke(0, 0x0800_4000, &[1, 2, 3]);
+//! let mut dfu = Dfu::open(dev, 0, EngineOptions::default()).unwrap();
+//! let c = CancelToken::new();
+//! assert_eq!(read(&mut dfu, 0x0800_4000, 3, &mut Silent, &c).unwrap(), [1, 2, 3]);
+//! let r = erase_range(&mut dfu, 0x0800_4001, 1, &mut Silent, &c).unwrap();
+//! assert_eq!(r.sectors_erased, [0x0800_4000]);
+//! assert_eq!(read(&mut dfu, 0x0800_4000, 3, &mut Silent, &c).unwrap(), [0xff; 3]);
+//! ```
+
+mod ctx;
+mod erase;
+mod flash;
+mod flash_dfu11;
+mod flash_dfuse;
+mod leave;
+mod read;
+
+pub use erase::{erase_range, mass_erase, read_unprotect};
+pub use flash::{flash, plan_for};
+pub use leave::leave;
+pub use read::read;
+
+use std::time::Duration;
+
+use crate::protocol::LeaveOutcome;
+
+/// What a flash job does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FlashOptions {
+    /// Read back and compare after writing (on by default).
+    pub verify: bool,
+    /// Leave DFU mode and run the firmware after a fully successful job.
+    pub leave: bool,
+    /// Jump address when leaving; default: the image's first address.
+    pub leave_address: Option<u32>,
+    /// One mass erase instead of sector erases.
+    pub mass_erase: bool,
+    /// Allow writing option bytes.
+    pub allow_option_bytes: bool,
+    /// Allow writing OTP memory.
+    pub allow_otp: bool,
+    /// Refuse a file whose DFU suffix names another device (on by default).
+    pub check_suffix_ids: bool,
+}
+
+impl Default for FlashOptions {
+    fn default() -> Self {
+        Self {
+            verify: true,
+            leave: false,
+            leave_address: None,
+            mass_erase: false,
+            allow_option_bytes: false,
+            allow_otp: false,
+            check_suffix_ids: true,
+        }
+    }
+}
+
+/// What a job did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Addresses of the sectors erased, in order.
+    pub sectors_erased: Vec<u32>,
+    /// A mass erase was done.
+    pub mass_erased: bool,
+    /// Bytes sent to the device (padding included).
+    pub bytes_written: u64,
+    /// Bytes read back and found equal.
+    pub bytes_verified: u64,
+    /// Sectors whose erase needed the STM32H7 Rev V recovery (each was checked).
+    pub workaround_sectors: Vec<u32>,
+    /// Control requests sent.
+    pub requests: u64,
+    /// Time on the transport's clock (simulated time on the simulator).
+    pub elapsed: Duration,
+    /// Wall-clock time.
+    pub wall: Duration,
+    /// How the device left DFU mode, if it was asked to.
+    pub left: Option<LeaveOutcome>,
+}

@@ -1,0 +1,74 @@
+//! The read job: memory of a DfuSe alt setting, or a plain DFU 1.1 device's firmware.
+
+use super::ctx::{cancelled, layout_of, Ctx};
+use crate::error::Error;
+use crate::plan;
+use crate::progress::{CancelToken, Event, Observer, Phase};
+use crate::protocol::Dfu;
+use crate::transport::Transport;
+
+/// Reads `length` bytes at `address` of the current alt setting (DfuSe), or the first
+/// `length` bytes of the firmware (plain DFU 1.1).
+pub fn read<T: Transport>(
+    dfu: &mut Dfu<T>,
+    address: u32,
+    length: u32,
+    obs: &mut dyn Observer,
+    cancel: &CancelToken,
+) -> Result<Vec<u8>, Error> {
+    let mut ctx = Ctx::new(obs, cancel);
+    let total = length as u64;
+    if dfu.is_dfuse() {
+        let layout = layout_of(dfu)?;
+        let alt = dfu.alt();
+        let mut a = address as u64;
+        while a < address as u64 + length as u64 {
+            let s = layout
+                .sector_at(a as u32)
+                .ok_or_else(|| plan::PlanError::Absent {
+                    alt,
+                    address: a as u32,
+                    layout: layout.source.clone(),
+                })?;
+            if !s.perms.readable() {
+                return Err(plan::PlanError::NotReadable {
+                    alt,
+                    address: a as u32,
+                    layout: layout.source.clone(),
+                }
+                .into());
+            }
+            a = s.end();
+        }
+    }
+    dfu.ensure_idle()?;
+    ctx.emit(&Event::PhaseStart {
+        phase: Phase::Read,
+        total,
+    });
+    let mut buf = vec![0u8; length as usize];
+    let complete = {
+        let ctx2 = &mut ctx;
+        let mut progress = |done: usize| {
+            ctx2.emit(&Event::Progress {
+                phase: Phase::Read,
+                done: done as u64,
+                total,
+                address: address + done as u32,
+                sector: None,
+            });
+            !ctx2.stop()
+        };
+        if dfu.is_dfuse() {
+            dfu.read_memory(address, &mut buf, &mut progress)?
+        } else {
+            buf = dfu.upload(length as usize, &mut progress)?;
+            true
+        }
+    };
+    ctx.pump(dfu);
+    if !complete || ctx.stop() {
+        return Err(cancelled(dfu, &mut ctx, Phase::Read));
+    }
+    Ok(buf)
+}

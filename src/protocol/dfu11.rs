@@ -1,0 +1,90 @@
+//! Plain DFU 1.1 transfers: the whole-image download with manifestation, and upload.
+
+use super::polling::PollEnd;
+use super::{request, Dfu, ProtocolError, State};
+use crate::progress::Level;
+use crate::transport::Transport;
+
+impl<T: Transport> Dfu<T> {
+    /// Plain DFU 1.1 download of a whole image, then manifestation. Blocks are numbered from 0
+    /// and wrap at 65535. Returns false if `on_block` stopped it (the device is then in
+    /// dfuDNLOAD-IDLE and an ABORT returns it to dfuIDLE).
+    pub fn download(
+        &mut self,
+        data: &[u8],
+        on_block: &mut dyn FnMut(usize) -> bool,
+    ) -> Result<bool, ProtocolError> {
+        if !self.info().functional.can_download() {
+            return Err(ProtocolError::Unsupported(
+                "download (bitCanDnload is clear)",
+            ));
+        }
+        let xfer = self.transfer_size();
+        let deadline = self.opts.timeouts.command;
+        let mut done = 0usize;
+        let mut block: u16 = 0;
+        for chunk in data.chunks(xfer) {
+            let during = format!(
+                "download of block {block} ({} bytes at offset {done})",
+                chunk.len()
+            );
+            self.out(request::DNLOAD, block, chunk, &during)?;
+            self.poll_until(&during, None, deadline, &[State::DnloadIdle], false)?;
+            block = block.wrapping_add(1);
+            done += chunk.len();
+            if !on_block(done) {
+                self.abort()?;
+                return Ok(false);
+            }
+        }
+        self.out(request::DNLOAD, block, &[], "end of download")?;
+        let deadline = self.opts.timeouts.manifest;
+        match self.poll_until(
+            "manifestation",
+            None,
+            deadline,
+            &[State::DfuIdle, State::ManifestWaitReset],
+            false,
+        )? {
+            PollEnd::Done(r) if r.state == State::ManifestWaitReset => {
+                self.note(
+                    Level::Info,
+                    "device waits for a USB reset to finish manifestation".into(),
+                );
+            }
+            _ => {}
+        }
+        Ok(true)
+    }
+
+    /// Plain DFU 1.1 upload of at most `max` bytes, ending at the device's short read.
+    pub fn upload(
+        &mut self,
+        max: usize,
+        on_block: &mut dyn FnMut(usize) -> bool,
+    ) -> Result<Vec<u8>, ProtocolError> {
+        if !self.info().functional.can_upload() {
+            return Err(ProtocolError::Unsupported("upload (bitCanUpload is clear)"));
+        }
+        let xfer = self.transfer_size();
+        let timeout = self.opts.timeouts.control;
+        let mut out = Vec::with_capacity(max.min(16 << 20));
+        let mut block: u16 = 0;
+        let mut buf = vec![0u8; xfer];
+        while out.len() < max {
+            let want = xfer.min(max - out.len());
+            let during = format!("upload of block {block}");
+            let got = self.input(request::UPLOAD, block, &mut buf[..want], timeout, &during)?;
+            out.extend_from_slice(&buf[..got]);
+            if got < want {
+                return Ok(out); // a short read ends the upload; the device is back in dfuIDLE
+            }
+            block = block.wrapping_add(1);
+            if !on_block(out.len()) {
+                break;
+            }
+        }
+        self.abort()?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,268 @@
+//! ST DfuSe commands: Set Address, page erase with the STM32H7 Rev V recovery, mass erase,
+//! read unprotect, and addressed memory writes and reads.
+
+use std::time::Duration;
+
+use super::polling::PollEnd;
+use super::{dfuse_cmd, request, Dfu, ProtocolError, State, Status};
+use crate::progress::Level;
+use crate::transport::{Transport, TransportError};
+
+/// How a page erase ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EraseOutcome {
+    /// The Rev V recovery (CLRSTATUS pair) was needed: the erase is not confirmed by the device.
+    pub workaround: bool,
+}
+
+impl<T: Transport> Dfu<T> {
+    fn require_dfuse(&self, operation: &'static str) -> Result<(), ProtocolError> {
+        if self.is_dfuse() {
+            Ok(())
+        } else {
+            Err(ProtocolError::NotDfuse {
+                operation,
+                version: self.info().functional.dfu_version,
+            })
+        }
+    }
+
+    fn dfuse_command(
+        &mut self,
+        cmd: &[u8],
+        during: &str,
+        address: Option<u32>,
+        deadline: Duration,
+        wedge: bool,
+    ) -> Result<PollEnd, ProtocolError> {
+        self.out(request::DNLOAD, 0, cmd, during)?;
+        self.poll_until(
+            during,
+            address,
+            deadline,
+            &[State::DnloadIdle, State::DfuIdle],
+            wedge,
+        )
+    }
+
+    /// DfuSe Set Address Pointer.
+    pub fn set_address(&mut self, address: u32) -> Result<(), ProtocolError> {
+        self.require_dfuse("Set Address")?;
+        let a = address.to_le_bytes();
+        let during = format!("Set Address {address:#010x}");
+        let deadline = self.opts.timeouts.command;
+        self.dfuse_command(
+            &[dfuse_cmd::SET_ADDRESS, a[0], a[1], a[2], a[3]],
+            &during,
+            Some(address),
+            deadline,
+            false,
+        )?;
+        Ok(())
+    }
+
+    /// Erases the page or sector that holds `address`. On a DfuSe device that stays in
+    /// OK/dfuDNBUSY (the STM32H7 Rev V ROM past 1 MB), and only with workarounds on, sends the
+    /// CLRSTATUS pair ST's programmer sends and reports it in the outcome: the caller must then
+    /// check the sector (read back blank, or verify what it writes).
+    pub fn erase_page(&mut self, address: u32) -> Result<EraseOutcome, ProtocolError> {
+        self.require_dfuse("page erase")?;
+        let a = address.to_le_bytes();
+        let during = format!("erase of sector {address:#010x}");
+        let deadline = self.opts.timeouts.erase;
+        let wedge = self.opts.workarounds;
+        match self.dfuse_command(
+            &[dfuse_cmd::ERASE, a[0], a[1], a[2], a[3]],
+            &during,
+            Some(address),
+            deadline,
+            wedge,
+        )? {
+            PollEnd::Done(_) => Ok(EraseOutcome { workaround: false }),
+            PollEnd::Wedged => {
+                self.recover_wedged_erase(address)?;
+                Ok(EraseOutcome { workaround: true })
+            }
+        }
+    }
+
+    /// The STM32H7 Rev V recovery: CLRSTATUS (the ROM answers errUNKNOWN/dfuERROR), CLRSTATUS
+    /// again (OK/dfuIDLE). A stall or any other answer means this is not that quirk: fail.
+    fn recover_wedged_erase(&mut self, address: u32) -> Result<(), ProtocolError> {
+        self.note(
+            Level::Debug,
+            format!("erase of sector {address:#010x} stuck in dfuDNBUSY: applying the STM32H7 Rev V recovery (CLRSTATUS pair)"),
+        );
+        let fail = |detail: String| ProtocolError::RecoveryFailed { address, detail };
+        match self.clear_status() {
+            Ok(()) => {}
+            Err(e) if e.transport_error() == Some(&TransportError::Stall) => {
+                return Err(fail("the device stalled CLRSTATUS in dfuDNBUSY, so it is not the Rev V wedge; power-cycle the board".into()))
+            }
+            Err(e) => return Err(e),
+        }
+        let first = self.get_status_during("Rev V recovery")?;
+        if first.state != State::Error && first.state != State::DfuIdle {
+            return Err(fail(format!(
+                "after the first CLRSTATUS the device reported {} {}",
+                first.status, first.state
+            )));
+        }
+        if first.state == State::Error {
+            self.clear_status()?;
+            let second = self.get_status_during("Rev V recovery")?;
+            if second.state != State::DfuIdle || second.status != Status::Ok {
+                return Err(fail(format!(
+                    "after the second CLRSTATUS the device reported {} {}",
+                    second.status, second.state
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// DfuSe mass erase (0x41 without an address).
+    pub fn mass_erase(&mut self) -> Result<(), ProtocolError> {
+        self.require_dfuse("mass erase")?;
+        let deadline = self.opts.timeouts.mass_erase;
+        self.dfuse_command(&[dfuse_cmd::ERASE], "mass erase", None, deadline, false)?;
+        Ok(())
+    }
+
+    /// DfuSe read unprotect (0x92): the chip mass-erases, clears read protection and resets.
+    /// The disconnect that follows is success.
+    pub fn read_unprotect(&mut self) -> Result<(), ProtocolError> {
+        self.require_dfuse("read unprotect")?;
+        let deadline = self.opts.timeouts.mass_erase;
+        match self.dfuse_command(
+            &[dfuse_cmd::READ_UNPROTECT],
+            "read unprotect",
+            None,
+            deadline,
+            false,
+        ) {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.transport_error().is_some()
+                    && !matches!(
+                        e,
+                        ProtocolError::Transport {
+                            request: request::DNLOAD,
+                            ..
+                        }
+                    ) =>
+            {
+                self.note(
+                    Level::Info,
+                    "device reset after read unprotect, as expected".into(),
+                );
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes `data` at `address` (DfuSe): Set Address once, then blocks 2, 3, ... of
+    /// wTransferSize each. `on_block(bytes_done)` runs after each block; returning false stops
+    /// between blocks and the call returns `Ok(false)`.
+    pub fn write_memory(
+        &mut self,
+        address: u32,
+        data: &[u8],
+        on_block: &mut dyn FnMut(usize) -> bool,
+    ) -> Result<bool, ProtocolError> {
+        self.require_dfuse("addressed download")?;
+        let xfer = self.transfer_size();
+        let mut done = 0usize;
+        let mut base = address;
+        let mut block: u32 = 2;
+        self.set_address(base)?;
+        let deadline = self.opts.timeouts.command;
+        for chunk in data.chunks(xfer) {
+            if block > u16::MAX as u32 {
+                base = address.wrapping_add(done as u32);
+                self.set_address(base)?;
+                block = 2;
+            }
+            let at = address.wrapping_add(done as u32);
+            let during = format!("write of {} bytes at {at:#010x}", chunk.len());
+            self.out(request::DNLOAD, block as u16, chunk, &during)?;
+            self.poll_until(&during, Some(at), deadline, &[State::DnloadIdle], false)?;
+            block += 1;
+            done += chunk.len();
+            if !on_block(done) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Reads `buf.len()` bytes at `address` (DfuSe): Set Address, ABORT to dfuIDLE, UPLOAD
+    /// blocks 2, 3, ..., then ABORT. `on_block` as for [`Dfu::write_memory`].
+    pub fn read_memory(
+        &mut self,
+        address: u32,
+        buf: &mut [u8],
+        on_block: &mut dyn FnMut(usize) -> bool,
+    ) -> Result<bool, ProtocolError> {
+        self.require_dfuse("addressed upload")?;
+        let xfer = self.transfer_size();
+        let mut done = 0usize;
+        let mut block: u32 = u32::MAX;
+        let timeout = self.opts.timeouts.control;
+        while done < buf.len() {
+            if block > u16::MAX as u32 {
+                self.set_address(address.wrapping_add(done as u32))?;
+                self.abort()?;
+                block = 2;
+            }
+            let at = address.wrapping_add(done as u32);
+            let want = xfer.min(buf.len() - done);
+            let during = format!("read of {want} bytes at {at:#010x}");
+            let got = match self.input(
+                request::UPLOAD,
+                block as u16,
+                &mut buf[done..done + want],
+                timeout,
+                &during,
+            ) {
+                Ok(n) => n,
+                Err(
+                    e @ ProtocolError::Transport {
+                        source: TransportError::Stall,
+                        ..
+                    },
+                ) => {
+                    // The device says why in its status.
+                    if let Ok(st) = self.get_status_during(&during) {
+                        if st.status != Status::Ok {
+                            return Err(ProtocolError::DeviceStatus {
+                                during,
+                                address: Some(at),
+                                status: st.status,
+                                state: st.state,
+                            });
+                        }
+                    }
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
+            };
+            if got < want {
+                return Err(ProtocolError::ShortRead {
+                    address: at,
+                    wanted: want,
+                    got,
+                });
+            }
+            done += got;
+            block += 1;
+            if !on_block(done) {
+                self.abort()?;
+                return Ok(false);
+            }
+        }
+        self.abort()?;
+        Ok(true)
+    }
+}

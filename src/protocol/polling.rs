@@ -1,0 +1,229 @@
+//! Waiting for the device: GETSTATUS polling with deadlines, stalls and the Rev V wedge
+//! detection, and the spec-correct return to dfuIDLE.
+
+use std::time::Duration;
+
+use super::{Dfu, ProtocolError, State, Status, StatusReply};
+use crate::progress::Level;
+use crate::transport::{Transport, TransportError};
+
+/// How polling ended.
+pub(super) enum PollEnd {
+    /// One of the awaited states.
+    Done(StatusReply),
+    /// Page erase stuck in OK/dfuDNBUSY long enough for the Rev V recovery.
+    Wedged,
+}
+
+impl<T: Transport> Dfu<T> {
+    /// Brings the device to dfuIDLE the way DFU 1.1 asks: CLRSTATUS from dfuERROR, ABORT from
+    /// dfuDNLOAD-IDLE and dfuUPLOAD-IDLE, polling (with a deadline) through busy states.
+    /// CLRSTATUS is sent in dfuERROR only.
+    pub fn ensure_idle(&mut self) -> Result<(), ProtocolError> {
+        let start = self.t.now();
+        let deadline = self.opts.timeouts.erase;
+        let mut last = State::DfuIdle;
+        for _ in 0..8 {
+            let st = self.get_status_during("returning to dfuIDLE")?;
+            last = st.state;
+            match st.state {
+                State::DfuIdle => return Ok(()),
+                State::Error => {
+                    if st.status != Status::Ok {
+                        self.note(
+                            Level::Debug,
+                            format!("device was in dfuERROR ({}); clearing", st.status),
+                        );
+                    }
+                    self.clear_status()?;
+                }
+                State::DnloadIdle | State::UploadIdle => self.abort()?,
+                State::DnloadSync | State::DnBusy | State::ManifestSync | State::Manifest => {
+                    let waited = self.t.now().saturating_sub(start);
+                    if waited >= deadline {
+                        return Err(ProtocolError::StuckBusy {
+                            during: "returning to dfuIDLE".into(),
+                            address: None,
+                            state: st.state,
+                            waited,
+                            deadline,
+                            hint: String::new(),
+                        });
+                    }
+                    let wait = Duration::from_millis(st.poll_timeout_ms as u64)
+                        .max(Duration::from_millis(1));
+                    self.t.sleep(wait.min(deadline - waited));
+                }
+                State::AppIdle | State::AppDetach => return Err(ProtocolError::UnexpectedState {
+                    during: "returning to dfuIDLE".into(),
+                    expected:
+                        "a DFU-mode state (the device is running its application: detach it first)",
+                    got: st.state,
+                }),
+                State::ManifestWaitReset | State::Unknown(_) => {
+                    return Err(ProtocolError::UnexpectedState {
+                        during: "returning to dfuIDLE".into(),
+                        expected: "dfuIDLE (the device waits for a USB reset)",
+                        got: st.state,
+                    })
+                }
+            }
+        }
+        Err(ProtocolError::UnexpectedState {
+            during: "returning to dfuIDLE".into(),
+            expected: "dfuIDLE after CLRSTATUS/ABORT",
+            got: last,
+        })
+    }
+
+    /// Polls GETSTATUS until one of `done` states, with a deadline.
+    ///
+    /// DfuSe (ST ROM) devices do the work inside the first GETSTATUS and then report a
+    /// conservative poll timeout, so after a busy reply the engine polls once more at once
+    /// before sleeping the reported time. Plain DFU 1.1 devices get the poll timeout the
+    /// specification promises them. A stalled GETSTATUS (STM32L4 during a page erase) is
+    /// retried after a short back-off. With `wedge`, an erase that stays in OK/dfuDNBUSY past
+    /// max(wedge_wait, 2 x poll timeout) ends as [`PollEnd::Wedged`].
+    pub(super) fn poll_until(
+        &mut self,
+        during: &str,
+        address: Option<u32>,
+        deadline: Duration,
+        done: &[State],
+        wedge: bool,
+    ) -> Result<PollEnd, ProtocolError> {
+        let start = self.t.now();
+        let mut stalls = 0u32;
+        let mut replies = 0u32;
+        let mut repolled = false;
+        let mut first_busy: Option<Duration> = None;
+        let mut last_poll = Duration::from_millis(5);
+        let mut last_state = State::DnBusy;
+        loop {
+            let reply = match self.get_status_during(during) {
+                Ok(r) => r,
+                Err(e) if e.transport_error() == Some(&TransportError::Stall) => {
+                    stalls += 1;
+                    let waited = self.t.now().saturating_sub(start);
+                    if stalls > self.opts.timeouts.max_status_stalls {
+                        return Err(ProtocolError::StatusStalled {
+                            during: during.to_string(),
+                            count: stalls,
+                        });
+                    }
+                    if waited >= deadline {
+                        return Err(
+                            self.stuck(during, address, last_state, waited, deadline, false)
+                        );
+                    }
+                    if stalls == 1 {
+                        self.note(
+                            Level::Debug,
+                            format!(
+                                "DFU_GETSTATUS stalled during {during}; backing off and retrying"
+                            ),
+                        );
+                    }
+                    // Fine steps: the device stalls while it is busy, so the step bounds the
+                    // time lost after it finishes.
+                    let step =
+                        (last_poll / 8).clamp(Duration::from_millis(1), Duration::from_millis(100));
+                    self.t.sleep(step.min(deadline - waited));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            stalls = 0;
+            replies += 1;
+            if reply.status != Status::Ok {
+                return Err(ProtocolError::DeviceStatus {
+                    during: during.to_string(),
+                    address,
+                    status: reply.status,
+                    state: reply.state,
+                });
+            }
+            if done.contains(&reply.state) {
+                return Ok(PollEnd::Done(reply));
+            }
+            if !matches!(
+                reply.state,
+                State::DnBusy | State::DnloadSync | State::Manifest | State::ManifestSync
+            ) {
+                return Err(ProtocolError::UnexpectedState {
+                    during: during.to_string(),
+                    expected: if done.contains(&State::DnloadIdle) {
+                        "dfuDNBUSY or dfuDNLOAD-IDLE"
+                    } else {
+                        "a manifestation state or dfuIDLE"
+                    },
+                    got: reply.state,
+                });
+            }
+            last_state = reply.state;
+            let poll = Duration::from_millis(reply.poll_timeout_ms as u64);
+            last_poll = poll.max(Duration::from_millis(1));
+            if replies == 1 && reply.state == State::DnBusy {
+                first_busy = Some(poll);
+            }
+            let waited = self.t.now().saturating_sub(start);
+            let wedge_after = first_busy
+                .filter(|_| wedge && reply.state == State::DnBusy)
+                .map(|p| self.opts.timeouts.wedge_wait.max(p * 2));
+            if let Some(after) = wedge_after {
+                if waited >= after {
+                    return Ok(PollEnd::Wedged);
+                }
+            }
+            if waited >= deadline {
+                return Err(self.stuck(
+                    during,
+                    address,
+                    reply.state,
+                    waited,
+                    deadline,
+                    wedge_after.is_none() && first_busy.is_some(),
+                ));
+            }
+            if self.is_dfuse() && !repolled {
+                repolled = true;
+                continue;
+            }
+            let mut wait = last_poll.min(deadline - waited);
+            if let Some(after) = wedge_after {
+                wait = wait.min(after - waited);
+            }
+            self.t.sleep(wait);
+        }
+    }
+
+    fn stuck(
+        &self,
+        during: &str,
+        address: Option<u32>,
+        state: State,
+        waited: Duration,
+        deadline: Duration,
+        maybe_wedge: bool,
+    ) -> ProtocolError {
+        let hint = if maybe_wedge
+            && during.starts_with("erase")
+            && self.is_dfuse()
+            && !self.opts.workarounds
+        {
+            "; this is how the STM32H7 Rev V ROM wedges after erasing a sector past 1 MB \
+             (dfu-util ticket #88): run again with device workarounds on"
+                .to_string()
+        } else {
+            String::new()
+        };
+        ProtocolError::StuckBusy {
+            during: during.to_string(),
+            address,
+            state,
+            waited,
+            deadline,
+            hint,
+        }
+    }
+}
