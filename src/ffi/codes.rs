@@ -301,7 +301,9 @@ mod tests {
             },
         };
         assert_eq!(code_of(&write), DFUFLASH_ERR_DEVICE_STATUS);
-        assert!(write.to_string().contains("erased through the STM32H7 Rev V recovery"));
+        assert!(write
+            .to_string()
+            .contains("erased through the STM32H7 Rev V recovery"));
         let check = Error::WorkaroundCheck {
             sector: 0x0812_0000,
             address: 0x0812_0400,

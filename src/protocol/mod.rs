@@ -312,6 +312,31 @@ impl StatusReply {
     }
 }
 
+/// Bytes a device programs at once; writes are padded with 0xFF and aligned to it.
+///
+/// STM32H72x..H75x program 256-bit flash words (the 2 MB `16*128Kg` ROM layout); other ST
+/// parts program at most 64 bits at once (L4, G4, C0: double words; F2/F4/F7 accept less).
+/// Plain DFU 1.1 devices get the bytes as they are.
+pub fn write_granularity(
+    info: &crate::transport::DeviceInfo,
+    layout: &crate::layout::Layout,
+) -> u32 {
+    if !info.functional.is_dfuse() {
+        return 1;
+    }
+    let h7 = info.vendor_id == 0x0483
+        && layout
+            .groups
+            .first()
+            .is_some_and(|g| g.start == 0x0800_0000 && g.runs.iter().all(|r| r.size == 128 * 1024))
+        && layout.name.contains("Internal Flash");
+    if h7 {
+        32
+    } else {
+        8
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,30 +362,5 @@ mod tests {
         }
         assert_eq!(State::from_u8(4).to_string(), "dfuDNBUSY");
         assert_eq!(State::from_u8(77).to_string(), "unknown state 77");
-    }
-}
-
-/// Bytes a device programs at once; writes are padded with 0xFF and aligned to it.
-///
-/// STM32H72x..H75x program 256-bit flash words (the 2 MB `16*128Kg` ROM layout); other ST
-/// parts program at most 64 bits at once (L4, G4, C0: double words; F2/F4/F7 accept less).
-/// Plain DFU 1.1 devices get the bytes as they are.
-pub fn write_granularity(
-    info: &crate::transport::DeviceInfo,
-    layout: &crate::layout::Layout,
-) -> u32 {
-    if !info.functional.is_dfuse() {
-        return 1;
-    }
-    let h7 = info.vendor_id == 0x0483
-        && layout
-            .groups
-            .first()
-            .is_some_and(|g| g.start == 0x0800_0000 && g.runs.iter().all(|r| r.size == 128 * 1024))
-        && layout.name.contains("Internal Flash");
-    if h7 {
-        32
-    } else {
-        8
     }
 }
