@@ -466,3 +466,50 @@ fn suffix_add_check_remove_round_trip() {
     assert_eq!(std::fs::read(&fw).unwrap(), data);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn plain_output_reads_in_order_and_adds_up() {
+    let dir = tmp("polish");
+    let (fw, _) = write_fw(&dir, 0x2_0100);
+    let o = dfuflash(&[
+        "flash",
+        "--sim",
+        "stm32h743-revv",
+        "--address",
+        "0x080e0000",
+        "--leave",
+        fw.to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    let line = |prefix: &str| {
+        err.lines()
+            .position(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no line {prefix:?} in:\n{err}"))
+    };
+    // A sector's erase line, then its recovery, then (after the verify) its read-back.
+    assert!(line("erase: sector 2/2 at 0x08100000") < line("workaround: sector 0x08100000"));
+    assert!(
+        line("verify: ")
+            < line("info: sector 0x08100000: the Rev V recovery's erase is checked by read-back")
+    );
+    // The verify line's byte count is what the summary accounts for.
+    let verify_line = &err.lines().nth(line("verify: ")).unwrap();
+    let read: u64 = verify_line["verify: ".len()..]
+        .trim_end_matches(" bytes")
+        .parse()
+        .unwrap();
+    let summary = err.lines().nth(line("done: ")).unwrap();
+    assert!(
+        summary.contains(&format!(
+            "{} bytes verified (+ {} bytes of recovered sectors checked)",
+            0x2_0100,
+            read - 0x2_0100
+        )),
+        "{summary} vs {verify_line}"
+    );
+    // Leaving is announced once.
+    assert_eq!(err.matches("left DFU mode").count(), 1, "{err}");
+    assert!(!err.contains("leave: "), "{err}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -572,3 +572,79 @@ fn a_write_failing_in_a_recovered_sector_names_the_recovery_as_the_likely_cause(
         "{msg}"
     );
 }
+
+#[test]
+fn without_verify_the_job_still_ends_in_dfu_idle() {
+    for model in ["stm32h743-revy", "stm32f405", "dfu11-generic"] {
+        let mut dfu = open(model);
+        let address = if model == "dfu11-generic" {
+            0
+        } else {
+            0x0802_0000
+        };
+        let image = Image::from_binary(address, pattern(3000, 9)).unwrap();
+        let mut o = opts();
+        o.verify = false;
+        let r = flash(&mut dfu, &image, &o).unwrap();
+        assert_eq!(r.bytes_verified, 0, "{model}");
+        assert_eq!(dfu.transport().state().0, State::DfuIdle, "{model}");
+    }
+}
+
+#[test]
+fn a_plain_dfu11_device_has_no_addresses() {
+    let mut dfu = open("dfu11-generic");
+    let image = Image::from_binary(0x1000, pattern(64, 3)).unwrap();
+    let err = flash(&mut dfu, &image, &opts()).unwrap_err();
+    assert_eq!(err.kind(), "unsupported");
+    assert!(
+        err.to_string()
+            .contains("a plain DFU 1.1 device has no addresses: its firmware starts at 0, so nothing can go to 0x1000"),
+        "{err}"
+    );
+    let cancel = dfuflash::progress::CancelToken::new();
+    let err = dfuflash::job::read(&mut dfu, 0x10, 16, &mut dfuflash::progress::Silent, &cancel)
+        .unwrap_err();
+    assert_eq!(err.kind(), "unsupported", "{err}");
+    // Refused before any DFU request: only the open's SET_INTERFACE is on record.
+    assert_eq!(ops(dfu.transport().transcript()), ["SetInterface(0)"]);
+    // Offset 0 is the slot's start, and works.
+    let data = pattern(64, 3);
+    flash(
+        &mut dfu,
+        &Image::from_binary(0, data.clone()).unwrap(),
+        &opts(),
+    )
+    .unwrap();
+    let back = dfuflash::job::read(&mut dfu, 0, 16, &mut dfuflash::progress::Silent, &cancel);
+    assert_eq!(back.unwrap(), data[..16]);
+}
+
+#[test]
+fn the_erase_of_a_recovered_sector_is_reported_before_its_recovery() {
+    let mut dfu = open("stm32h743-revv");
+    let image = Image::from_binary(0x080e_0000, pattern(0x2_0100, 4)).unwrap();
+    let (r, events) = flash_events(&mut dfu, &image, &opts());
+    let r = r.unwrap();
+    assert_eq!(r.workaround_sectors, [0x0810_0000]);
+    let erased = events
+        .iter()
+        .position(|e| e.starts_with("Progress { phase: Erase, done: 2,"))
+        .unwrap_or_else(|| panic!("{events:?}"));
+    let recovered = events
+        .iter()
+        .position(|e| e.starts_with("Workaround"))
+        .unwrap_or_else(|| panic!("{events:?}"));
+    assert!(erased < recovered, "{events:?}");
+    // The read-back of the recovered sector is announced after the verify phase, never before.
+    let verify = events
+        .iter()
+        .position(|e| e.starts_with("PhaseStart { phase: Verify"))
+        .unwrap();
+    let checked = events
+        .iter()
+        .position(|e| e.contains("0x08100000: the Rev V recovery's erase is checked by read-back"))
+        .unwrap_or_else(|| panic!("{events:?}"));
+    assert!(verify < checked, "{events:?}");
+    assert_eq!(r.bytes_verified + r.bytes_checked, 0x2_0100 + 0x1_ff00);
+}

@@ -77,7 +77,7 @@ fn sectors_to_erase<T: Transport>(
             kind: "non-flash memory",
             address,
             layout: layout.source.clone(),
-            how: "not supported",
+            how: "dfuflash erases flash only",
         }
         .into());
     }
@@ -96,9 +96,9 @@ pub(super) fn erase_sector<T: Transport>(
 ) -> Result<(), Error> {
     let outcome = dfu.erase_page(s.address);
     ctx.pump(dfu);
-    if outcome?.workaround {
+    let recovered = outcome?.workaround;
+    if recovered {
         report.workaround_sectors.push(s.address);
-        ctx.emit(&Event::Workaround { address: s.address });
     }
     report.sectors_erased.push(s.address);
     ctx.emit(&Event::Progress {
@@ -112,6 +112,10 @@ pub(super) fn erase_sector<T: Transport>(
             n,
         }),
     });
+    // After the sector's own progress line, so a log reads erase, then its recovery.
+    if recovered {
+        ctx.emit(&Event::Workaround { address: s.address });
+    }
     Ok(())
 }
 

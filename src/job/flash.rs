@@ -99,6 +99,6 @@ fn leave_after_flash<T: Transport>(
         .or_else(|| image.start_address())
         .filter(|_| dfu.is_dfuse());
     let outcome = dfu.leave(jump)?;
-    ctx.log(Level::Info, &format!("device left DFU mode ({outcome:?})"));
+    ctx.log(Level::Debug, &format!("device left DFU mode ({outcome:?})"));
     Ok(outcome)
 }

@@ -27,6 +27,9 @@ pub(super) fn flash_dfu11<T: Transport>(
             target.segments.len()
         )));
     };
+    if segment.address != 0 {
+        return Err(no_addresses(segment.address));
+    }
     if target.alt != dfu.alt() {
         dfu.select_alt(target.alt)?;
     }
@@ -108,4 +111,11 @@ pub(super) fn flash_dfu11<T: Transport>(
         report.bytes_verified = total;
     }
     Ok(())
+}
+
+/// A plain DFU 1.1 device has no address space: its firmware starts at offset 0.
+pub(super) fn no_addresses(address: u32) -> Error {
+    Error::Unsupported(format!(
+        "a plain DFU 1.1 device has no addresses: its firmware starts at 0, so nothing can go to {address:#x}; use address 0"
+    ))
 }

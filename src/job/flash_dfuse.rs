@@ -7,7 +7,7 @@ use super::{FlashOptions, Report};
 use crate::error::Error;
 use crate::image::{Image, Segment};
 use crate::plan::{FlashPlan, TargetPlan};
-use crate::progress::{Event, Phase};
+use crate::progress::{Event, Level, Phase};
 use crate::protocol::{Dfu, ProtocolError};
 use crate::transport::Transport;
 
@@ -24,7 +24,21 @@ pub(super) fn flash_dfuse<T: Transport>(
     erase_sectors(dfu, plan, ctx, report)?;
     write_blocks(dfu, plan, ctx, report)?;
     let checks = read_back_list(image, plan, opts, &report.workaround_sectors);
-    verify(dfu, &checks, ctx, report)
+    verify(dfu, &checks, ctx, report)?;
+    // Every byte of each recovered sector has now been read back (by the verify, or by the
+    // check of what the image leaves out).
+    for sector in &report.workaround_sectors {
+        ctx.log(
+            Level::Info,
+            &format!("sector {sector:#010x}: the Rev V recovery's erase is checked by read-back"),
+        );
+    }
+    // Writing leaves dfuDNLOAD-IDLE; reading back ends in dfuIDLE. Either way, end there.
+    if checks.is_empty() {
+        dfu.ensure_idle()?;
+        ctx.pump(dfu);
+    }
+    Ok(())
 }
 
 /// Erases the planned sectors (or the whole chip), every target first, so a refusal of the
@@ -230,8 +244,9 @@ fn verify<T: Transport>(
         }
         compare(check, &buf)?;
         base += seg.data.len() as u64;
-        if check.recovered.is_none() {
-            report.bytes_verified += seg.data.len() as u64;
+        match check.recovered {
+            None => report.bytes_verified += seg.data.len() as u64,
+            Some(_) => report.bytes_checked += seg.data.len() as u64,
         }
     }
     Ok(())

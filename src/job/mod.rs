@@ -80,8 +80,11 @@ pub struct Report {
     pub mass_erased: bool,
     /// Bytes sent to the device (padding included).
     pub bytes_written: u64,
-    /// Bytes read back and found equal.
+    /// Bytes of the image read back and found equal.
     pub bytes_verified: u64,
+    /// Bytes of recovered sectors outside the image read back and found erased (or holding
+    /// the padding written there): the verify phase reads these too.
+    pub bytes_checked: u64,
     /// Sectors whose erase needed the STM32H7 Rev V recovery (each was checked).
     pub workaround_sectors: Vec<u32>,
     /// Control requests sent.

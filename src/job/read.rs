@@ -1,6 +1,7 @@
 //! The read job: memory of a DfuSe alt setting, or a plain DFU 1.1 device's firmware.
 
 use super::ctx::{cancelled, layout_of, Ctx};
+use super::flash_dfu11::no_addresses;
 use crate::error::Error;
 use crate::plan;
 use crate::progress::{CancelToken, Event, Observer, Phase};
@@ -18,6 +19,9 @@ pub fn read<T: Transport>(
 ) -> Result<Vec<u8>, Error> {
     let mut ctx = Ctx::new(obs, cancel);
     let total = length as u64;
+    if !dfu.is_dfuse() && address != 0 {
+        return Err(no_addresses(address));
+    }
     if dfu.is_dfuse() {
         let layout = layout_of(dfu)?;
         let alt = dfu.alt();

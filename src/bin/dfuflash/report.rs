@@ -29,6 +29,7 @@ pub fn report_json(r: &Report, dev: Option<&SimDevice>, wall: Duration) -> Value
         "ok": true,
         "bytes_written": r.bytes_written,
         "bytes_verified": r.bytes_verified,
+        "bytes_checked": r.bytes_checked,
         "sectors_erased": r.sectors_erased,
         "mass_erased": r.mass_erased,
         "workaround_sectors": r.workaround_sectors,
@@ -61,8 +62,18 @@ pub fn summary(r: &Report, dev: Option<&SimDevice>) -> String {
         ),
         None => format!("{:.2} s", r.elapsed.as_secs_f64()),
     };
+    // The verify phase reads the image and the rest of every recovered sector: say both, so
+    // its byte count adds up.
+    let checked = if r.bytes_checked > 0 {
+        format!(
+            " (+ {} bytes of recovered sectors checked)",
+            r.bytes_checked
+        )
+    } else {
+        String::new()
+    };
     let mut s = format!(
-        "done: {} sector(s) erased{}, {} bytes written, {} bytes verified, {} requests, {time}",
+        "done: {} sector(s) erased{}, {} bytes written, {} bytes verified{checked}, {} requests, {time}",
         r.sectors_erased.len(),
         if r.mass_erased { " (mass erase)" } else { "" },
         r.bytes_written,
