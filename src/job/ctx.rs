@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 
 use super::Report;
 use crate::error::Error;
-use crate::layout::Layout;
+use crate::layout::{Layout, Sector};
+use crate::plan::PlanError;
 use crate::progress::{CancelToken, Event, Flow, Level, Observer, Phase};
 use crate::protocol::Dfu;
 use crate::transport::Transport;
@@ -75,4 +76,54 @@ pub(super) fn layout_of<T: Transport>(dfu: &Dfu<T>) -> Result<Layout, Error> {
         .map(|a| a.name.clone())
         .unwrap_or_default();
     Ok(Layout::parse(&name)?)
+}
+
+/// What a job needs of every sector it touches.
+#[derive(Clone, Copy)]
+pub(super) enum Need {
+    Erasable,
+    Readable,
+}
+
+/// The sectors of the current alt setting that hold [address, address + length), each present
+/// and as `need` asks; the first that is not is refused before any request.
+pub(super) fn sectors_covering<T: Transport>(
+    dfu: &Dfu<T>,
+    layout: &Layout,
+    address: u32,
+    length: u32,
+    need: Need,
+) -> Result<Vec<Sector>, Error> {
+    let alt = dfu.alt();
+    let end = address as u64 + length as u64;
+    let mut sectors = Vec::new();
+    let mut a = address as u64;
+    while a < end {
+        let at = a as u32;
+        let layout_text = || layout.source.clone();
+        let s = layout.sector_at(at).ok_or_else(|| PlanError::Absent {
+            alt,
+            address: at,
+            layout: layout_text(),
+        })?;
+        let refusal = match need {
+            Need::Erasable if !s.perms.erasable() => Some(PlanError::NotErasable {
+                alt,
+                address: at,
+                layout: layout_text(),
+            }),
+            Need::Readable if !s.perms.readable() => Some(PlanError::NotReadable {
+                alt,
+                address: at,
+                layout: layout_text(),
+            }),
+            _ => None,
+        };
+        if let Some(e) = refusal {
+            return Err(e.into());
+        }
+        sectors.push(s);
+        a = s.end();
+    }
+    Ok(sectors)
 }

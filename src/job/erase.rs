@@ -1,6 +1,6 @@
 //! Erase jobs: a range of sectors, the whole chip (mass erase), and read unprotect.
 
-use super::ctx::{begin, cancelled, finish, layout_of, Ctx};
+use super::ctx::{begin, cancelled, finish, layout_of, sectors_covering, Ctx, Need};
 use super::Report;
 use crate::error::Error;
 use crate::layout::Sector;
@@ -48,29 +48,8 @@ fn sectors_to_erase<T: Transport>(
         return Err(Error::InvalidArgument("erase length is 0".into()));
     }
     let layout = layout_of(dfu)?;
-    let end = address as u64 + length as u64;
-    let mut sectors = Vec::new();
-    let mut a = address as u64;
     let alt = dfu.alt();
-    while a < end {
-        let s = layout
-            .sector_at(a as u32)
-            .ok_or_else(|| plan::PlanError::Absent {
-                alt,
-                address: a as u32,
-                layout: layout.source.clone(),
-            })?;
-        if !s.perms.erasable() {
-            return Err(plan::PlanError::NotErasable {
-                alt,
-                address: a as u32,
-                layout: layout.source.clone(),
-            }
-            .into());
-        }
-        sectors.push(s);
-        a = s.end();
-    }
+    let sectors = sectors_covering(dfu, &layout, address, length, Need::Erasable)?;
     if plan::MemoryKind::of(&layout.name) != plan::MemoryKind::Flash {
         return Err(plan::PlanError::Protected {
             alt,

@@ -1,9 +1,8 @@
 //! The read job: memory of a DfuSe alt setting, or a plain DFU 1.1 device's firmware.
 
-use super::ctx::{cancelled, layout_of, Ctx};
+use super::ctx::{cancelled, layout_of, sectors_covering, Ctx, Need};
 use super::flash_dfu11::no_addresses;
 use crate::error::Error;
-use crate::plan;
 use crate::progress::{CancelToken, Event, Observer, Phase};
 use crate::protocol::Dfu;
 use crate::transport::Transport;
@@ -23,27 +22,7 @@ pub fn read<T: Transport>(
         return Err(no_addresses(address));
     }
     if dfu.is_dfuse() {
-        let layout = layout_of(dfu)?;
-        let alt = dfu.alt();
-        let mut a = address as u64;
-        while a < address as u64 + length as u64 {
-            let s = layout
-                .sector_at(a as u32)
-                .ok_or_else(|| plan::PlanError::Absent {
-                    alt,
-                    address: a as u32,
-                    layout: layout.source.clone(),
-                })?;
-            if !s.perms.readable() {
-                return Err(plan::PlanError::NotReadable {
-                    alt,
-                    address: a as u32,
-                    layout: layout.source.clone(),
-                }
-                .into());
-            }
-            a = s.end();
-        }
+        sectors_covering(dfu, &layout_of(dfu)?, address, length, Need::Readable)?;
     }
     dfu.ensure_idle()?;
     ctx.emit(&Event::PhaseStart {
