@@ -197,6 +197,24 @@ class Device {
         Report r = report();
         return {r.workaround_sectors, r.workaround_sectors + r.workaround_sectors_count};
     }
+    /// What the device is (strings owned by the device). Callable while an operation runs.
+    dfuflash_device_desc info() const {
+        dfuflash_device_desc d{};
+        detail::check(dfuflash_device_info(h_.get(), &d));
+        return d;
+    }
+    /// The alt setting operations use now.
+    uint8_t current_alt() const {
+        uint8_t alt = 0;
+        detail::check(dfuflash_device_current_alt(h_.get(), &alt));
+        return alt;
+    }
+    /// Selects another alt setting by number; images for another one are then refused.
+    Result select_alt(uint8_t alt) { return Result::from(dfuflash_device_select_alt(h_.get(), alt, nullptr)); }
+    /// Selects another alt setting by name, such as "@Option Bytes".
+    Result select_alt(const std::string &name) {
+        return Result::from(dfuflash_device_select_alt(h_.get(), -1, name.c_str()));
+    }
 
   private:
     explicit Device(dfuflash_device *p) : h_(p) {}

@@ -92,6 +92,14 @@ int main() {
     }
     CHECK(threw);
 
+    // What the open device is, and another alt setting on the same handle.
+    CHECK(dev.info().vendor_id == 0x0483 && dev.info().alt_count == 4);
+    CHECK(dev.current_alt() == 0);
+    CHECK(dev.select_alt("@Option Bytes") && dev.current_alt() == 1);
+    CHECK(dev.select_alt(9).code == DFUFLASH_ERR_NO_SUCH_ALT);
+    CHECK(dev.download(image).code == DFUFLASH_ERR_ALT_MISMATCH);
+    CHECK(dev.select_alt(0));
+
     // Move-only handles.
     dfuflash::Device moved = std::move(dev);
     CHECK(moved.download(image));
