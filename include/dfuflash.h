@@ -24,20 +24,26 @@
  *   a late cancel or a double close never touches freed memory.
  * - One operation at a time per device: a call on a device that another call is using
  *   returns DFUFLASH_ERR_BUSY. Different devices may be used from different threads at once.
- * - dfuflash_cancel(dev) may be called from any thread at any time until close of dev has
- *   returned. The running operation stops between transfers, leaves the device in dfuIDLE
- *   and returns DFUFLASH_ERR_CANCELLED.
+ * - dfuflash_cancel(dev) may be called from any thread, at any time. It stops the operation
+ *   running on dev between transfers; the device is left in dfuIDLE and the operation returns
+ *   DFUFLASH_ERR_CANCELLED. A cancel while no operation runs does nothing.
  * - dfuflash_device_close(dev) may be called from any thread. While an operation runs on
- *   another thread, close cancels it and waits for it to return, then frees the device. Called
- *   from inside one of that device's own callbacks, close cancels the operation and returns at
- *   once; the operation returns DFUFLASH_ERR_CANCELLED and frees the device. So close must not
- *   be called from a thread that the callbacks wait on.
+ *   another thread, close cancels it and waits for it to return, then frees the device; a
+ *   call that had not yet begun returns DFUFLASH_ERR_INVALID_HANDLE. Called from inside a
+ *   progress or log callback (of this device or another), close never waits: it cancels, and
+ *   the running operation frees the device when it returns (with DFUFLASH_ERR_CANCELLED, or its
+ *   own result if its work was done). Until the operation call returns, its callbacks may
+ *   still run: its options, user data and image must outlive the call, not the close.
  * - dfuflash_device_info, _alt, _sector and _current_alt may be called while an operation
- *   runs; other calls on the same device get DFUFLASH_ERR_BUSY.
+ *   runs; other calls on the same device get DFUFLASH_ERR_BUSY. The strings they return stay
+ *   valid until close of the device begins.
  * - Progress and log callbacks run synchronously on the thread that made the call; from a
- *   callback, calls on other devices and dfuflash_cancel/_close on its own device are allowed.
+ *   callback, calls on other devices and dfuflash_cancel/_close of any device are allowed.
  * - An image or options object may be read by several calls at once (a download only reads
- *   them) but must not be changed or freed while a call that uses it runs.
+ *   them) but must not be changed or freed while a call that uses it runs: join the worker
+ *   thread before freeing them.
+ * - An operation switches alt settings as its image needs and switches back before it
+ *   returns: later calls act on the alt setting the device had.
  *
  * Loading at run time: dfuflash_get_api(DFUFLASH_ABI_MAJOR) returns a table of every function
  * (its size first; new entries are only ever appended), or NULL when the library does not
@@ -570,11 +576,9 @@ int32_t dfuflash_open_simulated(const char *model,
                                 dfuflash_device **out);
 
 // Closes a device (saving a simulated device's state file); NULL or a closed handle is a
-// no-op. From another thread than a running call's, it cancels that call and waits for it to
-// return; from inside one of the device's own callbacks, it cancels the running call, which
-// then returns (DFUFLASH_ERR_CANCELLED, or its own result if its work was done) and frees the
-// device. Either way the handle is invalid
-// once close returns.
+// no-op. It cancels a running operation and waits for it to return; from inside a callback it
+// never waits: the running operation frees the device when it returns. Either way the handle
+// is invalid once close returns (see the lifecycle rules at the top).
 void dfuflash_device_close(dfuflash_device *dev);
 
 // Arms simulator faults on a simulated device: `KIND@REQUEST[,...]` with KIND disconnect,

@@ -143,6 +143,12 @@ pub fn select<'a>(entries: &'a [Entry], sel: &Selector) -> Result<&'a Entry, Err
 pub fn resolve_alt(info: &DeviceInfo, sel: &Selector) -> Result<u8, Error> {
     if let Some(name) = &sel.alt_name {
         let n = name.trim();
+        if n.trim_start_matches('@').trim().is_empty() {
+            return Err(Error::InvalidArgument(
+                "an empty alt setting name matches nothing; give one such as \"@Internal Flash\""
+                    .into(),
+            ));
+        }
         return info
             .alt_settings
             .iter()

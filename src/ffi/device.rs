@@ -1,13 +1,13 @@
 //! An open device: opening one (real or simulated), what it is, its alt setting, closing it,
 //! and arming simulator faults. The lifecycle rules are in the header's opening block.
 
+use std::cell::Cell;
 use std::ffi::c_char;
 use std::ops::{Deref, DerefMut};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
-use std::thread::{self, ThreadId};
 use std::time::Duration;
 
 use super::boundary::{guard, null, str_arg};
@@ -32,8 +32,6 @@ pub struct dfuflash_device {
 pub(super) struct Device {
     pub(super) cancel: CancelToken,
     closing: AtomicBool,
-    // The thread inside a call on this device, so a close from its own callback is told apart.
-    running_on: Mutex<Option<ThreadId>>,
     inner: Mutex<DeviceInner>,
     pub(super) described: Described,
     alt: AtomicU8,
@@ -53,7 +51,6 @@ pub(super) struct DeviceInner {
 
 /// One call's hold on a device.
 pub(super) struct Session<'a> {
-    device: &'a Device,
     inner: MutexGuard<'a, DeviceInner>,
 }
 
@@ -72,8 +69,15 @@ impl DerefMut for Session<'_> {
 
 impl Drop for Session<'_> {
     fn drop(&mut self) {
-        *lock_ignoring_poison(&self.device.running_on) = None;
+        SESSIONS_ON_THIS_THREAD.with(|n| n.set(n.get() - 1));
     }
+}
+
+thread_local! {
+    // Calls in progress on this thread (a callback may call into another device), so a close
+    // from inside any callback never blocks: two callbacks closing each other's devices would
+    // otherwise wait for each other forever.
+    static SESSIONS_ON_THIS_THREAD: Cell<u32> = const { Cell::new(0) };
 }
 
 fn lock_ignoring_poison<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -101,11 +105,8 @@ impl Device {
             }
         };
         self.check_open()?;
-        *lock_ignoring_poison(&self.running_on) = Some(thread::current().id());
-        Ok(Session {
-            device: self,
-            inner,
-        })
+        SESSIONS_ON_THIS_THREAD.with(|n| n.set(n.get() + 1));
+        Ok(Session { inner })
     }
 
     /// Fails once a close has begun.
@@ -117,6 +118,10 @@ impl Device {
             ));
         }
         Ok(())
+    }
+
+    pub(super) fn set_alt(&self, alt: u8) {
+        self.alt.store(alt, Ordering::SeqCst);
     }
 
     /// The alt setting the caller selected explicitly, if any.
@@ -138,7 +143,6 @@ fn register(
     handles::register(Device {
         cancel: CancelToken::new(),
         closing: AtomicBool::new(false),
-        running_on: Mutex::new(None),
         described,
         alt: AtomicU8::new(alt),
         alt_selected: AtomicBool::new(alt_selected),
@@ -241,11 +245,9 @@ pub unsafe extern "C" fn dfuflash_open_simulated(
 }
 
 /// Closes a device (saving a simulated device's state file); NULL or a closed handle is a
-/// no-op. From another thread than a running call's, it cancels that call and waits for it to
-/// return; from inside one of the device's own callbacks, it cancels the running call, which
-/// then returns (DFUFLASH_ERR_CANCELLED, or its own result if its work was done) and frees the
-/// device. Either way the handle is invalid
-/// once close returns.
+/// no-op. It cancels a running operation and waits for it to return; from inside a callback it
+/// never waits: the running operation frees the device when it returns. Either way the handle
+/// is invalid once close returns (see the lifecycle rules at the top).
 #[no_mangle]
 pub unsafe extern "C" fn dfuflash_device_close(dev: *mut dfuflash_device) {
     if dev.is_null() {
@@ -257,7 +259,14 @@ pub unsafe extern "C" fn dfuflash_device_close(dev: *mut dfuflash_device) {
         };
         d.closing.store(true, Ordering::SeqCst);
         d.cancel.cancel();
-        if *lock_ignoring_poison(&d.running_on) == Some(thread::current().id()) {
+        // Inside a callback (of this device or another) close never waits: a running call
+        // frees the device when it returns, after saving its state.
+        if SESSIONS_ON_THIS_THREAD.with(|n| n.get()) > 0 {
+            match d.inner.try_lock() {
+                Ok(inner) => save_state(&inner),
+                Err(TryLockError::Poisoned(p)) => save_state(&p.into_inner()),
+                Err(TryLockError::WouldBlock) => {}
+            }
             return;
         }
         let inner = lock_ignoring_poison(&d.inner);
@@ -392,7 +401,7 @@ pub unsafe extern "C" fn dfuflash_device_select_alt(
         let number = device::resolve_alt(&d.described.info, &sel).map_err(err)?;
         let mut s = d.session()?;
         s.dfu.select_alt(number).map_err(|e| err(Error::from(e)))?;
-        d.alt.store(number, Ordering::SeqCst);
+        d.set_alt(number);
         d.alt_selected.store(true, Ordering::SeqCst);
         Ok(())
     })

@@ -13,11 +13,17 @@ use crate::job::{self, FlashOptions, Report};
 use crate::progress::{CancelToken, Observer};
 use crate::protocol::Dfu;
 
-/// Runs an operation on a device with the options' callbacks as observer.
+/// Runs an operation on a device with the options' callbacks as observer. `op` also gets the
+/// alt setting the caller selected, if any.
 fn operate(
     dev: *const dfuflash_device,
     opts: *const dfuflash_options,
-    op: impl FnOnce(&mut Dfu<AnyTransport>, &mut dyn Observer, &CancelToken) -> Result<Report, Error>,
+    op: impl FnOnce(
+        &mut Dfu<AnyTransport>,
+        &mut dyn Observer,
+        &CancelToken,
+        Option<u8>,
+    ) -> Result<Report, Error>,
 ) -> i32 {
     guard(|| {
         // This call's own reference: a close from another thread waits for it, and the memory
@@ -35,12 +41,18 @@ fn operate(
         // A close that began before the reset cancels after it, or is seen here.
         d.check_open()?;
         s.dfu.set_options(o.engine.clone());
+        let selected = d.selected_alt();
+        let alt_before = s.dfu.alt();
         if s.resync {
-            s.dfu.ensure_idle().map_err(|e| err(e.into()))?;
+            s.dfu.recover_idle().map_err(|e| err(e.into()))?;
             s.resync = false;
         }
         let mut observer = observer(o);
-        let result = op(&mut s.dfu, &mut observer, &d.cancel);
+        let result = op(&mut s.dfu, &mut observer, &d.cancel, selected);
+        // A job switches alt settings per target; later calls act on the one the caller had.
+        if s.dfu.alt() != alt_before && s.dfu.select_alt(alt_before).is_err() {
+            d.set_alt(s.dfu.alt());
+        }
         save_state(&s);
         let report = result.map_err(err)?;
         s.sectors = report.sectors_erased.clone();
@@ -60,7 +72,7 @@ pub unsafe extern "C" fn dfuflash_erase(
     length: u32,
     mass: bool,
 ) -> i32 {
-    operate(dev, opts, |dfu, obs, cancel| {
+    operate(dev, opts, |dfu, obs, cancel, _| {
         if mass {
             job::mass_erase(dfu, obs, cancel)
         } else {
@@ -82,17 +94,16 @@ pub unsafe extern "C" fn dfuflash_download(
     if img.is_null() {
         return guard(|| Err(null("img")));
     }
-    let flash_opts = if opts.is_null() {
-        FlashOptions::default()
-    } else {
-        unsafe { (*opts).flash.clone() }
-    };
-    let selected = handles::get(dev).ok().and_then(|d| d.selected_alt());
-    operate(dev, opts, |dfu, obs, cancel| {
+    operate(dev, opts, |dfu, obs, cancel, selected| {
         let image = &unsafe { &*img }.image;
         if let Some(alt) = selected {
             image.check_selected_alt(alt)?;
         }
+        let flash_opts = if opts.is_null() {
+            FlashOptions::default()
+        } else {
+            unsafe { (*opts).flash.clone() }
+        };
         job::flash(dfu, image, &flash_opts, obs, cancel)
     })
 }
@@ -109,7 +120,7 @@ pub unsafe extern "C" fn dfuflash_upload(
     if buf.is_null() {
         return guard(|| Err(null("buf")));
     }
-    operate(dev, opts, |dfu, obs, cancel| {
+    operate(dev, opts, |dfu, obs, cancel, _| {
         let length = u32::try_from(len)
             .map_err(|_| Error::InvalidArgument(format!("length {len} exceeds 4 GiB")))?;
         let start = dfu.requests_sent();
@@ -130,7 +141,7 @@ pub unsafe extern "C" fn dfuflash_leave(
     address: u32,
     has_address: bool,
 ) -> i32 {
-    operate(dev, std::ptr::null(), |dfu, _, _| {
+    operate(dev, std::ptr::null(), |dfu, _, _, _| {
         job::leave(dfu, has_address.then_some(address))
     })
 }

@@ -76,6 +76,25 @@ impl<T: Transport> Dfu<T> {
         })
     }
 
+    /// [`ensure_idle`](Self::ensure_idle) after a call was cut short (a contained panic): the
+    /// device may still be busy with the interrupted command and stall GETSTATUS meanwhile
+    /// (STM32L4), so stalls are waited out, within the erase deadline.
+    pub fn recover_idle(&mut self) -> Result<(), ProtocolError> {
+        let start = self.t.now();
+        let deadline = self.opts.timeouts.erase;
+        loop {
+            match self.ensure_idle() {
+                Err(e)
+                    if e.transport_error() == Some(&TransportError::Stall)
+                        && self.t.now().saturating_sub(start) < deadline =>
+                {
+                    self.t.sleep(Duration::from_millis(50));
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Polls GETSTATUS until one of `done` states, with a deadline.
     ///
     /// DfuSe (ST ROM) devices do the work inside the first GETSTATUS and then report a

@@ -358,6 +358,13 @@ static void test_refusals(void) {
     dfuflash_device_close(dev);
 }
 
+static dfuflash_options *allow_option_bytes(void) {
+    dfuflash_options *o = NULL;
+    dfuflash_options_new(&o);
+    dfuflash_options_set_flag(o, DFUFLASH_OPT_ALLOW_OPTION_BYTES, true);
+    return o;
+}
+
 /* Sector 0 of the internal flash still reads erased. */
 static int dfuflash_select_alt_then_read_flash_is_untouched(dfuflash_device *dev) {
     uint8_t b[64];
@@ -419,6 +426,7 @@ static void test_codes_and_queries(void) {
     CHECK(dfuflash_device_select_alt(dev, 9, NULL) == DFUFLASH_ERR_NO_SUCH_ALT, "select a missing alt");
     CHECK(dfuflash_device_select_alt(dev, -1, "@Nothing") == DFUFLASH_ERR_NO_SUCH_ALT, "select a missing name");
     CHECK(dfuflash_device_select_alt(dev, -2, NULL) == DFUFLASH_ERR_INVALID_ARGUMENT, "select -2");
+    CHECK(dfuflash_device_select_alt(dev, -1, "") == DFUFLASH_ERR_INVALID_ARGUMENT, "an empty name");
     CHECK(dfuflash_device_current_alt(dev, &alt) == DFUFLASH_OK && alt == 1, "still alt %u", alt);
     CHECK(dfuflash_device_select_alt(dev, 0, NULL) == DFUFLASH_OK, "select by number");
     uint8_t buf[16];
@@ -465,6 +473,31 @@ static void test_codes_and_queries(void) {
     CHECK(dfuflash_select_alt_then_read_flash_is_untouched(dev), "alt 0 untouched");
     dfuflash_options_free(o);
     dfuflash_image_free(img);
+    dfuflash_options *o2 = NULL;
+
+    /* A download switches to its image's alt setting and back: later calls act on the old one. */
+    dfuflash_device *f4 = NULL;
+    CHECK(dfuflash_open_simulated("stm32f405", NULL, -1, &f4) == DFUFLASH_OK, "open f405");
+    CHECK(dfuflash_image_from_memory(ob, 16, 0x1fffc000u, 1, &img) == DFUFLASH_OK, "image for f405 alt 1");
+    CHECK(dfuflash_download(f4, img, o2 = allow_option_bytes()) == DFUFLASH_OK, "no selection: the image's alt");
+    CHECK(dfuflash_device_current_alt(f4, &alt) == DFUFLASH_OK && alt == 0, "back on alt %u", alt);
+    CHECK(dfuflash_upload(f4, NULL, 0x08000000u, buf, sizeof buf) == DFUFLASH_OK, "read alt 0 after");
+    dfuflash_options_free(o2);
+    dfuflash_image_free(img);
+    dfuflash_device_close(f4);
+
+    /* A panic in the middle of an erase on a part that stalls GETSTATUS while busy (STM32L4). */
+    dfuflash_device *l4 = NULL;
+    uint8_t page[2048];
+    memset(page, 0x6b, sizeof page);
+    CHECK(dfuflash_open_simulated("stm32l4", NULL, -1, &l4) == DFUFLASH_OK, "open l4");
+    CHECK(dfuflash_image_from_memory(page, sizeof page, 0x08004000u, 0, &img) == DFUFLASH_OK, "l4 image");
+    CHECK(dfuflash_device_set_sim_faults(l4, "panic@8") == DFUFLASH_OK, "arm");
+    CHECK(dfuflash_download(l4, img, NULL) == DFUFLASH_ERR_PANIC, "panic");
+    rc = dfuflash_download(l4, img, NULL);
+    CHECK(rc == DFUFLASH_OK, "the next download recovers the stalling device: %d", rc);
+    dfuflash_image_free(img);
+    dfuflash_device_close(l4);
 
     /* A closed handle is an error, never freed memory. */
     dfuflash_device_close(dev);

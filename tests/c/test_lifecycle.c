@@ -6,6 +6,7 @@
 #include "dfuflash.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,66 @@ static void *closer(void *arg) {
     return NULL;
 }
 
+/* Two operations whose callbacks close each other's devices: close never waits inside a
+ * callback, so neither blocks the other. Each callback waits (with a deadline) until both
+ * closes have returned, so both operations are cancelled. */
+static atomic_int in_callbacks, closes_returned;
+
+struct crossed {
+    dfuflash_device *own, *other;
+    int closed, rc, waited_out;
+};
+
+static int wait_for(atomic_int *counter, int n) {
+    for (int i = 0; i < 10000 && atomic_load(counter) < n; i++) pause_us(1000); /* 10 s at most */
+    return atomic_load(counter) >= n;
+}
+
+static int32_t close_the_other(void *user, const dfuflash_progress *p) {
+    struct crossed *c = user;
+    (void)p;
+    if (!c->closed) {
+        c->closed = 1;
+        atomic_fetch_add(&in_callbacks, 1);
+        c->waited_out |= !wait_for(&in_callbacks, 2);
+        dfuflash_device_close(c->other);
+        atomic_fetch_add(&closes_returned, 1);
+        c->waited_out |= !wait_for(&closes_returned, 2);
+    }
+    return DFUFLASH_CONTINUE;
+}
+
+static void *crossed_flash(void *arg) {
+    struct crossed *c = arg;
+    static uint8_t fw[16384];
+    dfuflash_image *img = NULL;
+    dfuflash_options *o = NULL;
+    dfuflash_image_from_memory(fw, sizeof fw, 0x08000000u, 0, &img);
+    dfuflash_options_new(&o);
+    dfuflash_options_set_progress_callback(o, close_the_other);
+    dfuflash_options_set_user_data(o, c);
+    c->rc = dfuflash_download(c->own, img, o);
+    dfuflash_options_free(o);
+    dfuflash_image_free(img);
+    return NULL;
+}
+
+static void test_callbacks_closing_each_others_devices(void) {
+    dfuflash_device *a = NULL, *b = NULL;
+    CHECK(dfuflash_open_simulated("stm32l4", NULL, 0, &a) == DFUFLASH_OK, "open a");
+    CHECK(dfuflash_open_simulated("stm32l4", NULL, 0, &b) == DFUFLASH_OK, "open b");
+    struct crossed ca = {a, b, 0, -1, 0}, cb = {b, a, 0, -1, 0};
+    pthread_t ta, tb;
+    pthread_create(&ta, NULL, crossed_flash, &ca);
+    pthread_create(&tb, NULL, crossed_flash, &cb);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    CHECK(!ca.waited_out && !cb.waited_out, "a close inside a callback waited for the other operation");
+    CHECK(ca.rc == DFUFLASH_ERR_CANCELLED && cb.rc == DFUFLASH_ERR_CANCELLED, "both cancelled: %d %d", ca.rc, cb.rc);
+    CHECK(dfuflash_cancel(a) == DFUFLASH_ERR_INVALID_HANDLE && dfuflash_cancel(b) == DFUFLASH_ERR_INVALID_HANDLE,
+          "both closed");
+}
+
 enum { N_OUTCOMES = 5 };
 static const char *outcome_names[N_OUTCOMES] = {"ok", "cancelled", "closed first", "busy", "other"};
 
@@ -105,6 +166,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof fw; i++) fw[i] = (uint8_t)(i * 7 + 3);
     dfuflash_image *img = NULL;
     CHECK(dfuflash_image_from_memory(fw, sizeof fw, 0x08000000u, 0, &img) == DFUFLASH_OK, "image");
+    test_callbacks_closing_each_others_devices();
     int counts[N_OUTCOMES] = {0};
     for (int i = 0; i < iterations; i++) {
         struct trial t;
