@@ -1,21 +1,23 @@
-//! An open device: opening one (real or simulated), what it is, its alt setting, closing it,
-//! and arming simulator faults. The lifecycle rules are in the header's opening block.
+//! The C functions of an open device: opening one (real or simulated), what it is, its alt
+//! setting, closing it, and arming simulator faults. The lifecycle rules are in the header's
+//! opening block; what a handle names is in `session`.
 
-use std::cell::Cell;
 use std::ffi::c_char;
-use std::ops::{Deref, DerefMut};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::sync::{Mutex, TryLockError};
 use std::time::Duration;
 
 use super::boundary::{guard, null, str_arg};
-use super::codes::{DFUFLASH_ERR_BUSY, DFUFLASH_ERR_INVALID_ARGUMENT, DFUFLASH_ERR_INVALID_HANDLE};
+use super::codes::DFUFLASH_ERR_INVALID_ARGUMENT;
 use super::describe::{dfuflash_alt_desc, dfuflash_device_desc, Described};
 use super::device_list::include_simulated;
 use super::handles;
 use super::last_error::{err, fail};
+use super::session::{
+    lock_ignoring_poison, save_state, Device, DeviceInner, SESSIONS_ON_THIS_THREAD,
+};
 use crate::device::{self, AnyTransport, Selector};
 use crate::error::Error;
 use crate::job::Report;
@@ -26,110 +28,6 @@ use crate::sim::{Faults, SimDevice};
 /// An open device (an opaque handle: see the lifecycle rules in the header).
 pub struct dfuflash_device {
     _opaque: [u8; 0],
-}
-
-/// What a handle names.
-pub(super) struct Device {
-    pub(super) cancel: CancelToken,
-    closing: AtomicBool,
-    inner: Mutex<DeviceInner>,
-    pub(super) described: Described,
-    alt: AtomicU8,
-    // The caller chose the alt setting (open or select_alt), so images must be for it.
-    alt_selected: AtomicBool,
-}
-
-pub(super) struct DeviceInner {
-    pub(super) dfu: Dfu<AnyTransport>,
-    state_file: Option<PathBuf>,
-    pub(super) report: Report,
-    pub(super) sectors: Vec<u32>,
-    pub(super) workaround: Vec<u32>,
-    // A panic interrupted the last call: the device's DFU state is unknown.
-    pub(super) resync: bool,
-}
-
-/// One call's hold on a device.
-pub(super) struct Session<'a> {
-    inner: MutexGuard<'a, DeviceInner>,
-}
-
-impl Deref for Session<'_> {
-    type Target = DeviceInner;
-    fn deref(&self) -> &DeviceInner {
-        &self.inner
-    }
-}
-
-impl DerefMut for Session<'_> {
-    fn deref_mut(&mut self) -> &mut DeviceInner {
-        &mut self.inner
-    }
-}
-
-impl Drop for Session<'_> {
-    fn drop(&mut self) {
-        SESSIONS_ON_THIS_THREAD.with(|n| n.set(n.get() - 1));
-    }
-}
-
-thread_local! {
-    // Calls in progress on this thread (a callback may call into another device), so a close
-    // from inside any callback never blocks: two callbacks closing each other's devices would
-    // otherwise wait for each other forever.
-    static SESSIONS_ON_THIS_THREAD: Cell<u32> = const { Cell::new(0) };
-}
-
-fn lock_ignoring_poison<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-impl Device {
-    /// The device for one call: BUSY while another call holds it. A lock poisoned by a
-    /// contained panic is taken back, and the next operation first returns the device to a
-    /// known state.
-    pub(super) fn session(&self) -> Result<Session<'_>, i32> {
-        let inner = match self.inner.try_lock() {
-            Ok(inner) => inner,
-            Err(TryLockError::WouldBlock) => {
-                return Err(fail(
-                    DFUFLASH_ERR_BUSY,
-                    "the device is in use by another call",
-                ))
-            }
-            Err(TryLockError::Poisoned(poisoned)) => {
-                let mut inner = poisoned.into_inner();
-                self.inner.clear_poison();
-                inner.resync = true;
-                inner
-            }
-        };
-        self.check_open()?;
-        SESSIONS_ON_THIS_THREAD.with(|n| n.set(n.get() + 1));
-        Ok(Session { inner })
-    }
-
-    /// Fails once a close has begun.
-    pub(super) fn check_open(&self) -> Result<(), i32> {
-        if self.closing.load(Ordering::SeqCst) {
-            return Err(fail(
-                DFUFLASH_ERR_INVALID_HANDLE,
-                "the device is being closed",
-            ));
-        }
-        Ok(())
-    }
-
-    pub(super) fn set_alt(&self, alt: u8) {
-        self.alt.store(alt, Ordering::SeqCst);
-    }
-
-    /// The alt setting the caller selected explicitly, if any.
-    pub(super) fn selected_alt(&self) -> Option<u8> {
-        self.alt_selected
-            .load(Ordering::SeqCst)
-            .then(|| self.alt.load(Ordering::SeqCst))
-    }
 }
 
 fn register(
@@ -405,10 +303,4 @@ pub unsafe extern "C" fn dfuflash_device_select_alt(
         d.alt_selected.store(true, Ordering::SeqCst);
         Ok(())
     })
-}
-
-pub(super) fn save_state(inner: &DeviceInner) {
-    if let (Some(path), Some(sim)) = (&inner.state_file, inner.dfu.transport().sim()) {
-        let _ = sim.save_state(path);
-    }
 }

@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::boundary::null;
 use super::codes::DFUFLASH_ERR_INVALID_HANDLE;
-use super::device::{dfuflash_device, Device};
+use super::device::dfuflash_device;
 use super::last_error::fail;
+use super::session::Device;
 
 static OPEN: Mutex<BTreeMap<usize, Arc<Device>>> = Mutex::new(BTreeMap::new());
 static NEXT_ID: AtomicUsize = AtomicUsize::new(1);

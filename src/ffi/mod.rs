@@ -23,6 +23,8 @@ mod boundary;
 
 mod handles;
 
+mod session;
+
 mod last_error;
 
 mod describe;

@@ -2,11 +2,12 @@
 
 use super::boundary::{guard, null};
 use super::callbacks::observer;
-use super::device::{dfuflash_device, save_state};
+use super::device::dfuflash_device;
 use super::handles;
 use super::image::dfuflash_image;
 use super::last_error::err;
 use super::options::dfuflash_options;
+use super::session::save_state;
 use crate::device::AnyTransport;
 use crate::error::Error;
 use crate::job::{self, FlashOptions, Report};
