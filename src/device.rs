@@ -2,8 +2,10 @@
 //! dfu-util users know it (VID:PID, serial, port path, alt setting by number or name), and
 //! opening an entry as a [`Transport`].
 //!
-//! Today the entries are the simulated models (listed when asked for); the USB backend adds
-//! real devices to the same list.
+//! The entries are the USB DFU devices, the boards the environment attaches (`DFUFLASH_SIM`:
+//! a simulator model, or several separated by commas, seen as attached devices, so a host's own
+//! upload flow runs in CI with no board; `DFUFLASH_SIM_STATE`: the state file that keeps the
+//! first such board's memory between runs), and the simulated models when asked for.
 //!
 //! ```
 //! use dfuflash::device::{list, select, Selector};
@@ -28,14 +30,74 @@ pub struct Entry {
     pub info: DeviceInfo,
     /// The simulator model behind a simulated entry.
     pub simulated: Option<&'static str>,
+    sim_state: Option<std::path::PathBuf>,
     #[cfg(feature = "usb")]
     usb: Option<std::sync::Arc<crate::usb::Found>>,
 }
 
-/// Every DFU device on the bus (when the `usb` feature is built in), then the simulated models
-/// when `include_simulated`.
+impl Entry {
+    /// The state file a simulated board keeps its memory in (`DFUFLASH_SIM_STATE`), if any:
+    /// save the device there after using it.
+    pub fn state_file(&self) -> Option<&std::path::Path> {
+        self.sim_state.as_deref()
+    }
+
+    fn simulated(
+        model: &'static str,
+        sim_state: Option<std::path::PathBuf>,
+    ) -> Result<Self, Error> {
+        let dev = match &sim_state {
+            Some(p) => SimDevice::with_state(model, p)?,
+            None => SimDevice::new(model)?,
+        };
+        Ok(Entry {
+            info: dev.info().clone(),
+            simulated: Some(model),
+            sim_state,
+            #[cfg(feature = "usb")]
+            usb: None,
+        })
+    }
+}
+
+const SIM_ENV: &str = "DFUFLASH_SIM";
+const SIM_STATE_ENV: &str = "DFUFLASH_SIM_STATE";
+
+/// The boards `DFUFLASH_SIM` attaches: each a model name, the first with `DFUFLASH_SIM_STATE`.
+/// The second board of a model has the path `sim:MODEL#2`, and so on.
+fn attached_simulations() -> Result<Vec<Entry>, Error> {
+    let Some(models) = std::env::var_os(SIM_ENV) else {
+        return Ok(Vec::new());
+    };
+    let models = models.to_string_lossy().into_owned();
+    let mut state = std::env::var_os(SIM_STATE_ENV).map(std::path::PathBuf::from);
+    let mut out: Vec<Entry> = Vec::new();
+    for name in models.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let model = SimDevice::models()
+            .iter()
+            .find(|m| m.name == name)
+            .map(|m| m.name)
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "{SIM_ENV}={models}: {}",
+                    SimDevice::new(name).expect_err("not a model")
+                ))
+            })?;
+        let mut e = Entry::simulated(model, state.take())?;
+        let same = out.iter().filter(|o| o.simulated == Some(model)).count();
+        if same > 0 {
+            e.info.port_path = Some(format!("sim:{model}#{}", same + 1));
+        }
+        out.push(e);
+    }
+    Ok(out)
+}
+
+/// Every DFU device on the bus (when the `usb` feature is built in) and the boards
+/// `DFUFLASH_SIM` attaches, then the other simulated models when `include_simulated`.
 pub fn list(include_simulated: bool) -> Result<Vec<Entry>, Error> {
     let mut out = Vec::new();
+    let attached = attached_simulations()?;
     // Without USB access (libusb cannot start) the simulated devices are still listed.
     #[cfg(feature = "usb")]
     match crate::usb::discover() {
@@ -44,22 +106,21 @@ pub fn list(include_simulated: bool) -> Result<Vec<Entry>, Error> {
                 out.push(Entry {
                     info: f.info.clone(),
                     simulated: None,
+                    sim_state: None,
                     usb: Some(std::sync::Arc::new(f)),
                 });
             }
         }
-        Err(e) if !include_simulated => return Err(e.into()),
+        Err(e) if !include_simulated && attached.is_empty() => return Err(e.into()),
         Err(_) => {}
     }
+    let attached_models: Vec<_> = attached.iter().map(|e| e.simulated).collect();
+    out.extend(attached);
     if include_simulated {
         for m in SimDevice::models() {
-            let dev = SimDevice::new(m.name).expect("every listed model opens");
-            out.push(Entry {
-                info: dev.info().clone(),
-                simulated: Some(m.name),
-                #[cfg(feature = "usb")]
-                usb: None,
-            });
+            if !attached_models.contains(&Some(m.name)) {
+                out.push(Entry::simulated(m.name, None)?);
+            }
         }
     }
     Ok(out)
@@ -255,7 +316,11 @@ impl Transport for AnyTransport {
 /// again once it re-enumerates in DFU mode on the same port (within `detach_deadline`).
 pub fn open(entry: &Entry, detach_deadline: std::time::Duration) -> Result<AnyTransport, Error> {
     if let Some(model) = entry.simulated {
-        return Ok(AnyTransport::Sim(SimDevice::new(model)?));
+        let dev = match &entry.sim_state {
+            Some(p) => SimDevice::with_state(model, p)?,
+            None => SimDevice::new(model)?,
+        };
+        return Ok(AnyTransport::Sim(dev));
     }
     #[cfg(feature = "usb")]
     if let Some(found) = &entry.usb {

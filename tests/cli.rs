@@ -513,3 +513,66 @@ fn plain_output_reads_in_order_and_adds_up() {
     assert!(!err.contains("leave: "), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_board_the_environment_attaches_is_found_like_a_usb_device_and_keeps_its_memory() {
+    let dir = tmp("env-sim");
+    let (fw, data) = write_fw(&dir, 0x3000);
+    let state = dir.join("board.state");
+    let env_run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_dfuflash"))
+            .args(args)
+            .env("DFUFLASH_SIM", "stm32h743-revv")
+            .env("DFUFLASH_SIM_STATE", &state)
+            .output()
+            .unwrap()
+    };
+    // Listed as an attached device, without --simulated.
+    let o = env_run(&["list", "--json"]);
+    let devices = json(&o)["devices"].as_array().unwrap().clone();
+    assert_eq!(devices.len(), 1, "{}", stdout(&o));
+    assert_eq!(devices[0]["path"], "sim:stm32h743-revv");
+    assert_eq!(devices[0]["vendor_id"], 0x0483);
+    // Selected the way a host selects a real board, by VID:PID.
+    let o = env_run(&[
+        "flash",
+        "-d",
+        "0483:df11",
+        "--address",
+        "0x08100000",
+        fw.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("workaround: sector 0x08100000"),
+        "{}",
+        stderr(&o)
+    );
+    // A later run sees the same memory.
+    let back = dir.join("back.bin");
+    let o = env_run(&[
+        "read",
+        "-d",
+        "0483:df11",
+        "--address",
+        "0x08100000",
+        "--length",
+        "0x3000",
+        back.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&back).unwrap(), data);
+    // An unknown model is a clear error naming the variable.
+    let o = Command::new(env!("CARGO_BIN_EXE_dfuflash"))
+        .args(["list"])
+        .env("DFUFLASH_SIM", "nosuch")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("DFUFLASH_SIM=nosuch: unknown simulator model"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -104,7 +104,8 @@ pub unsafe extern "C" fn dfuflash_open(
         let selected = sel.alt.is_some() || sel.alt_name.is_some();
         let t = device::open(entry, Duration::from_secs(10)).map_err(err)?;
         let dfu = Dfu::open(t, alt, EngineOptions::default()).map_err(|e| err(e.into()))?;
-        unsafe { *out = register(dfu, None, selected) };
+        let state = entry.state_file().map(PathBuf::from);
+        unsafe { *out = register(dfu, state, selected) };
         Ok(())
     })
 }

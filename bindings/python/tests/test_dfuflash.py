@@ -204,6 +204,21 @@ class FlashTest(unittest.TestCase):
             self.assertIn("alt setting 0, but alt setting 1 is selected", cm.exception.message)
             self.assertEqual(dev.upload(0x5200201C, 4), b"\xff" * 4)
 
+    def test_a_board_the_environment_attaches_is_an_attached_device(self):
+        state = os.path.join(self.dir.name, "env-board.state")
+        os.environ["DFUFLASH_SIM"] = "stm32f405"
+        os.environ["DFUFLASH_SIM_STATE"] = state
+        try:
+            found = [d for d in dfuflash.list_devices() if d.path == "sim:stm32f405"]
+            self.assertEqual(len(found), 1)
+            with dfuflash.open(0x0483, 0xDF11) as dev:
+                self.assertEqual(dev.info.path, "sim:stm32f405")
+                dev.download(dfuflash.Image.from_bytes(b"\x42" * 4096, 0x08004000))
+            with dfuflash.open(0x0483, 0xDF11) as dev:
+                self.assertEqual(dev.upload(0x08004000, 4096), b"\x42" * 4096)
+        finally:
+            del os.environ["DFUFLASH_SIM"], os.environ["DFUFLASH_SIM_STATE"]
+
     def test_open_and_close_a_thousand_times_keeps_memory_flat(self):
         def rss_kb():
             with open("/proc/self/statm") as f:

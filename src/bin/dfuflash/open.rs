@@ -87,7 +87,8 @@ pub fn open(d: &DeviceArgs, workarounds: bool) -> Result<Opened, Error> {
     Ok(Opened {
         dfu,
         alt_selected: d.alt.is_some(),
-        state: None,
+        // A board DFUFLASH_SIM attaches keeps its memory in DFUFLASH_SIM_STATE.
+        state: entry.state_file().map(PathBuf::from),
         transcript: None,
     })
 }

@@ -9,10 +9,15 @@ use crate::args::ListArgs;
 
 pub fn run(args: ListArgs) -> Result<(), String> {
     let ListArgs { simulated, json } = args;
-    let real = device::list(false).unwrap_or_else(|e| {
-        eprintln!("dfuflash: warning: cannot list USB devices: {e}");
-        Vec::new()
-    });
+    let real = match device::list(false) {
+        Ok(found) => found,
+        // A misnamed DFUFLASH_SIM board is the caller's mistake, not a missing USB stack.
+        Err(e @ dfuflash::Error::InvalidArgument(_)) => return Err(e.to_string()),
+        Err(e) => {
+            eprintln!("dfuflash: warning: cannot list USB devices: {e}");
+            Vec::new()
+        }
+    };
     let devices: Vec<Value> = real
         .iter()
         .map(|e| {
