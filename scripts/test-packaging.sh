@@ -35,5 +35,13 @@ for kind in shared static; do
         echo "packaging cmake $kind: build FAILED"; failed=$((failed + 1))
     fi
 done
+# The dfu-util drop-in, installed under that name, flashes a board the environment attaches.
+if ./scripts/install-dfu-util.sh "$tmp/ide-bundle" >/dev/null &&
+    out=$(cd "$tmp" && DFUFLASH_SIM=stm32h743-revv "$tmp/ide-bundle/dfu-util" -a 0 -d 0483:df11 -s 0x080c0000:leave -D "$tmp/fw.bin" 2>"$tmp/err") &&
+    grep -q "^dfu-util 0.11$" <<<"$out" && grep -q "File downloaded successfully" <<<"$out"; then
+    echo "packaging dfu-util drop-in: ok"; passed=$((passed + 1))
+else
+    echo "packaging dfu-util drop-in: FAILED"; echo "${out:-}"; tail -c 1500 "$tmp/err"; failed=$((failed + 1))
+fi
 echo "packaging: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

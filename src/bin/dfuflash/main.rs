@@ -10,6 +10,7 @@ use dfuflash::progress::CancelToken;
 
 mod args;
 mod commands;
+mod dfu_util;
 mod display;
 mod hints;
 mod open;
@@ -33,6 +34,16 @@ fn run(cli: Cli) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
+    // Under dfu-util's name (or `dfuflash dfu-util ...`), the dfu-util 0.11 command line.
+    let mut args = std::env::args_os();
+    let argv0 = args.next().unwrap_or_default();
+    if dfu_util::invoked_as_dfu_util(&argv0) {
+        return dfu_util::main(args.collect());
+    }
+    let rest: Vec<_> = args.collect();
+    if rest.first().is_some_and(|a| a == "dfu-util") {
+        return dfu_util::main(rest[1..].to_vec());
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

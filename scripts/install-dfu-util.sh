@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs dfuflash under the name dfu-util, for an IDE or a script that runs dfu-util: it takes
+# dfu-util 0.11's command line and prints what dfu-util prints (see "For IDE maintainers" in the
+# README). Replace the bundled dfu-util binary with this file.
+# Usage: scripts/install-dfu-util.sh DIR   (writes DIR/dfu-util)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=${1:?usage: scripts/install-dfu-util.sh DIR}
+cargo build --release --locked --bin dfuflash
+install -d "$dir"
+install -m 0755 target/release/dfuflash "$dir/dfu-util"
+echo "installed $dir/dfu-util ($("$dir/dfu-util" -V | head -1), dfuflash $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1))"
