@@ -285,7 +285,8 @@ fn info_list_and_erase() {
             "stm32f405",
             "stm32l4",
             "stm32c5-strict",
-            "dfu11-generic"
+            "dfu11-generic",
+            "dfuse-strict"
         ]
     );
     let o = dfuflash(&[

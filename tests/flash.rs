@@ -3,6 +3,8 @@
 mod common;
 
 use common::*;
+use std::time::Duration;
+
 use dfuflash::image::{Image, Segment};
 use dfuflash::protocol::State;
 use dfuflash::sim::{Op, Outcome, SimDevice};
@@ -647,4 +649,27 @@ fn the_erase_of_a_recovered_sector_is_reported_before_its_recovery() {
         .unwrap_or_else(|| panic!("{events:?}"));
     assert!(verify < checked, "{events:?}");
     assert_eq!(r.bytes_verified + r.bytes_checked, 0x2_0100 + 0x1_ff00);
+}
+
+#[test]
+fn a_spec_strict_dfuse_device_is_polled_no_earlier_than_it_asks() {
+    let mut dfu = open("dfuse-strict");
+    let data = pattern(0x4_1000, 11);
+    let image = Image::from_binary(0x0801_0000, data.clone()).unwrap();
+    let r = flash(&mut dfu, &image, &opts()).unwrap();
+    assert_eq!(r.bytes_verified, data.len() as u64);
+    let dev = dfu.transport();
+    assert_eq!(dev.memory(0, 0x0801_0000, data.len()).unwrap(), &data[..]);
+    let t = dev.transcript();
+    assert!(
+        t.iter().all(|r| r.outcome != Outcome::Stall),
+        "a request came before the poll timeout: {:?}",
+        t.iter().find(|r| r.outcome == Outcome::Stall)
+    );
+    // The erases ran in the background for as long as the device said (4 x 16 KB, 2 x 128 KB).
+    assert!(
+        dev.now() >= Duration::from_millis(4 * 250 + 2 * 1000),
+        "{:?}",
+        dev.now()
+    );
 }

@@ -7,6 +7,10 @@ use super::{Dfu, ProtocolError, State, Status, StatusReply};
 use crate::progress::Level;
 use crate::transport::{Transport, TransportError};
 
+/// Devices (idVendor, idProduct) polled again at once after dfuDNBUSY: the STM32 ROM
+/// bootloader (the operation is done inside the first GETSTATUS).
+const POLLS_AT_ONCE: &[(u16, u16)] = &[(0x0483, 0xdf11)];
+
 /// How polling ended.
 pub(super) enum PollEnd {
     /// One of the awaited states.
@@ -204,7 +208,7 @@ impl<T: Transport> Dfu<T> {
                     wedge_after.is_none() && first_busy.is_some(),
                 ));
             }
-            if self.is_dfuse() && !repolled {
+            if !repolled && self.polls_at_once() {
                 repolled = true;
                 continue;
             }
@@ -214,6 +218,17 @@ impl<T: Transport> Dfu<T> {
             }
             self.t.sleep(wait);
         }
+    }
+
+    /// Whether to poll once more at once after dfuDNBUSY instead of waiting bwPollTimeout.
+    /// DFU 1.1 asks for the wait, and a strict device stalls an early request and enters
+    /// dfuERROR; but ST's ROM bootloaders do the work inside the first GETSTATUS and report a
+    /// poll timeout far longer than what is left (1000 ms after a 900 ms erase), and ST's
+    /// programmer polls at once. So only devices known to answer an early poll correctly get
+    /// one: ST's ROM bootloader ids.
+    fn polls_at_once(&self) -> bool {
+        let i = self.info();
+        self.is_dfuse() && POLLS_AT_ONCE.contains(&(i.vendor_id, i.product_id))
     }
 
     fn stuck(

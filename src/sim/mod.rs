@@ -104,6 +104,8 @@ pub struct SimDevice {
     staging: Vec<u8>,
     firmware_len: usize,
     upload_done: bool,
+    // When the wait the last GETSTATUS asked for ends (for spec-strict devices).
+    poll_until: Duration,
 }
 
 impl fmt::Debug for SimDevice {
@@ -202,6 +204,7 @@ impl SimDevice {
             staging: Vec::new(),
             firmware_len: 0,
             upload_done: false,
+            poll_until: Duration::ZERO,
         };
         dev.power_on();
         Ok(dev)
@@ -222,9 +225,10 @@ impl SimDevice {
     }
 
     fn power_on(&mut self) {
-        let st = self.st();
-        self.state = if st { State::Error } else { State::DfuIdle };
-        self.status = if st { Status::ErrFirmware } else { Status::Ok };
+        // ST ROMs start in dfuERROR/errFIRMWARE; other bootloaders in dfuIDLE.
+        let rom = self.st() && !self.model.quirks.starts_idle;
+        self.state = if rom { State::Error } else { State::DfuIdle };
+        self.status = if rom { Status::ErrFirmware } else { Status::Ok };
         self.pointer = ST_DEFAULT_POINTER;
         self.pending = Pending::None;
         self.bg = None;

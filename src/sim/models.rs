@@ -26,6 +26,7 @@
 //! | L4 mass erase | 22.13 ms | STM32L476 datasheet (typical) |
 //! | C5-class page erase 2 KB / double word program | 22 ms / 85 us | assumption (values of other 2 KB-page STM32 families) |
 //! | generic DFU 1.1: 1 KB block program / manifestation | 4 ms / 200 ms, reported honestly | assumption |
+//! | dfuse-strict: erase 16 / 128 KB, word program, poll timeouts | 250 / 1000 ms, 16 us, the time left (reported honestly) | assumption (F4-class flash figures); the stall of an early request and errSTALLEDPKT: DFU 1.1 section 6.1.2 and PROTOCOL.md section 6 |
 
 use crate::transport::FunctionalDescriptor;
 use std::time::Duration;
@@ -77,6 +78,10 @@ pub struct Timing {
     pub mass_erase_poll_ms: u32,
     /// DFU 1.1 manifestation time in microseconds.
     pub manifest_us: u64,
+    /// The work runs after the status stage of the GETSTATUS that starts it, and the bus NAKs
+    /// every request until it ends (ST's USB device library), instead of inside that status
+    /// stage (ST ROMs) or in the background.
+    pub after_status_stage: bool,
 }
 
 impl Timing {
@@ -111,6 +116,12 @@ pub struct Quirks {
     pub ecc_word: Option<u32>,
     /// The ROM answers a standalone GET_DESCRIPTOR for the functional descriptor.
     pub answers_functional_descriptor_request: bool,
+    /// A DfuSe device that is not a ROM: it starts in dfuIDLE, not dfuERROR/errFIRMWARE.
+    pub starts_idle: bool,
+    /// Spec-strict DFU 1.1 (section 6.1.2): a request that arrives in dfuDNBUSY before the
+    /// reported bwPollTimeout has elapsed is stalled, and the device enters
+    /// dfuERROR/errSTALLEDPKT.
+    pub stall_early_requests: bool,
 }
 
 /// A simulated device.
@@ -164,6 +175,7 @@ const H7_TIMING: Timing = Timing {
     mass_erase_us: 7_200_000,
     mass_erase_poll_ms: 1000,
     manifest_us: 0,
+    after_status_stage: false,
 };
 
 const NO_QUIRKS: Quirks = Quirks {
@@ -172,6 +184,8 @@ const NO_QUIRKS: Quirks = Quirks {
     stall_status_while_busy: false,
     ecc_word: None,
     answers_functional_descriptor_request: true,
+    starts_idle: false,
+    stall_early_requests: false,
 };
 
 const fn st_functional(transfer_size: u16) -> FunctionalDescriptor {
@@ -246,6 +260,7 @@ pub const MODELS: &[Model] = &[
             mass_erase_us: 30_000_000,
             mass_erase_poll_ms: 100,
             manifest_us: 0,
+            after_status_stage: false,
         },
         quirks: NO_QUIRKS,
     },
@@ -275,6 +290,7 @@ pub const MODELS: &[Model] = &[
             mass_erase_us: 22_130,
             mass_erase_poll_ms: 21,
             manifest_us: 0,
+            after_status_stage: false,
         },
         quirks: Quirks {
             stall_status_while_busy: true,
@@ -306,6 +322,7 @@ pub const MODELS: &[Model] = &[
             mass_erase_us: 22_000,
             mass_erase_poll_ms: 25,
             manifest_us: 0,
+            after_status_stage: false,
         },
         quirks: Quirks {
             strict_clrstatus: true,
@@ -342,8 +359,40 @@ pub const MODELS: &[Model] = &[
             mass_erase_us: 0,
             mass_erase_poll_ms: 0,
             manifest_us: 200_000,
+            after_status_stage: false,
         },
         quirks: NO_QUIRKS,
+    },
+    Model {
+        name: "dfuse-strict",
+        description:
+            "spec-strict DfuSe bootloader (not ST's): stalls requests sent before bwPollTimeout",
+        vendor_id: 0x1209,
+        product_id: 0xdf12,
+        bcd_device: 0x0100,
+        manufacturer: "dfuflash",
+        product: "Strict DfuSe bootloader",
+        serial: "STRICT-0001",
+        functional: st_functional(1024),
+        alts: &["@Internal Flash   /0x08000000/8*016Kg,8*128Kg"],
+        dialect: Dialect::StRom,
+        timing: Timing {
+            erase: &[(16 * 1024, 250_000), (128 * 1024, 1_000_000)],
+            erase_blocking: false,
+            erase_poll_ms: 0,
+            word: 4,
+            word_ns: 16_000,
+            write_poll_ms: 0,
+            mass_erase_us: 8_000_000,
+            mass_erase_poll_ms: 0,
+            manifest_us: 0,
+            after_status_stage: false,
+        },
+        quirks: Quirks {
+            starts_idle: true,
+            stall_early_requests: true,
+            ..NO_QUIRKS
+        },
     },
 ];
 

@@ -235,7 +235,8 @@ impl SimDevice {
                         return Err(TransportError::Stall);
                     }
                     let left = bg.done_at.saturating_sub(self.now);
-                    let poll = if self.st() {
+                    // A poll timeout of 0 in the model means "report the time still needed".
+                    let poll = if self.st() && bg.poll_ms != 0 {
                         bg.poll_ms
                     } else {
                         left.as_millis().max(1) as u32

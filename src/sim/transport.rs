@@ -7,7 +7,7 @@ use super::models::{self, usb_cost};
 use super::state_machine::Pending;
 use super::transcript::{Op, Outcome, Record};
 use super::SimDevice;
-use crate::protocol::{request, StatusReply};
+use crate::protocol::{request, State, Status, StatusReply};
 use crate::transport::{DeviceInfo, Transport, TransportError};
 
 impl SimDevice {
@@ -111,6 +111,14 @@ impl SimDevice {
             self.fail(s);
             return Ok(self.reply(0).to_vec());
         }
+        // A spec-strict device punishes a request sent before the poll timeout it asked for.
+        if self.model.quirks.stall_early_requests
+            && self.state == State::DnBusy
+            && self.now < self.poll_until
+        {
+            self.fail(Status::ErrStalledPkt);
+            return Err(TransportError::Stall);
+        }
         let r = match req {
             request::DNLOAD => self.dnload(value, data).map(|()| Vec::new()),
             request::UPLOAD => self.upload(value, in_len),
@@ -122,6 +130,11 @@ impl SimDevice {
         };
         if let Some(s) = status_fault {
             self.fail(s);
+        }
+        if let (request::GETSTATUS, Ok(bytes)) = (req, &r) {
+            if let Some(reply) = StatusReply::parse(bytes) {
+                self.poll_until = self.now + Duration::from_millis(reply.poll_timeout_ms as u64);
+            }
         }
         r
     }

@@ -77,6 +77,12 @@ impl SimDevice {
                 poll_ms,
             });
         }
+        // A poll timeout of 0 in the model means "report the time the work needs".
+        let poll_ms = if poll_ms == 0 && !blocking {
+            d.as_millis().max(1) as u32
+        } else {
+            poll_ms
+        };
         Ok(self.reply(poll_ms).to_vec())
     }
 }
