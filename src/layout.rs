@@ -322,9 +322,8 @@ fn parse_run(text: &str) -> Result<SectorRun, (usize, &'static str)> {
             .checked_mul(mult)
             .filter(|s| *s > 0)
             .ok_or((size_start, "sector size is zero or too large"))?;
-        if count == 0 {
-            return Err((count_start, "sector count is zero"));
-        }
+        // A run of no sectors is a label, not an error: Arduino's Portenta bootloader publishes
+        // its version as "@MCUboot        v.25   /0x00000000/0*4Kg".
         Ok(SectorRun { count, size, perms })
     } else {
         Err((i, "unexpected text after the memory type"))
@@ -464,7 +463,12 @@ mod tests {
             "{}",
             err("@Flash /0x08000000/04*016Kz")
         );
-        assert!(err("@Flash /0x08000000/00*016Kg").contains("sector count is zero"));
+        let label = Layout::parse("@MCUboot        v.25   /0x00000000/0*4Kg").unwrap();
+        assert_eq!(
+            (label.name.as_str(), label.sectors().count()),
+            ("MCUboot        v.25", 0)
+        );
+        assert_eq!(label.sector_at(0), None);
         assert!(err("@Flash /0xFFFF0000/02*064Kg").contains("past 4 GiB"));
         assert!(err("@Flash").contains("expected '/0xADDR/'"));
         assert!(err("@Flash /0x08000000").contains("expected sector runs"));

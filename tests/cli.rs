@@ -286,6 +286,7 @@ fn info_list_and_erase() {
             "stm32l4",
             "stm32c5-strict",
             "dfu11-generic",
+            "portenta-h7",
             "dfuse-strict"
         ]
     );

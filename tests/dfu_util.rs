@@ -168,11 +168,35 @@ fn qmk_toolbox_flashes_a_raw_binary_with_leave() {
 }
 
 #[test]
-fn arduinos_long_options_and_attached_values_parse() {
-    // The Portenta recipe's shape (its own 2341:035b board is not simulated yet).
+fn arduinos_portenta_recipe_flashes_the_portenta_bootloader_and_exits_0() {
     let d = bundle("arduino");
-    let fw = pattern(0x4000, 7);
+    let fw = pattern(0x6_2000, 7);
     std::fs::write(d.0.join("sketch.bin"), &fw).unwrap();
+    // ArduinoCore-mbed platform.txt, with boards.txt's Portenta values.
+    let o = dfu_util(
+        &d.0,
+        "portenta-h7",
+        &[
+            "--device",
+            "0x2341:0x035b",
+            "-D",
+            "sketch.bin",
+            "-a0",
+            "--dfuse-address=0x08040000:leave",
+        ],
+    );
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    assert!(out.contains("Device returned transfer size 4096"), "{out}");
+    assert!(
+        out.contains("DfuSe interface name: \"Internal Flash  2MB   \""),
+        "{out}"
+    );
+    assert_progress_reaches_100(&out, "Download", fw.len() as u64);
+    assert!(out.contains("Submitting leave request..."), "{out}");
+    assert_eq!(memory(&d.0, "portenta-h7", 0x0804_0000, fw.len()), fw);
+    // Arduino's -Q, with attached short values, on an ST ROM.
+    std::fs::remove_file(d.0.join("state")).unwrap();
     let o = dfu_util(
         &d.0,
         "stm32h743-revy",
@@ -182,18 +206,12 @@ fn arduinos_long_options_and_attached_values_parse() {
             "-D",
             "sketch.bin",
             "-a0",
-            "--dfuse-address=0x08040000:leave",
+            "--dfuse-address=0x08040000",
             "-Q",
         ],
     );
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}{}",
-        text(&o.stdout),
-        text(&o.stderr)
-    );
-    assert_eq!(memory(&d.0, "stm32h743-revy", 0x0804_0000, fw.len()), fw);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("Resetting USB to switch back to Run-Time mode"));
 }
 
 #[test]

@@ -673,3 +673,65 @@ fn a_spec_strict_dfuse_device_is_polled_no_earlier_than_it_asks() {
         dev.now()
     );
 }
+
+#[test]
+fn the_portenta_bootloader_takes_4_kb_blocks_and_keeps_its_own_sector() {
+    let mut dfu = open("portenta-h7");
+    // Arduino's M7 sketch address, and the QSPI flash of alt 1.
+    let sketch = pattern(0x2_3000, 13);
+    let r = flash(
+        &mut dfu,
+        &Image::from_binary(0x0804_0000, sketch.clone()).unwrap(),
+        &opts(),
+    )
+    .unwrap();
+    assert_eq!(r.sectors_erased, [0x0804_0000, 0x0806_0000]);
+    assert_eq!(
+        dfu.transport()
+            .memory(0, 0x0804_0000, sketch.len())
+            .unwrap(),
+        &sketch[..]
+    );
+    let blocks: Vec<usize> = dfu
+        .transport()
+        .transcript()
+        .iter()
+        .filter_map(|r| match r.op {
+            Op::Dnload { block, len } if block >= 2 => Some(len),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        blocks.iter().all(|&l| l <= 4096) && blocks.contains(&4096),
+        "{blocks:?}"
+    );
+    // It starts in dfuIDLE: no CLRSTATUS at all.
+    assert!(dfu
+        .transport()
+        .transcript()
+        .iter()
+        .all(|r| r.op != Op::ClrStatus));
+    // Sector 0 holds the bootloader: read-only in its layout, so refused before any request.
+    let before = dfu.transport().requests();
+    let err = flash(
+        &mut dfu,
+        &Image::from_binary(0x0800_0000, vec![0; 64]).unwrap(),
+        &opts(),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), "not_writable", "{err}");
+    assert_eq!(dfu.transport().requests(), before);
+    dfu.select_alt(1).unwrap();
+    let qspi = pattern(0x3000, 17);
+    let r = flash(
+        &mut dfu,
+        &Image::single(1, vec![Segment::new(0x9000_0000, qspi.clone())]).unwrap(),
+        &opts(),
+    )
+    .unwrap();
+    assert_eq!(r.sectors_erased, [0x9000_0000, 0x9000_1000, 0x9000_2000]);
+    assert_eq!(
+        dfu.transport().memory(1, 0x9000_0000, qspi.len()).unwrap(),
+        &qspi[..]
+    );
+}

@@ -151,7 +151,7 @@ class FlashTest(unittest.TestCase):
 
     def test_discovery_and_selection(self):
         sims = [d for d in dfuflash.list_devices(include_simulated=True) if d.simulated]
-        self.assertEqual(len(sims), 7)
+        self.assertEqual(len(sims), 8)
         revv = next(d for d in sims if d.path == "sim:stm32h743-revv")
         self.assertEqual((revv.vendor_id, revv.product_id, revv.serial, revv.transfer_size), (0x0483, 0xDF11, "200364500000", 1024))
         self.assertEqual(revv.alt_settings[0], (0, "@Internal Flash   /0x08000000/16*128Kg", 16))
