@@ -9,6 +9,12 @@
 //! `last_error` are the plumbing every function runs through; `codes` maps Rust errors to the
 //! stable numbers; `api` is the table for hosts that load the library at run time.
 //!
+//! The convention (wasmtime's c-api): every function that takes a pointer is `unsafe extern
+//! "C"`. In C the word changes nothing; in Rust it says the truth, that the caller vouches for
+//! the pointers (valid, of the right type, the lifetimes of the header), which a plain
+//! `extern "C" fn` taking raw pointers would hide (clippy's not_unsafe_ptr_arg_deref). Each
+//! one still checks for NULL, and device handles are looked up, never dereferenced.
+//!
 //! cbindgen writes items in the order it meets them, module by module in the order below, so
 //! this order is the header's: a new module goes before `codes`.
 #![allow(non_camel_case_types)]
