@@ -25,6 +25,10 @@ stop_gadget() {
     kill -TERM $GPID 2>/dev/null; wait $GPID 2>/dev/null
     for _ in $(seq 50); do [ -e /sys/bus/usb/devices/1-1 ] || return 0; sleep 0.1; done
 }
+settle_gadget() { # after a :leave the gadget leaves the bus by itself; stop it anyway, bounded
+    for _ in $(seq 50); do kill -0 $GPID 2>/dev/null || break; sleep 0.1; done
+    stop_gadget
+}
 json() { python3 -c "import json,sys; d=json.load(open('$1')); print($2)"; }
 
 python3 - $W <<'PY'
@@ -122,4 +126,81 @@ else
     fail "re-plug: rc=$rc $(cat $W/replug.json $W/replug.err | tail -2)"
 fi
 stop_gadget
+# 8. the dfu-util drop-in beside the real dfu-util 0.11, on the IDEs' own command lines
+mkdir -p $W/ide && ln -sf $DF $W/ide/dfu-util
+OURS=$W/ide/dfu-util
+head -c 400000 $W/big.bin >$W/sketch.bin
+head -c 32768 $W/sketch.bin >$W/sketch-32k.bin  # the guest has no /dev/fd for <(...)
+# Progress as OpenMV IDE reads it: split on \r and \n, lines that start with the phase name.
+parses() { # LOG PHASE: the bars are monotonic and end at 100 % with a "done." line
+    python3 - "$1" "$2" <<'PY'
+import sys
+out = open(sys.argv[1], errors="replace").read()
+bars = [l for l in out.replace("\r", "\n").split("\n") if l.startswith(sys.argv[2]) and "[" in l]
+pct = [int(l.split("]")[1].split("%")[0]) for l in bars]
+ok = pct and pct == sorted(pct) and pct[-1] == 100 and (sys.argv[2] + " done.") in out
+sys.exit(0 if ok else 1)
+PY
+}
+readback() { # MODEL VIDPID ADDRESS LENGTH OUT: read the re-plugged board's flash
+    start_gadget $1 --state $W/side.state || return 1
+    timeout 120 $DF read -d $2 --address $3 --length $4 $5 2>>$W/side.err
+    stop_gadget
+}
+side() { # NAME MODEL VIDPID CHECK_FILE CHECK_ADDRESS ARGS...: both tools, the same command line
+    local name=$1 model=$2 vidpid=$3 file=$4 addr=$5; shift 5
+    local len; len=$(stat -c %s $file)
+    for tool in du ours; do
+        rm -f $W/side.state
+        start_gadget $model --state $W/side.state || return
+        local exe=dfu-util; [ $tool = ours ] && exe=$OURS
+        local t; t=$(now)
+        (cd $W && timeout 300 $exe "$@" >$W/side-$tool.log 2>&1); local rc=$?
+        eval "t_$tool=$(elapsed $t) rc_$tool=$rc"
+        settle_gadget
+        readback $model $vidpid $addr $len $W/side-$tool.bin
+    done
+    if [ "$rc_ours" -eq 0 ] && cmp -s $W/side-ours.bin $file && cmp -s $W/side-du.bin $file \
+        && parses $W/side-ours.log Download && parses $W/side-du.log Download; then
+        pass "drop-in $name: same flash, both parse; dfu-util $t_du s (exit $rc_du), dfuflash $t_ours s (exit 0)"
+    else
+        fail "drop-in $name: ours rc=$rc_ours dfu-util rc=$rc_du: $(tail -2 $W/side-ours.log) / $(tail -2 $W/side-du.log) $(tail -2 $W/side.err 2>/dev/null)"
+    fi
+}
+side "QMK on Rev Y (-s 0x08000000:leave)" stm32h743-revy 0483:df11 $W/sketch.bin 0x08000000 \
+    -a 0 -d 0483:DF11 -s 0x08000000:leave -D $W/sketch.bin
+side "Arduino's Portenta recipe" portenta-h7 2341:035b $W/sketch.bin 0x08040000 \
+    --device 0x2341:0x035b -D $W/sketch.bin -a0 --dfuse-address=0x08040000:leave
+
+# OpenMV IDE's command line on Rev V: ours finishes, verifies and exits 0 after :leave.
+rm -f $W/side.state
+start_gadget stm32h743-revv --state $W/side.state || exit 0
+t=$(now)
+(cd $W && timeout 600 $OURS -w -d ,0483:df11 -a 0 -s :leave -D $W/big.dfu >$W/openmv-ours.log 2>&1); rc=$?
+te=$(elapsed $t)
+settle_gadget
+if [ $rc -eq 0 ] && parses $W/openmv-ours.log "Erase   " && parses $W/openmv-ours.log Download \
+    && grep -q "dfuflash: verified $((0x1c0000 - 4096)) bytes by read-back" $W/openmv-ours.log \
+    && grep -q "Submitting leave request" $W/openmv-ours.log; then
+    pass "drop-in OpenMV IDE on Rev V: 1.8 MB flashed and verified, exit 0 after :leave ($te s; dfu-util hangs, case 4)"
+else
+    fail "drop-in OpenMV on Rev V: rc=$rc $(tail -3 $W/openmv-ours.log)"
+fi
+
+# An upload with -U: both read the same bytes.
+rm -f $W/side.state
+start_gadget stm32h743-revy --state $W/side.state || exit 0
+timeout 120 $DF flash -p 1-1 --address 0x08000000 $W/sketch.bin >/dev/null 2>>$W/side.err
+for tool in du ours; do
+    exe=dfu-util; [ $tool = ours ] && exe=$OURS
+    rm -f $W/up-$tool.bin
+    t=$(now); (cd $W && timeout 120 $exe -a 0 -s 0x08000000:32768 -U $W/up-$tool.bin >$W/up-$tool.log 2>&1); eval "urc_$tool=$? ut_$tool=$(elapsed $t)"
+done
+stop_gadget
+if [ "$urc_ours" -eq 0 ] && [ "$urc_du" -eq 0 ] && cmp -s $W/up-ours.bin $W/up-du.bin \
+    && cmp -s $W/up-ours.bin $W/sketch-32k.bin && parses $W/up-ours.log Upload; then
+    pass "drop-in upload -U: the same 32768 bytes as dfu-util; dfu-util $ut_du s, dfuflash $ut_ours s"
+else
+    fail "drop-in upload: ours rc=$urc_ours dfu-util rc=$urc_du $(tail -2 $W/up-ours.log) / $(tail -2 $W/up-du.log)"
+fi
 echo "guest done"

@@ -5,9 +5,12 @@
 //! is printed on lines that start with `dfuflash:`, after the progress bars.
 
 mod args;
+mod board;
+mod download;
 mod output;
 mod run;
 mod select;
+mod upload;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

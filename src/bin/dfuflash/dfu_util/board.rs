@@ -1,0 +1,170 @@
+//! Finding the board the way dfu-util does (`-d`, `-p`, `-S`, `-a`, `-w`), opening it with the
+//! lines dfu-util prints while it does, and what happens to it at the end (`-R`, `-Q`).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use dfuflash::device::{self, AnyTransport, Entry};
+use dfuflash::protocol::{Dfu, EngineOptions, State};
+use dfuflash::transport::{Mode, Transport};
+use dfuflash::Error;
+
+use super::args::DfuUtilArgs;
+use super::output::state_line;
+use super::run::fail;
+use super::select::Ids;
+use super::{exit, Failure};
+
+/// How long `-w` waits for a board (dfu-util waits forever; IDEs kill it after 300 s).
+const WAIT: Duration = Duration::from_secs(300);
+
+/// The devices the selection options match (before -a).
+pub(super) fn matching(a: &DfuUtilArgs) -> Result<Vec<Entry>, Error> {
+    let ids = a.device.as_deref().map_or_else(Ids::any, Ids::parse);
+    Ok(device::list(false)?
+        .into_iter()
+        .filter(|e| ids.matches(e))
+        .filter(|e| {
+            a.path
+                .as_ref()
+                .is_none_or(|p| e.info.port_path.as_ref() == Some(p))
+        })
+        .filter(|e| {
+            // -S RUNTIME[,DFU]: the second serial is for the device in DFU mode.
+            a.serial.as_ref().is_none_or(|s| {
+                let (run, dfu) = s.split_once(',').unwrap_or((s, s));
+                let want = if e.info.mode == Mode::Runtime {
+                    run
+                } else {
+                    dfu
+                };
+                e.info.serial.as_deref() == Some(want)
+            })
+        })
+        .collect())
+}
+
+/// The alt settings of `e` that -a names (all of them without -a).
+fn alts_of(a: &DfuUtilArgs, e: &Entry) -> Vec<u8> {
+    let alts = &e.info.alt_settings;
+    match a.alt.as_deref().map(str::trim) {
+        None => alts.iter().map(|x| x.alt).collect(),
+        Some(s) => match parse_u8(s) {
+            Some(n) => alts.iter().filter(|x| x.alt == n).map(|x| x.alt).collect(),
+            None => alts.iter().filter(|x| x.name == s).map(|x| x.alt).collect(),
+        },
+    }
+}
+
+fn parse_u8(s: &str) -> Option<u8> {
+    match s.strip_prefix("0x") {
+        Some(h) => u8::from_str_radix(h, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+/// The one device and alt setting to use. Several alt settings of one device are fine for a
+/// DfuSe file (each target names its own); anything else ambiguous is dfu-util's error.
+pub(super) fn choose(a: &DfuUtilArgs, dfuse_file: bool) -> Result<(Entry, u8), Failure> {
+    let deadline = Instant::now() + WAIT;
+    if a.wait.is_some() {
+        println!("Waiting for device, exit with ctrl-C");
+    }
+    loop {
+        let found = matching(a).map_err(fail)?;
+        let mut candidates: Vec<(Entry, u8)> = Vec::new();
+        for e in found {
+            for alt in alts_of(a, &e) {
+                candidates.push((e.clone(), alt));
+            }
+        }
+        let one_device = candidates
+            .windows(2)
+            .all(|w| w[0].0.info.port_path == w[1].0.info.port_path);
+        match candidates.len() {
+            0 if a.wait.is_some() && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(100))
+            }
+            0 if a.wait.is_some() => {
+                return Err(Failure::new(
+                    exit::IOERR,
+                    format!("No DFU capable USB device appeared within {} s", WAIT.as_secs()),
+                ))
+            }
+            0 => return Err(Failure::new(exit::IOERR, "No DFU capable USB device available")),
+            1 => return Ok(candidates.remove(0)),
+            _ if dfuse_file && one_device => {
+                println!("Multiple alternate interfaces for DfuSe file");
+                return Ok(candidates.remove(0));
+            }
+            _ => return Err(Failure::new(
+                exit::IOERR,
+                "More than one DFU capable USB device found! Try `--list' and specify the serial number or disconnect all but one device",
+            )),
+        }
+    }
+}
+
+/// Opens the chosen device and prints what dfu-util prints while it does.
+pub(super) fn open(entry: &Entry, alt: u8) -> Result<Dfu<AnyTransport>, Failure> {
+    println!("Opening DFU capable USB device...");
+    let i = &entry.info;
+    println!("Device ID {:04x}:{:04x}", i.vendor_id, i.product_id);
+    println!("Device DFU version {:04x}", i.functional.dfu_version);
+    let t = device::open(entry, Duration::from_secs(10)).map_err(fail)?;
+    println!("Claiming USB DFU Interface...");
+    println!("Setting Alternate Interface #{alt} ...");
+    let mut dfu = Dfu::open(t, alt, EngineOptions::default()).map_err(|e| fail(e.into()))?;
+    println!("Determining device status...");
+    let st = dfu.get_status().map_err(|e| fail(e.into()))?;
+    println!("{}", state_line(st.state, st.status));
+    if st.state != State::DfuIdle {
+        println!(
+            "{}",
+            if st.state == State::Error {
+                "Clearing status"
+            } else {
+                "Aborting previous incomplete transfer"
+            }
+        );
+        dfu.ensure_idle().map_err(|e| fail(e.into()))?;
+        let st = dfu.get_status().map_err(|e| fail(e.into()))?;
+        println!("{}", state_line(st.state, st.status));
+    }
+    println!(
+        "DFU mode device DFU version {:04x}",
+        i.functional.dfu_version
+    );
+    println!(
+        "Device returned transfer size {}",
+        i.functional.transfer_size
+    );
+    if dfu.is_dfuse() {
+        // The name as the descriptor has it, padding included.
+        let name = i.alt(alt).map(|x| x.name.as_str()).unwrap_or_default();
+        let name = name
+            .trim_start_matches('@')
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        println!("DfuSe interface name: \"{name}\"");
+    }
+    Ok(dfu)
+}
+
+/// Where the board went after the job, and -R / -Q.
+pub(super) fn finish(
+    a: &DfuUtilArgs,
+    dfu: &mut Dfu<AnyTransport>,
+    left: bool,
+    save: Option<&Path>,
+) {
+    if let (Some(path), Some(sim)) = (save, dfu.transport().sim()) {
+        let _ = sim.save_state(path);
+    }
+    if (a.reset || a.quit_reset) && !left {
+        println!("Resetting USB to switch back to Run-Time mode");
+        // The board going away is what a reset is for.
+        let _ = dfu.transport_mut().reset();
+    }
+}

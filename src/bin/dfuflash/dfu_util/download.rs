@@ -1,0 +1,200 @@
+//! `-D`: a raw binary at the `-s` address, a DfuSe file, or a plain DFU 1.1 image, with the
+//! Erase and Download bars; what dfuflash adds (the Rev V recovery, the read-back) follows them.
+
+use std::path::Path;
+
+use dfuflash::image::{self, Format, Image, LoadOptions};
+use dfuflash::job::{self, FlashOptions};
+use dfuflash::progress::{CancelToken, Event, Flow, Phase};
+
+use super::args::DfuUtilArgs;
+use super::board::{choose, finish, open};
+use super::output::Bar;
+use super::run::fail;
+use super::select::DfuseOptions;
+use super::{exit, Failure};
+
+/// Prints the job's progress as dfu-util's Erase and Download bars, and keeps what dfuflash
+/// adds for the lines after them.
+struct Bars {
+    bytes: u64,
+    erase: Bar,
+    download: Bar,
+    recovered: Vec<u32>,
+}
+
+impl Bars {
+    fn event(&mut self, ev: &Event<'_>) -> Flow {
+        match *ev {
+            Event::PhaseStart { phase, total } => match phase {
+                Phase::Erase => self.erase.show(0, 1),
+                Phase::Write => {
+                    self.finish_erase();
+                    self.download.show(0, total.max(1))
+                }
+                _ => {}
+            },
+            Event::Progress {
+                phase, done, total, ..
+            } => match phase {
+                // dfu-util counts the erase in bytes of the element.
+                Phase::Erase => self
+                    .erase
+                    .show(self.bytes * done / total.max(1), self.bytes),
+                Phase::Write => self.download.show(done, total),
+                _ => {}
+            },
+            Event::Workaround { address } => self.recovered.push(address),
+            _ => {}
+        }
+        Flow::Continue
+    }
+
+    fn finish_erase(&mut self) {
+        self.erase.show(self.bytes, self.bytes);
+        for s in &self.recovered {
+            println!("dfuflash: sector {s:#010x} stuck in dfuDNBUSY (STM32H7 Rev V erase wedge, dfu-util ticket #88); recovered as ST's programmer does");
+        }
+        self.recovered.clear();
+    }
+}
+
+pub(super) fn download(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(), Failure> {
+    let path = Path::new(file);
+    let bytes = std::fs::read(path).map_err(|e| {
+        Failure::new(
+            exit::NOINPUT,
+            format!("Could not open file {file} for reading: {e}"),
+        )
+    })?;
+    let dfuse_file = image::dfuse::detect(&bytes);
+    if dfuse_file && o.address.is_some() {
+        return Err(Failure::new(
+            exit::USAGE,
+            "This is a DfuSe file, not meant for raw download",
+        ));
+    }
+    let (entry, alt) = choose(a, dfuse_file)?;
+    let is_dfuse_device = entry.info.functional.is_dfuse();
+    if is_dfuse_device && !dfuse_file && o.address.is_none() && o.length.is_none() {
+        eprintln!("dfu-util: Only DfuSe file version 1.1a is supported");
+        return Err(Failure::new(
+            exit::USAGE,
+            "(for raw binary download, use the --dfuse-address option)",
+        ));
+    }
+    let mut lopts = LoadOptions::default();
+    lopts.address = (!dfuse_file).then(|| o.address.unwrap_or(0));
+    lopts.alt = alt;
+    let (format, image) = image::parse(&bytes, file, &lopts).map_err(|e| fail(e.into()))?;
+    if format != Format::Dfuse && image.suffix.is_none() {
+        let why = if bytes.len() < 16 {
+            "File too short for DFU suffix"
+        } else {
+            "Invalid DFU suffix signature"
+        };
+        eprintln!("dfu-util: Warning: {why}");
+        eprintln!("dfu-util: A valid DFU suffix will be required in a future dfu-util release");
+    }
+    let mut dfu = open(&entry, alt)?;
+    let mut flash_opts = FlashOptions::default();
+    flash_opts.leave = o.leave && is_dfuse_device;
+    flash_opts.leave_address = o.address;
+    flash_opts.mass_erase = o.mass_erase && o.force;
+    // Option bytes and OTP only with dfu-util's own "you know what you are doing".
+    flash_opts.allow_option_bytes = o.force;
+    flash_opts.allow_otp = o.force;
+    describe_download(&image, format, is_dfuse_device);
+    let size = image.targets.iter().map(|t| t.len()).sum();
+    let mut bars = Bars {
+        bytes: size,
+        erase: Bar::new("Erase   "),
+        download: Bar::new("Download"),
+        recovered: Vec::new(),
+    };
+    let result = job::flash(
+        &mut dfu,
+        &image,
+        &flash_opts,
+        &mut |ev: &Event<'_>| bars.event(ev),
+        &CancelToken::new(),
+    );
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            println!();
+            finish(a, &mut dfu, false, entry.state_file());
+            return Err(fail(e));
+        }
+    };
+    if report.bytes_verified > 0 {
+        println!(
+            "dfuflash: verified {} bytes by read-back{}",
+            report.bytes_verified,
+            if report.workaround_sectors.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", and every byte of the {} recovered sector(s)",
+                    report.workaround_sectors.len()
+                )
+            }
+        );
+    }
+    if !is_dfuse_device {
+        println!("Done!");
+    } else if format == Format::Dfuse {
+        println!("Done parsing DfuSe file");
+    } else {
+        println!("File downloaded successfully");
+    }
+    if report.left.is_some() {
+        println!("Submitting leave request...");
+        println!("Transitioning to dfuMANIFEST state");
+    }
+    finish(a, &mut dfu, report.left.is_some(), entry.state_file());
+    Ok(())
+}
+
+/// The lines dfu-util prints about the file before it writes it.
+fn describe_download(image: &Image, format: Format, dfuse_device: bool) {
+    if !dfuse_device {
+        println!("Copying data from PC to DFU device");
+        return;
+    }
+    if format != Format::Dfuse {
+        for t in &image.targets {
+            for s in &t.segments {
+                println!(
+                    "Downloading element to address = {:#010x}, size = {}",
+                    s.address,
+                    s.data.len()
+                );
+            }
+        }
+        return;
+    }
+    println!("File contains {} DFU images", image.targets.len());
+    for (i, t) in image.targets.iter().enumerate() {
+        println!("Parsing DFU image {}", i + 1);
+        match &t.name {
+            Some(n) => println!("Target name: {n}"),
+            None => println!("No target name"),
+        }
+        println!(
+            "Image for alternate setting {}, ({} elements, total size = {})",
+            t.alt,
+            t.segments.len(),
+            t.len()
+        );
+        println!("Setting Alternate Interface #{} ...", t.alt);
+        for (k, s) in t.segments.iter().enumerate() {
+            println!(
+                "Parsing element {}, address = {:#010x}, size = {}",
+                k + 1,
+                s.address,
+                s.data.len()
+            );
+        }
+    }
+}
