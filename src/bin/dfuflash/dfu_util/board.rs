@@ -152,16 +152,21 @@ pub(super) fn open(entry: &Entry, alt: u8) -> Result<Dfu<AnyTransport>, Failure>
     Ok(dfu)
 }
 
-/// Where the board went after the job, and -R / -Q.
+/// A simulated board (DFUFLASH_SIM_STATE) keeps its memory, whatever happened.
+pub(super) fn save(dfu: &Dfu<AnyTransport>, state: Option<&Path>) {
+    if let (Some(path), Some(sim)) = (state, dfu.transport().sim()) {
+        let _ = sim.save_state(path);
+    }
+}
+
+/// After a successful job: -R / -Q reset a board that did not leave by itself.
 pub(super) fn finish(
     a: &DfuUtilArgs,
     dfu: &mut Dfu<AnyTransport>,
     left: bool,
-    save: Option<&Path>,
+    state: Option<&Path>,
 ) {
-    if let (Some(path), Some(sim)) = (save, dfu.transport().sim()) {
-        let _ = sim.save_state(path);
-    }
+    save(dfu, state);
     if (a.reset || a.quit_reset) && !left {
         println!("Resetting USB to switch back to Run-Time mode");
         // The board going away is what a reset is for.

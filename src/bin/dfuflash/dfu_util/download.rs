@@ -8,7 +8,7 @@ use dfuflash::job::{self, FlashOptions};
 use dfuflash::progress::{CancelToken, Event, Flow, Phase};
 
 use super::args::DfuUtilArgs;
-use super::board::{choose, finish, open};
+use super::board::{choose, finish, open, save};
 use super::output::Bar;
 use super::run::fail;
 use super::select::DfuseOptions;
@@ -123,7 +123,7 @@ pub(super) fn download(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(
         Ok(r) => r,
         Err(e) => {
             println!();
-            finish(a, &mut dfu, false, entry.state_file());
+            save(&dfu, entry.state_file());
             return Err(fail(e));
         }
     };
