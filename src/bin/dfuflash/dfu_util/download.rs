@@ -67,6 +67,12 @@ pub(super) fn download(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(
             format!("Could not open file {file} for reading: {e}"),
         )
     })?;
+    if o.mass_erase && !o.force {
+        return Err(Failure::new(
+            exit::USAGE,
+            "The mass erase command can only be used with force",
+        ));
+    }
     let dfuse_file = image::dfuse::detect(&bytes);
     if dfuse_file && o.address.is_some() {
         return Err(Failure::new(
