@@ -45,11 +45,15 @@ impl Entry {
     fn simulated(
         model: &'static str,
         sim_state: Option<std::path::PathBuf>,
+        path: Option<String>,
     ) -> Result<Self, Error> {
-        let dev = match &sim_state {
+        let mut dev = match &sim_state {
             Some(p) => SimDevice::with_state(model, p)?,
             None => SimDevice::new(model)?,
         };
+        if let Some(p) = &path {
+            dev.set_port_path(p);
+        }
         Ok(Entry {
             info: dev.info().clone(),
             simulated: Some(model),
@@ -83,12 +87,9 @@ fn attached_simulations() -> Result<Vec<Entry>, Error> {
                     SimDevice::new(name).expect_err("not a model")
                 ))
             })?;
-        let mut e = Entry::simulated(model, state.take())?;
         let same = out.iter().filter(|o| o.simulated == Some(model)).count();
-        if same > 0 {
-            e.info.port_path = Some(format!("sim:{model}#{}", same + 1));
-        }
-        out.push(e);
+        let path = (same > 0).then(|| format!("sim:{model}#{}", same + 1));
+        out.push(Entry::simulated(model, state.take(), path)?);
     }
     Ok(out)
 }
@@ -119,7 +120,7 @@ pub fn list(include_simulated: bool) -> Result<Vec<Entry>, Error> {
     if include_simulated {
         for m in SimDevice::models() {
             if !attached_models.contains(&Some(m.name)) {
-                out.push(Entry::simulated(m.name, None)?);
+                out.push(Entry::simulated(m.name, None, None)?);
             }
         }
     }
@@ -316,10 +317,13 @@ impl Transport for AnyTransport {
 /// again once it re-enumerates in DFU mode on the same port (within `detach_deadline`).
 pub fn open(entry: &Entry, detach_deadline: std::time::Duration) -> Result<AnyTransport, Error> {
     if let Some(model) = entry.simulated {
-        let dev = match &entry.sim_state {
+        let mut dev = match &entry.sim_state {
             Some(p) => SimDevice::with_state(model, p)?,
             None => SimDevice::new(model)?,
         };
+        if let Some(p) = &entry.info.port_path {
+            dev.set_port_path(p);
+        }
         return Ok(AnyTransport::Sim(dev));
     }
     #[cfg(feature = "usb")]

@@ -564,6 +564,14 @@ fn a_board_the_environment_attaches_is_found_like_a_usb_device_and_keeps_its_mem
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read(&back).unwrap(), data);
+    // Two boards of one model are told apart by port path, as real ones are.
+    let o = Command::new(env!("CARGO_BIN_EXE_dfuflash"))
+        .args(["info", "-p", "sim:stm32f405#2", "--json"])
+        .env("DFUFLASH_SIM", "stm32f405,stm32f405")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json(&o)["path"], "sim:stm32f405#2", "{}", stdout(&o));
     // An unknown model is a clear error naming the variable.
     let o = Command::new(env!("CARGO_BIN_EXE_dfuflash"))
         .args(["list"])

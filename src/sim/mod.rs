@@ -238,6 +238,12 @@ impl SimDevice {
         self.upload_done = false;
     }
 
+    /// Where the board appears to be plugged in (`sim:MODEL` unless set): several boards of one
+    /// model are told apart by it, as real ones are by USB port path.
+    pub fn set_port_path(&mut self, path: &str) {
+        self.info.port_path = Some(path.to_string());
+    }
+
     /// Unplug and plug back in (or power-cycle): the flash keeps its contents, the ROM starts
     /// over. Faults already injected stay armed only for request numbers not yet reached.
     pub fn replug(&mut self) {
