@@ -7,6 +7,8 @@
  *   message of the last failure on the calling thread (dfuflash_last_error_copy copies it).
  * - Outputs are written only on success. Every pointer argument is checked: NULL where a
  *   pointer is required returns DFUFLASH_ERR_NULL_ARGUMENT. _free/_close(NULL) is a no-op.
+ * - After DFUFLASH_ERR_USB_DISCONNECTED the handle cannot reach the board again: close it and
+ *   open the board anew (it may come back at another address, or in another mode).
  * - No Rust panic crosses this API: an internal error returns DFUFLASH_ERR_PANIC and the
  *   library stays usable, the device handle included: its next operation first returns the
  *   device to dfuIDLE.
@@ -366,7 +368,8 @@ typedef void (*dfuflash_log_cb)(void *user_data, int32_t level, const char *mess
 typedef struct {
   // Bytes sent to the device (padding included).
   uint64_t bytes_written;
-  // Bytes read back and found equal.
+  // Bytes of the image read back and found equal. The verify phase also reads back the rest
+  // of every sector the STM32H7 Rev V recovery erased, so its total can be larger.
   uint64_t bytes_verified;
   // Control requests sent.
   uint64_t requests;
@@ -554,7 +557,8 @@ void dfuflash_device_list_free(dfuflash_device_list *list);
 
 // Opens the one device that matches: `vendor_id`/`product_id` 0 match any, `serial`,
 // `path` and `alt_name` may be NULL; `alt` -1 means alt setting 0 unless `alt_name` names
-// one. An alt setting given here (or by dfuflash_device_select_alt) is a selection: a
+// one. `alt_name` is an alt setting's whole name, or a prefix of it after the '@' (such as
+// "Option") that only one alt setting has; a prefix several share is DFUFLASH_ERR_INVALID_ARGUMENT. An alt setting given here (or by dfuflash_device_select_alt) is a selection: a
 // download of an image for another alt setting is refused with DFUFLASH_ERR_ALT_MISMATCH. Flags: DFUFLASH_LIST_SIMULATED also matches simulated models (path `sim:MODEL`).
 // Several matches fail with DFUFLASH_ERR_AMBIGUOUS_DEVICE and a message listing them; an
 // alt setting the device does not have with DFUFLASH_ERR_NO_SUCH_ALT.

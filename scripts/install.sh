@@ -6,8 +6,12 @@
 #   dfuflash::dfuflash_static).
 # Usage: scripts/install.sh [PREFIX]   (default /usr/local; DESTDIR is honoured)
 set -euo pipefail
-cd "$(dirname "$0")/.."
 prefix=${1:-/usr/local}
+# A relative prefix is the caller's, not the repository's.
+case $prefix in /*) ;; *) prefix="$PWD/$prefix" ;; esac
+cd "$(dirname "$0")/.."
+# Where cargo puts what it builds (CARGO_TARGET_DIR is honoured).
+out=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release
 dest="${DESTDIR:-}$prefix"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
@@ -19,8 +23,8 @@ static_libs=$(cargo rustc --release --locked --lib --no-default-features --featu
 [ -n "$static_libs" ] || static_libs="-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
 
 install -d "$dest/lib/pkgconfig" "$dest/lib/cmake/dfuflash" "$dest/include"
-install -m 0755 target/release/libdfuflash.so "$dest/lib/"
-install -m 0644 target/release/libdfuflash.a "$dest/lib/"
+install -m 0755 "$out/libdfuflash.so" "$dest/lib/"
+install -m 0644 "$out/libdfuflash.a" "$dest/lib/"
 install -m 0644 include/dfuflash.h "$dest/include/"
 
 cat > "$dest/lib/pkgconfig/dfuflash.pc" <<PC

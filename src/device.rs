@@ -211,26 +211,39 @@ pub fn resolve_alt(info: &DeviceInfo, sel: &Selector) -> Result<u8, Error> {
                     .into(),
             ));
         }
-        return info
+        let listed = || {
+            info.alt_settings
+                .iter()
+                .map(|a| format!("{} {:?}", a.alt, a.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        // The whole name, or else a prefix of it (after the '@') that only one alt setting has.
+        if let Some(a) = info.alt_settings.iter().find(|a| a.name == *name) {
+            return Ok(a.alt);
+        }
+        let prefixed: Vec<_> = info
             .alt_settings
             .iter()
-            .find(|a| {
-                a.name == *name
-                    || a.name
-                        .trim_start_matches('@')
-                        .trim_start()
-                        .starts_with(n.trim_start_matches('@'))
+            .filter(|a| {
+                a.name
+                    .trim_start_matches('@')
+                    .trim_start()
+                    .starts_with(n.trim_start_matches('@'))
             })
-            .map(|a| a.alt)
-            .ok_or_else(|| Error::NoSuchAltName {
+            .collect();
+        return match prefixed.as_slice() {
+            [one] => Ok(one.alt),
+            [] => Err(Error::NoSuchAltName {
                 name: name.clone(),
-                available: info
-                    .alt_settings
-                    .iter()
-                    .map(|a| format!("{} {:?}", a.alt, a.name))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
+                available: listed(),
+            }),
+            several => Err(Error::InvalidArgument(format!(
+                "alt setting name {name:?} matches {} of them; give more of the name: {}",
+                several.len(),
+                listed()
+            ))),
+        };
     }
     Ok(sel.alt.unwrap_or(0))
 }

@@ -337,6 +337,19 @@ fn bad_command_lines_get_dfu_utils_codes_and_send_no_request() {
             "{args:?}: the board was touched"
         );
     }
+    // Option bytes only with dfu-util's own permission, named in its terms.
+    let o = dfu_util(
+        &d.0,
+        "stm32h743-revy",
+        &["-a", "1", "-s", "0x5200201c", "-D", "fw.bin"],
+    );
+    assert_eq!(o.status.code(), Some(64));
+    assert!(
+        text(&o.stderr).contains("(add :force to the -s string)"),
+        "{}",
+        text(&o.stderr)
+    );
+    std::fs::remove_file(d.0.join("state")).ok();
     let o = dfu_util(&d.0, "stm32h743-revy", &["-a", "0"]);
     assert_eq!(o.status.code(), Some(64));
     assert!(text(&o.stderr).starts_with("You need to specify one of -D or -U"));

@@ -88,7 +88,11 @@ fn call_progress(
         done,
         total,
         address,
-        sector_index: sector.map(|s| s.index as i32).unwrap_or(-1),
+        // No sector yet (k 0, at the erase's start): index -1.
+        sector_index: sector
+            .filter(|s| s.k > 0)
+            .map(|s| s.index as i32)
+            .unwrap_or(-1),
         sector_k: sector.map(|s| s.k as i32).unwrap_or(0),
         sector_n: sector.map(|s| s.n as i32).unwrap_or(0),
     };
@@ -105,7 +109,13 @@ pub(super) fn observer(o: &dfuflash_options) -> impl FnMut(&Event<'_>) -> Flow {
     move |ev: &Event<'_>| -> Flow {
         match *ev {
             Event::PhaseStart { phase, total } => {
-                call_progress(progress, user, phase, 0, total, 0, None)
+                // The erase's start already says how many sectors the job erases.
+                let sectors = (phase == Phase::Erase).then_some(SectorProgress {
+                    index: 0,
+                    k: 0,
+                    n: total as usize,
+                });
+                call_progress(progress, user, phase, 0, total, 0, sectors)
             }
             Event::Progress {
                 phase,

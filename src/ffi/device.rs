@@ -70,7 +70,8 @@ fn alt_arg(alt: i32) -> Result<Option<u8>, i32> {
 
 /// Opens the one device that matches: `vendor_id`/`product_id` 0 match any, `serial`,
 /// `path` and `alt_name` may be NULL; `alt` -1 means alt setting 0 unless `alt_name` names
-/// one. An alt setting given here (or by dfuflash_device_select_alt) is a selection: a
+/// one. `alt_name` is an alt setting's whole name, or a prefix of it after the '@' (such as
+/// "Option") that only one alt setting has; a prefix several share is DFUFLASH_ERR_INVALID_ARGUMENT. An alt setting given here (or by dfuflash_device_select_alt) is a selection: a
 /// download of an image for another alt setting is refused with DFUFLASH_ERR_ALT_MISMATCH. Flags: DFUFLASH_LIST_SIMULATED also matches simulated models (path `sim:MODEL`).
 /// Several matches fail with DFUFLASH_ERR_AMBIGUOUS_DEVICE and a message listing them; an
 /// alt setting the device does not have with DFUFLASH_ERR_NO_SUCH_ALT.

@@ -427,6 +427,8 @@ static void test_codes_and_queries(void) {
     CHECK(dfuflash_device_select_alt(dev, -1, "@Nothing") == DFUFLASH_ERR_NO_SUCH_ALT, "select a missing name");
     CHECK(dfuflash_device_select_alt(dev, -2, NULL) == DFUFLASH_ERR_INVALID_ARGUMENT, "select -2");
     CHECK(dfuflash_device_select_alt(dev, -1, "") == DFUFLASH_ERR_INVALID_ARGUMENT, "an empty name");
+    CHECK(dfuflash_device_select_alt(dev, -1, "O") == DFUFLASH_ERR_INVALID_ARGUMENT, "a prefix of two names");
+    CHECK(strstr(dfuflash_last_error(), "matches 2 of them") != NULL, "says so: %s", dfuflash_last_error());
     CHECK(dfuflash_device_current_alt(dev, &alt) == DFUFLASH_OK && alt == 1, "still alt %u", alt);
     CHECK(dfuflash_device_select_alt(dev, 0, NULL) == DFUFLASH_OK, "select by number");
     uint8_t buf[16];

@@ -88,19 +88,19 @@ class DfuflashError(Exception):
 
 
 class ArgumentError(DfuflashError):
-    """Caller misuse (100-199): NULL or invalid argument, contained panic, busy handle."""
+    """Caller misuse (100-199): a NULL or invalid argument, a closed handle (ClosedError)."""
 
 
-class PanicError(ArgumentError):
+class PanicError(DfuflashError):
     """An internal error (102) was contained; the library and the device stay usable."""
 
 
-class BusyError(ArgumentError):
+class BusyError(DfuflashError):
     """The device is in use by another call (103): one operation at a time per device."""
 
 
 class ClosedError(ArgumentError):
-    """The device handle is not open (104): it was closed."""
+    """The object was closed (104, or closed on the Python side)."""
 
 
 class UsbError(DfuflashError):
@@ -370,7 +370,7 @@ class _Handle:
     @property
     def _p(self) -> c_void_p:
         if not self._ptr:
-            raise ValueError(f"{type(self).__name__} is closed")
+            raise ClosedError(104, f"this {type(self).__name__} is closed")
         return self._ptr
 
 
@@ -602,12 +602,20 @@ def open(vid: int = 0, pid: int = 0, serial: Optional[str] = None, path: Optiona
     return Device(out.value)
 
 
-def open_simulated(model: str, state_file: Optional[str] = None, alt: int = -1) -> Device:
+def open_simulated(model: str, state_file: Optional[str] = None, alt=-1) -> Device:
     """Opens a simulated device (a model name, e.g. "stm32h743-revv"), its memory kept in
-    ``state_file`` when given."""
+    ``state_file`` when given; ``alt`` is a number or a name such as "@Option Bytes"."""
     out = c_void_p()
-    _check(_lib.dfuflash_open_simulated(_s(model), _s(state_file), alt, byref(out)))
-    return Device(out.value)
+    by_number = alt if isinstance(alt, int) else -1
+    _check(_lib.dfuflash_open_simulated(_s(model), _s(state_file), by_number, byref(out)))
+    dev = Device(out.value)
+    if isinstance(alt, str):
+        try:
+            dev.select_alt(alt)
+        except BaseException:
+            dev.close()
+            raise
+    return dev
 
 
 def _models() -> Sequence[str]:

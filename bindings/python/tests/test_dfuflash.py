@@ -138,7 +138,7 @@ class FlashTest(unittest.TestCase):
             with self.assertRaises(dfuflash.PanicError) as cm:
                 dev.download(dfuflash.Image.from_bytes(b"\0" * 64, 0x08020000))
             self.assertEqual(cm.exception.code, 102)
-            self.assertIsInstance(cm.exception, dfuflash.ArgumentError)
+            self.assertNotIsInstance(cm.exception, dfuflash.ArgumentError)
             # The same handle flashes after the contained panic.
             self.assertEqual(dev.download(dfuflash.Image.from_bytes(b"\7" * 64, 0x08020000)).bytes_verified, 64)
             self.assertEqual(dev.upload(0x08020000, 64), b"\7" * 64)
@@ -203,6 +203,12 @@ class FlashTest(unittest.TestCase):
             self.assertEqual(cm.exception.code, 506)
             self.assertIn("alt setting 0, but alt setting 1 is selected", cm.exception.message)
             self.assertEqual(dev.upload(0x5200201C, 4), b"\xff" * 4)
+        with dfuflash.open_simulated("stm32h743-revy", alt="@Option Bytes") as dev:
+            self.assertEqual(dev.alt, 1)
+        dev = dfuflash.open_simulated("stm32l4")
+        dev.close()
+        with self.assertRaises(dfuflash.ClosedError):
+            dev.upload(0x08000000, 4)
 
     def test_a_board_the_environment_attaches_is_an_attached_device(self):
         state = os.path.join(self.dir.name, "env-board.state")

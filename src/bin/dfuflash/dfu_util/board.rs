@@ -88,19 +88,40 @@ pub(super) fn choose(a: &DfuUtilArgs, dfuse_file: bool) -> Result<(Entry, u8), F
             0 if a.wait.is_some() => {
                 return Err(Failure::new(
                     exit::IOERR,
-                    format!("No DFU capable USB device appeared within {} s", WAIT.as_secs()),
+                    format!(
+                        "No DFU capable USB device appeared within {} s",
+                        WAIT.as_secs()
+                    ),
                 ))
             }
-            0 => return Err(Failure::new(exit::IOERR, "No DFU capable USB device available")),
+            0 => {
+                return Err(Failure::new(
+                    exit::IOERR,
+                    "No DFU capable USB device available",
+                ))
+            }
             1 => return Ok(candidates.remove(0)),
             _ if dfuse_file && one_device => {
                 println!("Multiple alternate interfaces for DfuSe file");
                 return Ok(candidates.remove(0));
             }
-            _ => return Err(Failure::new(
+            _ => {
+                // dfu-util's line, then which boards, by port path (every H7 ROM has one serial).
+                let paths: Vec<String> = candidates
+                    .iter()
+                    .map(|(e, alt)| {
+                        format!("{} alt {alt}", e.info.port_path.as_deref().unwrap_or("?"))
+                    })
+                    .collect();
+                println!(
+                    "dfuflash: matching: {}; choose with -p PATH and -a ALT",
+                    paths.join(", ")
+                );
+                return Err(Failure::new(
                 exit::IOERR,
                 "More than one DFU capable USB device found! Try `--list' and specify the serial number or disconnect all but one device",
-            )),
+            ));
+            }
         }
     }
 }

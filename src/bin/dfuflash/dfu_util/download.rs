@@ -62,9 +62,12 @@ impl Bars {
 pub(super) fn download(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(), Failure> {
     let path = Path::new(file);
     let bytes = std::fs::read(path).map_err(|e| {
+        // The system's words, as dfu-util prints them ("No such file or directory").
+        let text = e.to_string();
+        let text = text.split(" (os error").next().unwrap_or_default();
         Failure::new(
             exit::NOINPUT,
-            format!("Could not open file {file} for reading: {e}"),
+            format!("Could not open file {file} for reading: {text}"),
         )
     })?;
     if o.mass_erase && !o.force {

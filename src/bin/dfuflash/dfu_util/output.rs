@@ -16,10 +16,9 @@ pub fn banner() {
     println!("dfu-util 0.11");
     println!();
     println!(
-        "dfuflash {}: a drop-in for dfu-util 0.11 (STM32H7 Rev V recovery, read-back verify,",
+        "dfuflash: {}, a drop-in for dfu-util 0.11 (Rev V recovery, read-back verify, exit 0 after :leave)",
         env!("CARGO_PKG_VERSION")
     );
-    println!("exit 0 when the board leaves DFU mode as asked)");
     println!();
 }
 

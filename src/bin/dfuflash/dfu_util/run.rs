@@ -6,6 +6,7 @@ use std::time::Duration;
 use dfuflash::device;
 use dfuflash::image::{FormatError, ImageError};
 use dfuflash::job;
+use dfuflash::plan::PlanError;
 use dfuflash::progress::{CancelToken, Event, Flow};
 use dfuflash::protocol::{Dfu, EngineOptions, ProtocolError};
 use dfuflash::transport::Mode;
@@ -58,7 +59,23 @@ pub(super) fn fail(e: Error) -> Failure {
         Error::Protocol(ProtocolError::UnexpectedState { .. }) => exit::PROTOCOL,
         _ => exit::IOERR,
     };
-    Failure::new(code, e.to_string())
+    // In dfu-util's terms: its only permission is :force, and it has no suffix override.
+    let message = match &e {
+        Error::Plan(PlanError::Protected { .. }) => {
+            format!("{e} (add :force to the -s string)")
+        }
+        Error::SuffixMismatch {
+            file_vid,
+            file_pid,
+            dev_vid,
+            dev_pid,
+            ..
+        } => format!(
+            "Error: File ID {file_vid:04x}:{file_pid:04x} does not match device ({dev_vid:04x}:{dev_pid:04x})"
+        ),
+        _ => e.to_string(),
+    };
+    Failure::new(code, message)
 }
 
 fn list(a: &DfuUtilArgs) -> Result<(), Failure> {
