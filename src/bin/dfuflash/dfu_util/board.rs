@@ -15,6 +15,9 @@ use super::run::fail;
 use super::select::Ids;
 use super::{exit, Failure};
 
+/// dfu-util's words when several boards match, kept whole (IDEs look for them).
+const MORE_THAN_ONE: &str = "More than one DFU capable USB device found! Try `--list' and specify the serial number or disconnect all but one device";
+
 /// How long `-w` waits for a board (dfu-util waits forever; IDEs kill it after 300 s).
 const WAIT: Duration = Duration::from_secs(300);
 
@@ -117,10 +120,7 @@ pub(super) fn choose(a: &DfuUtilArgs, dfuse_file: bool) -> Result<(Entry, u8), F
                     "dfuflash: matching: {}; choose with -p PATH and -a ALT",
                     paths.join(", ")
                 );
-                return Err(Failure::new(
-                exit::IOERR,
-                "More than one DFU capable USB device found! Try `--list' and specify the serial number or disconnect all but one device",
-            ));
+                return Err(Failure::new(exit::IOERR, MORE_THAN_ONE));
             }
         }
     }
