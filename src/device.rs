@@ -20,7 +20,7 @@
 //! ```
 
 use crate::error::Error;
-use crate::sim::SimDevice;
+use crate::sim::{SimDevice, SimError};
 use crate::transport::{DeviceInfo, Transport};
 
 /// A device a host can open.
@@ -43,20 +43,23 @@ impl Entry {
     }
 
     fn simulated(
-        model: &'static str,
+        model: &str,
         sim_state: Option<std::path::PathBuf>,
         path: Option<String>,
-    ) -> Result<Self, Error> {
-        let mut dev = match &sim_state {
-            Some(p) => SimDevice::with_state(model, p)?,
-            None => SimDevice::new(model)?,
+    ) -> Result<Self, SimError> {
+        let m = SimDevice::model_named(model)?;
+        let mut info = match &sim_state {
+            // Read now, so a state file of another model is reported at once.
+            Some(p) => SimDevice::with_state(model, p)?.info().clone(),
+            // Only the descriptors: no memory is built for a listing.
+            None => SimDevice::describe(model)?,
         };
-        if let Some(p) = &path {
-            dev.set_port_path(p);
+        if path.is_some() {
+            info.port_path = path;
         }
         Ok(Entry {
-            info: dev.info().clone(),
-            simulated: Some(model),
+            info,
+            simulated: Some(m.name),
             sim_state,
             #[cfg(feature = "usb")]
             usb: None,
@@ -77,19 +80,15 @@ fn attached_simulations() -> Result<Vec<Entry>, Error> {
     let mut state = std::env::var_os(SIM_STATE_ENV).map(std::path::PathBuf::from);
     let mut out: Vec<Entry> = Vec::new();
     for name in models.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        let model = SimDevice::models()
-            .iter()
-            .find(|m| m.name == name)
-            .map(|m| m.name)
-            .ok_or_else(|| {
-                Error::InvalidArgument(format!(
-                    "{SIM_ENV}={models}: {}",
-                    SimDevice::new(name).expect_err("not a model")
-                ))
-            })?;
-        let same = out.iter().filter(|o| o.simulated == Some(model)).count();
-        let path = (same > 0).then(|| format!("sim:{model}#{}", same + 1));
-        out.push(Entry::simulated(model, state.take(), path)?);
+        let same = out.iter().filter(|o| o.simulated == Some(name)).count();
+        let path = (same > 0).then(|| format!("sim:{name}#{}", same + 1));
+        let entry = Entry::simulated(name, state.take(), path).map_err(|e| match e {
+            e @ SimError::UnknownModel { .. } => {
+                Error::InvalidArgument(format!("{SIM_ENV}={models}: {e}"))
+            }
+            e => e.into(),
+        })?;
+        out.push(entry);
     }
     Ok(out)
 }

@@ -121,17 +121,26 @@ impl fmt::Debug for SimDevice {
 const ST_DEFAULT_POINTER: u32 = 0x0800_0000;
 
 impl SimDevice {
-    /// A freshly powered device of this model: flash erased, ST ROMs in dfuERROR/errFIRMWARE.
-    pub fn new(model: &str) -> Result<Self, SimError> {
-        let m = models::find(model).ok_or_else(|| SimError::UnknownModel {
+    /// What a device of this model tells the host (descriptors, strings, alt settings), without
+    /// building its memory.
+    pub fn describe(model: &str) -> Result<DeviceInfo, SimError> {
+        Ok(Self::info_of(Self::model_named(model)?))
+    }
+
+    /// The model of this name.
+    pub fn model_named(model: &str) -> Result<&'static Model, SimError> {
+        models::find(model).ok_or_else(|| SimError::UnknownModel {
             name: model.to_string(),
             known: models::MODELS
                 .iter()
                 .map(|m| m.name)
                 .collect::<Vec<_>>()
                 .join(", "),
-        })?;
-        let info = DeviceInfo {
+        })
+    }
+
+    fn info_of(m: &Model) -> DeviceInfo {
+        DeviceInfo {
             vendor_id: m.vendor_id,
             product_id: m.product_id,
             bcd_device: m.bcd_device,
@@ -151,7 +160,13 @@ impl SimDevice {
                 })
                 .collect(),
             functional: m.functional,
-        };
+        }
+    }
+
+    /// A freshly powered device of this model: flash erased, ST ROMs in dfuERROR/errFIRMWARE.
+    pub fn new(model: &str) -> Result<Self, SimError> {
+        let m = Self::model_named(model)?;
+        let info = Self::info_of(m);
         let mut regions = Vec::new();
         match m.dialect {
             Dialect::StRom => {
