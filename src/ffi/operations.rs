@@ -96,16 +96,13 @@ pub unsafe extern "C" fn dfuflash_download(
         return guard(|| Err(null("img")));
     }
     operate(dev, opts, |dfu, obs, cancel, selected| {
-        let image = &unsafe { &*img }.image;
-        if let Some(alt) = selected {
-            image.check_selected_alt(alt)?;
-        }
-        let flash_opts = if opts.is_null() {
+        let mut flash_opts = if opts.is_null() {
             FlashOptions::default()
         } else {
             unsafe { (*opts).flash.clone() }
         };
-        job::flash(dfu, image, &flash_opts, obs, cancel)
+        flash_opts.selected_alt = selected;
+        job::flash(dfu, &unsafe { &*img }.image, &flash_opts, obs, cancel)
     })
 }
 

@@ -47,6 +47,9 @@ pub fn flash<T: Transport>(
     let start = begin(dfu);
     let mut ctx = Ctx::new(obs, cancel);
     let mut report = Report::default();
+    if let Some(alt) = opts.selected_alt {
+        image.check_selected_alt(alt)?;
+    }
     if opts.check_suffix_ids {
         check_suffix_ids(dfu, image)?;
     }

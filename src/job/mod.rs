@@ -55,6 +55,9 @@ pub struct FlashOptions {
     pub allow_otp: bool,
     /// Refuse a file whose DFU suffix names another device (on by default).
     pub check_suffix_ids: bool,
+    /// The alt setting the caller chose explicitly: an image for another one is refused before
+    /// any request. None: each target goes to its own alt setting.
+    pub selected_alt: Option<u8>,
 }
 
 impl Default for FlashOptions {
@@ -67,6 +70,7 @@ impl Default for FlashOptions {
             allow_option_bytes: false,
             allow_otp: false,
             check_suffix_ids: true,
+            selected_alt: None,
         }
     }
 }

@@ -51,20 +51,17 @@ pub fn run(args: FlashArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
     opts.allow_option_bytes = allow_option_bytes;
     opts.allow_otp = allow_otp;
     opts.check_suffix_ids = !ignore_suffix;
+    // A file for another alt setting than -a names is refused before any request.
+    opts.selected_alt = o.alt_selected.then(|| o.dfu.alt());
     let mut display = Display::new(json, device.verbose);
     let before = o.dfu.requests_sent();
-    // A file for another alt setting than -a names is refused before any request.
-    let selected = o.alt_selected.then(|| o.dfu.alt());
-    let result = match selected.map(|alt| image.check_selected_alt(alt)) {
-        Some(Err(e)) => Err(e.into()),
-        _ => job::flash(
-            &mut o.dfu,
-            &image,
-            &opts,
-            &mut |ev: &Event<'_>| display.event(ev),
-            cancel,
-        ),
-    };
+    let result = job::flash(
+        &mut o.dfu,
+        &image,
+        &opts,
+        &mut |ev: &Event<'_>| display.event(ev),
+        cancel,
+    );
     display.finish();
     let dev = o.dfu.transport().sim();
     let out = match &result {
