@@ -214,9 +214,21 @@ pub enum PlanError {
         address: u32,
         /// Its layout.
         layout: String,
-        /// What allows it, in the library's terms (the command names its flag).
+        /// What allows it, in the library's terms.
         how: &'static str,
+        /// The option that allows it, if one does (a caller names it in its own terms).
+        allowed_by: Option<Permission>,
     },
+}
+
+/// An option that allows writing protected memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Permission {
+    /// Writing option bytes (`allow_option_bytes`).
+    OptionBytes,
+    /// Writing OTP memory (`allow_otp`).
+    Otp,
 }
 
 /// Plans an image for a DfuSe device whose alt settings are `alts`.
@@ -260,21 +272,28 @@ fn plan_target(
     let kind = MemoryKind::of(&layout.name);
     let text = layout.source.clone();
     let first = segments.first().map(|s| s.address).unwrap_or(0);
-    let protected = |how| PlanError::Protected {
+    let protected = |how, allowed_by| PlanError::Protected {
         alt,
         kind: kind.describe(),
         address: first,
         layout: text.clone(),
         how,
+        allowed_by,
     };
     match kind {
         MemoryKind::OptionBytes if !opts.allow_option_bytes => {
-            return Err(protected("set the allow-option-bytes option to write it"))
+            return Err(protected(
+                "set the allow-option-bytes option to write it",
+                Some(Permission::OptionBytes),
+            ))
         }
         MemoryKind::Otp if !opts.allow_otp => {
-            return Err(protected("set the allow-otp option to write it"))
+            return Err(protected(
+                "set the allow-otp option to write it",
+                Some(Permission::Otp),
+            ))
         }
-        MemoryKind::DeviceFeature => return Err(protected("dfuflash does not write it")),
+        MemoryKind::DeviceFeature => return Err(protected("dfuflash does not write it", None)),
         _ => {}
     }
     let erasing = kind == MemoryKind::Flash;

@@ -57,6 +57,7 @@ fn sectors_to_erase<T: Transport>(
             address,
             layout: layout.source.clone(),
             how: "dfuflash erases flash only",
+            allowed_by: None,
         }
         .into());
     }

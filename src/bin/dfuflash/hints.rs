@@ -2,7 +2,7 @@
 //! missing argument, the command adds the flag that gives it.
 
 use dfuflash::image::{FormatError, ImageError};
-use dfuflash::plan::PlanError;
+use dfuflash::plan::{Permission, PlanError};
 use dfuflash::Error;
 
 /// The message of `e`, with the flag to use when one applies.
@@ -33,12 +33,11 @@ fn hint(e: &Error) -> Option<&'static str> {
             Some("--address 0x08000000, for example")
         }
         Error::Image(ImageError::AltMismatch { .. }) => Some("-a ALT"),
-        Error::Plan(PlanError::Protected { how, .. }) if how.contains("allow-option-bytes") => {
-            Some("--allow-option-bytes")
-        }
-        Error::Plan(PlanError::Protected { how, .. }) if how.contains("allow-otp") => {
-            Some("--allow-otp")
-        }
+        Error::Plan(PlanError::Protected { allowed_by, .. }) => match allowed_by {
+            Some(Permission::OptionBytes) => Some("--allow-option-bytes"),
+            Some(Permission::Otp) => Some("--allow-otp"),
+            _ => None,
+        },
         Error::Plan(PlanError::NotReadable { .. }) => Some("--no-verify"),
         Error::SuffixMismatch { .. } => Some("--ignore-suffix"),
         _ => None,

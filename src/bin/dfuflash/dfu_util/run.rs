@@ -61,7 +61,9 @@ pub(super) fn fail(e: Error) -> Failure {
     };
     // In dfu-util's terms: its only permission is :force, and it has no suffix override.
     let message = match &e {
-        Error::Plan(PlanError::Protected { .. }) => {
+        Error::Plan(PlanError::Protected {
+            allowed_by: Some(_), ..
+        }) => {
             format!("{e} (add :force to the -s string)")
         }
         Error::SuffixMismatch {
