@@ -58,17 +58,9 @@ pub struct DfuUtilArgs {
     pub wait: Option<String>,
 }
 
-/// A number as dfu-util's parse_number reads it: decimal, 0x hex or 0 octal.
+/// A numeric option value; the error is for clap to report.
 fn number(s: &str) -> Result<u32, String> {
-    let t = s.trim();
-    let parsed = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        u32::from_str_radix(h, 16)
-    } else if t.len() > 1 && t.starts_with('0') {
-        u32::from_str_radix(&t[1..], 8)
-    } else {
-        t.parse()
-    };
-    parsed.map_err(|_| format!("Something went wrong with the argument {s:?}"))
+    super::select::number(s).ok_or_else(|| format!("Something went wrong with the argument {s:?}"))
 }
 
 /// The help text (stderr), for -h and after a usage error: dfu-util's options, in our words.

@@ -12,7 +12,7 @@ use dfuflash::Error;
 use super::args::DfuUtilArgs;
 use super::output::state_line;
 use super::run::fail;
-use super::select::Ids;
+use super::select::{number, Ids};
 use super::{exit, Failure};
 
 /// dfu-util's words when several boards match, kept whole (IDEs look for them).
@@ -60,10 +60,7 @@ fn alts_of(a: &DfuUtilArgs, e: &Entry) -> Vec<u8> {
 }
 
 fn parse_u8(s: &str) -> Option<u8> {
-    match s.strip_prefix("0x") {
-        Some(h) => u8::from_str_radix(h, 16).ok(),
-        None => s.parse().ok(),
-    }
+    number(s).and_then(|n| u8::try_from(n).ok())
 }
 
 /// The one device and alt setting to use. Several alt settings of one device are fine for a
