@@ -3,6 +3,7 @@
 
 use std::ffi::{c_char, CString};
 
+use super::boundary::null;
 use super::codes::DFUFLASH_ERR_INVALID_ARGUMENT;
 use super::last_error::fail;
 use crate::layout::Layout;
@@ -147,8 +148,29 @@ impl Described {
         })
     }
 
-    /// Address, size and permission bits of a sector.
-    pub(super) fn sector(&self, alt_index: usize, sector: usize) -> Result<(u32, u32, u8), i32> {
+    /// Writes a sector's address, size and permission bits to the caller's outputs (each
+    /// checked for NULL), for the list's and the open device's sector functions.
+    pub(super) unsafe fn write_sector(
+        &self,
+        alt_index: usize,
+        sector: usize,
+        out_address: *mut u32,
+        out_size: *mut u32,
+        out_perms: *mut u8,
+    ) -> Result<(), i32> {
+        if out_address.is_null() || out_size.is_null() || out_perms.is_null() {
+            return Err(null("an output pointer"));
+        }
+        let (address, size, perms) = self.sector(alt_index, sector)?;
+        unsafe {
+            *out_address = address;
+            *out_size = size;
+            *out_perms = perms;
+        }
+        Ok(())
+    }
+
+    fn sector(&self, alt_index: usize, sector: usize) -> Result<(u32, u32, u8), i32> {
         let layout = self
             .layouts
             .get(alt_index)

@@ -48,8 +48,6 @@ fn register(
             dfu,
             state_file,
             report: Report::default(),
-            sectors: Vec::new(),
-            workaround: Vec::new(),
             resync: false,
         }),
     })
@@ -246,16 +244,10 @@ pub unsafe extern "C" fn dfuflash_device_sector(
 ) -> i32 {
     guard(|| {
         let d = handles::get(dev)?;
-        if out_address.is_null() || out_size.is_null() || out_perms.is_null() {
-            return Err(null("an output pointer"));
-        }
-        let (address, size, perms) = d.described.sector(alt_index, sector)?;
         unsafe {
-            *out_address = address;
-            *out_size = size;
-            *out_perms = perms;
+            d.described
+                .write_sector(alt_index, sector, out_address, out_size, out_perms)
         }
-        Ok(())
     })
 }
 

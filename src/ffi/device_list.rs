@@ -128,16 +128,7 @@ pub unsafe extern "C" fn dfuflash_device_list_sector(
 ) -> i32 {
     guard(|| {
         let d = unsafe { list_entry(list, index)? };
-        if out_address.is_null() || out_size.is_null() || out_perms.is_null() {
-            return Err(null("an output pointer"));
-        }
-        let (address, size, perms) = d.sector(alt_index, sector)?;
-        unsafe {
-            *out_address = address;
-            *out_size = size;
-            *out_perms = perms;
-        }
-        Ok(())
+        unsafe { d.write_sector(alt_index, sector, out_address, out_size, out_perms) }
     })
 }
 

@@ -56,8 +56,6 @@ fn operate(
         }
         save_state(&s);
         let report = result.map_err(err)?;
-        s.sectors = report.sectors_erased.clone();
-        s.workaround = report.workaround_sectors.clone();
         s.report = report;
         Ok(())
     })

@@ -30,8 +30,6 @@ pub(super) struct DeviceInner {
     pub(super) dfu: Dfu<AnyTransport>,
     pub(super) state_file: Option<PathBuf>,
     pub(super) report: Report,
-    pub(super) sectors: Vec<u32>,
-    pub(super) workaround: Vec<u32>,
     // A panic interrupted the last call: the device's DFU state is unknown.
     pub(super) resync: bool,
 }
