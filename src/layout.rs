@@ -253,6 +253,13 @@ impl Layout {
         None
     }
 
+    /// The address group (a contiguous memory segment) that contains `address`.
+    pub fn group_at(&self, address: u32) -> Option<&Group> {
+        self.groups
+            .iter()
+            .find(|g| (g.start as u64..g.end()).contains(&(address as u64)))
+    }
+
     /// Total bytes described.
     pub fn total_size(&self) -> u64 {
         self.groups.iter().map(|g| g.end() - g.start as u64).sum()

@@ -114,7 +114,7 @@ pub(super) fn download(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(
     flash_opts.allow_option_bytes = o.force;
     flash_opts.allow_otp = o.force;
     describe_download(&image, format, is_dfuse_device);
-    let size = image.targets.iter().map(|t| t.len()).sum();
+    let size = image.len();
     let mut bars = Bars {
         bytes: size,
         erase: Bar::new("Erase   "),

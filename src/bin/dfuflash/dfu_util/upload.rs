@@ -83,11 +83,6 @@ fn segment_end(dfu: &Dfu<AnyTransport>, address: u32) -> u64 {
         .unwrap_or_default();
     Layout::parse(&name)
         .ok()
-        .and_then(|l| {
-            l.groups
-                .iter()
-                .find(|g| (g.start as u64..g.end()).contains(&(address as u64)))
-                .map(|g| g.end())
-        })
+        .and_then(|l| l.group_at(address).map(|g| g.end()))
         .unwrap_or(address as u64)
 }
