@@ -124,6 +124,9 @@ pub struct Quirks {
     /// reported bwPollTimeout has elapsed is stalled, and the device enters
     /// dfuERROR/errSTALLEDPKT.
     pub stall_early_requests: bool,
+    /// A DfuSe device whose bwPollTimeout is the time its background work still needs, as DFU
+    /// 1.1 devices report it (ST ROMs report a fixed value per command).
+    pub reports_time_left: bool,
 }
 
 /// A simulated device.
@@ -187,6 +190,7 @@ const NO_QUIRKS: Quirks = Quirks {
     answers_functional_descriptor_request: true,
     starts_idle: false,
     stall_early_requests: false,
+    reports_time_left: false,
 };
 
 const fn st_functional(transfer_size: u16) -> FunctionalDescriptor {
@@ -428,6 +432,7 @@ pub const MODELS: &[Model] = &[
         quirks: Quirks {
             starts_idle: true,
             stall_early_requests: true,
+            reports_time_left: true,
             ..NO_QUIRKS
         },
     },

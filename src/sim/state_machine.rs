@@ -235,8 +235,7 @@ impl SimDevice {
                         return Err(TransportError::Stall);
                     }
                     let left = bg.done_at.saturating_sub(self.now);
-                    // A poll timeout of 0 in the model means "report the time still needed".
-                    let poll = if self.st() && bg.poll_ms != 0 {
+                    let poll = if self.st() && !self.model.quirks.reports_time_left {
                         bg.poll_ms
                     } else {
                         left.as_millis().max(1) as u32

@@ -77,8 +77,7 @@ impl SimDevice {
                 poll_ms,
             });
         }
-        // A poll timeout of 0 in the model means "report the time the work needs".
-        let poll_ms = if poll_ms == 0 && !blocking {
+        let poll_ms = if self.model.quirks.reports_time_left && !blocking {
             d.as_millis().max(1) as u32
         } else {
             poll_ms
