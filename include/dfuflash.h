@@ -50,6 +50,8 @@
  * Loading at run time: dfuflash_get_api(DFUFLASH_ABI_MAJOR) returns a table of every function
  * (its size first; new entries are only ever appended), or NULL when the library does not
  * implement that ABI major. Linking the symbols directly works too.
+ * - ABI 2.0 (library 0.2): dfuflash_report gained sectors_skipped and sectors_skipped_count at
+ *   its end, so a program built for ABI 1 must be rebuilt; the library refuses major 1.
  */
 
 #ifndef DFUFLASH_H
@@ -62,16 +64,16 @@
 #include <stdint.h>
 
 // ABI major version: bumped only when an existing function or struct changes.
-#define DFUFLASH_ABI_MAJOR 1
+#define DFUFLASH_ABI_MAJOR 2
 
 // ABI minor version: bumped when functions are appended.
-#define DFUFLASH_ABI_MINOR 1
+#define DFUFLASH_ABI_MINOR 0
 
 // Library version, major part.
 #define DFUFLASH_VERSION_MAJOR 0
 
 // Library version, minor part.
-#define DFUFLASH_VERSION_MINOR 1
+#define DFUFLASH_VERSION_MINOR 2
 
 // Library version, patch part.
 #define DFUFLASH_VERSION_PATCH 0
@@ -96,6 +98,10 @@
 
 // Phase: leaving DFU mode.
 #define DFUFLASH_PHASE_LEAVE 5
+
+// Phase: reading the planned sectors before erasing, to skip those that already hold what
+// the download would leave (bytes).
+#define DFUFLASH_PHASE_COMPARE 6
 
 // Log level: request-level detail.
 #define DFUFLASH_LOG_DEBUG 0
@@ -156,6 +162,10 @@
 
 // Refuse an image whose DFU suffix names another device.
 #define DFUFLASH_OPT_CHECK_SUFFIX 7
+
+// Erase and write every planned sector (off: sectors that already hold what the download
+// would leave are read, found equal and skipped).
+#define DFUFLASH_OPT_FULL 8
 
 // Success.
 #define DFUFLASH_OK 0
@@ -293,7 +303,7 @@ typedef struct dfuflash_device_list dfuflash_device_list;
 typedef struct dfuflash_image dfuflash_image;
 
 // Options for an operation; defaults: verify on, leave off, workarounds on, option bytes and
-// OTP refused, suffix ids checked, no callbacks.
+// OTP refused, suffix ids checked, unchanged sectors skipped (full off), no callbacks.
 typedef struct dfuflash_options dfuflash_options;
 
 // One device of a list, or an open device (strings owned by the list or the device; NULL
@@ -391,6 +401,11 @@ typedef struct {
   double wall_seconds;
   // Seconds the simulated device itself was busy since it was opened; -1 for real devices.
   double device_busy_seconds;
+  // Planned sectors left alone (neither erased nor written) because they already held what
+  // the download would leave there (ABI 2.0).
+  const uint32_t *sectors_skipped;
+  // Entries in `sectors_skipped`.
+  size_t sectors_skipped_count;
 } dfuflash_report;
 
 // The function table of `dfuflash_get_api`. Entries are only ever appended; `size` tells a
@@ -486,17 +501,17 @@ typedef struct {
   int32_t (*cancel)(const dfuflash_device*);
   // See dfuflash_device_report.
   int32_t (*device_report)(const dfuflash_device*, dfuflash_report*);
-  // See dfuflash_device_info (ABI 1.1).
+  // See dfuflash_device_info.
   int32_t (*device_info)(const dfuflash_device*, dfuflash_device_desc*);
-  // See dfuflash_device_alt (ABI 1.1).
+  // See dfuflash_device_alt.
   int32_t (*device_alt)(const dfuflash_device*, size_t, dfuflash_alt_desc*);
-  // See dfuflash_device_sector (ABI 1.1).
+  // See dfuflash_device_sector.
   int32_t (*device_sector)(const dfuflash_device*, size_t, size_t, uint32_t*, uint32_t*, uint8_t*);
-  // See dfuflash_device_current_alt (ABI 1.1).
+  // See dfuflash_device_current_alt.
   int32_t (*device_current_alt)(const dfuflash_device*, uint8_t*);
-  // See dfuflash_device_select_alt (ABI 1.1).
+  // See dfuflash_device_select_alt.
   int32_t (*device_select_alt)(dfuflash_device*, int32_t, const char*);
-  // See dfuflash_last_error_copy (ABI 1.1).
+  // See dfuflash_last_error_copy.
   int32_t (*last_error_copy)(char*, size_t, size_t*);
 } dfuflash_api;
 

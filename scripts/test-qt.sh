@@ -28,7 +28,7 @@ export QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR="$tmp"
 passed=0; failed=0
 if out=$(timeout 120 "$tmp/build/dfuflash-qt" --library "$PWD/target/release/libdfuflash.so" --sim stm32h743-revv \
     --file "$tmp/fw.dfu" --smoke-test --screenshot "$tmp/shot.png" 2>"$tmp/qt.err") &&
-    grep -q "^ok: verified 1830912 bytes, 14 sectors erased, Rev V recovery on 8 sector(s)" <<<"$out" && [ -s "$tmp/shot.png" ]; then
+    grep -q "^ok: verified 1830912 bytes, 14 sectors erased, 0 unchanged sector(s) skipped, Rev V recovery on 8 sector(s)" <<<"$out" && [ -s "$tmp/shot.png" ]; then
     echo "qt smoke flash: ok ($out)"; passed=$((passed + 1))
 else
     echo "qt smoke flash: FAILED: $out"; tail -20 "$tmp/qt.err"; failed=$((failed + 1))

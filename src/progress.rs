@@ -27,6 +27,9 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Phase {
+    /// Reading the planned sectors to find those that already hold what the flash would leave
+    /// (progress counts bytes of the sectors compared).
+    Compare,
     /// Erasing sectors (progress counts sectors) or a mass erase.
     Erase,
     /// Writing (progress counts bytes).
@@ -43,6 +46,7 @@ impl Phase {
     /// Lowercase name.
     pub fn name(self) -> &'static str {
         match self {
+            Phase::Compare => "compare",
             Phase::Erase => "erase",
             Phase::Write => "write",
             Phase::Verify => "verify",

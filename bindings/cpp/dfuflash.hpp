@@ -197,6 +197,11 @@ class Device {
         Report r = report();
         return {r.workaround_sectors, r.workaround_sectors + r.workaround_sectors_count};
     }
+    /// Planned sectors the last download left alone because they already held the image.
+    std::vector<uint32_t> sectors_skipped() const {
+        Report r = report();
+        return {r.sectors_skipped, r.sectors_skipped + r.sectors_skipped_count};
+    }
     /// What the device is (strings owned by the device). Callable while an operation runs.
     dfuflash_device_desc info() const {
         dfuflash_device_desc d{};

@@ -72,9 +72,11 @@ class Worker : public QThread {
         if (rc == DFUFLASH_OK) {
             dfuflash_report r{};
             api->device_report(dev, &r);
-            summary = QString("verified %1 bytes, %2 sectors erased, Rev V recovery on %3 sector(s)")
+            summary = QString("verified %1 bytes, %2 sectors erased, %3 unchanged sector(s) "
+                              "skipped, Rev V recovery on %4 sector(s)")
                           .arg(r.bytes_verified)
                           .arg(r.sectors_erased_count)
+                          .arg(r.sectors_skipped_count)
                           .arg(r.workaround_sectors_count);
         } else {
             summary = QString("%1: %2").arg(api->status_str(rc)).arg(api->last_error());

@@ -127,12 +127,12 @@ pub struct dfuflash_api {
     pub cancel: unsafe extern "C" fn(*const dfuflash_device) -> i32,
     /// See dfuflash_device_report.
     pub device_report: unsafe extern "C" fn(*const dfuflash_device, *mut dfuflash_report) -> i32,
-    /// See dfuflash_device_info (ABI 1.1).
+    /// See dfuflash_device_info.
     pub device_info: unsafe extern "C" fn(*const dfuflash_device, *mut dfuflash_device_desc) -> i32,
-    /// See dfuflash_device_alt (ABI 1.1).
+    /// See dfuflash_device_alt.
     pub device_alt:
         unsafe extern "C" fn(*const dfuflash_device, usize, *mut dfuflash_alt_desc) -> i32,
-    /// See dfuflash_device_sector (ABI 1.1).
+    /// See dfuflash_device_sector.
     pub device_sector: unsafe extern "C" fn(
         *const dfuflash_device,
         usize,
@@ -141,11 +141,11 @@ pub struct dfuflash_api {
         *mut u32,
         *mut u8,
     ) -> i32,
-    /// See dfuflash_device_current_alt (ABI 1.1).
+    /// See dfuflash_device_current_alt.
     pub device_current_alt: unsafe extern "C" fn(*const dfuflash_device, *mut u8) -> i32,
-    /// See dfuflash_device_select_alt (ABI 1.1).
+    /// See dfuflash_device_select_alt.
     pub device_select_alt: unsafe extern "C" fn(*mut dfuflash_device, i32, *const c_char) -> i32,
-    /// See dfuflash_last_error_copy (ABI 1.1).
+    /// See dfuflash_last_error_copy.
     pub last_error_copy: unsafe extern "C" fn(*mut c_char, usize, *mut usize) -> i32,
 }
 

@@ -21,6 +21,9 @@ pub const DFUFLASH_PHASE_VERIFY: i32 = 3;
 pub const DFUFLASH_PHASE_READ: i32 = 4;
 /// Phase: leaving DFU mode.
 pub const DFUFLASH_PHASE_LEAVE: i32 = 5;
+/// Phase: reading the planned sectors before erasing, to skip those that already hold what
+/// the download would leave (bytes).
+pub const DFUFLASH_PHASE_COMPARE: i32 = 6;
 
 /// Log level: request-level detail.
 pub const DFUFLASH_LOG_DEBUG: i32 = 0;
@@ -83,6 +86,7 @@ fn call_progress(
             Phase::Write => DFUFLASH_PHASE_WRITE,
             Phase::Verify => DFUFLASH_PHASE_VERIFY,
             Phase::Read => DFUFLASH_PHASE_READ,
+            Phase::Compare => DFUFLASH_PHASE_COMPARE,
             _ => DFUFLASH_PHASE_LEAVE,
         },
         done,

@@ -24,7 +24,7 @@ pub const DFUFLASH_TIMEOUT_COMMAND: i32 = 5;
 pub const DFUFLASH_TIMEOUT_MANIFEST: i32 = 6;
 
 /// Options for an operation; defaults: verify on, leave off, workarounds on, option bytes and
-/// OTP refused, suffix ids checked, no callbacks.
+/// OTP refused, suffix ids checked, unchanged sectors skipped (full off), no callbacks.
 pub struct dfuflash_options {
     pub(super) flash: FlashOptions,
     pub(super) engine: EngineOptions,
@@ -59,6 +59,9 @@ pub const DFUFLASH_OPT_ALLOW_OPTION_BYTES: i32 = 5;
 pub const DFUFLASH_OPT_ALLOW_OTP: i32 = 6;
 /// Refuse an image whose DFU suffix names another device.
 pub const DFUFLASH_OPT_CHECK_SUFFIX: i32 = 7;
+/// Erase and write every planned sector (off: sectors that already hold what the download
+/// would leave are read, found equal and skipped).
+pub const DFUFLASH_OPT_FULL: i32 = 8;
 
 /// New options with the defaults. Free with dfuflash_options_free.
 #[no_mangle]
@@ -107,6 +110,7 @@ pub unsafe extern "C" fn dfuflash_options_set_flag(
             DFUFLASH_OPT_ALLOW_OPTION_BYTES => o.flash.allow_option_bytes = on,
             DFUFLASH_OPT_ALLOW_OTP => o.flash.allow_otp = on,
             DFUFLASH_OPT_CHECK_SUFFIX => o.flash.check_suffix_ids = on,
+            DFUFLASH_OPT_FULL => o.flash.full = on,
             _ => {
                 return Err(fail(
                     DFUFLASH_ERR_INVALID_ARGUMENT,

@@ -34,6 +34,11 @@ pub struct dfuflash_report {
     pub wall_seconds: f64,
     /// Seconds the simulated device itself was busy since it was opened; -1 for real devices.
     pub device_busy_seconds: f64,
+    /// Planned sectors left alone (neither erased nor written) because they already held what
+    /// the download would leave there (ABI 2.0).
+    pub sectors_skipped: *const u32,
+    /// Entries in `sectors_skipped`.
+    pub sectors_skipped_count: usize,
 }
 
 /// The report of the last successful operation on `dev`.
@@ -67,6 +72,8 @@ pub unsafe extern "C" fn dfuflash_device_report(
                 .sim()
                 .map(|s| s.stats().device_busy.as_secs_f64())
                 .unwrap_or(-1.0),
+            sectors_skipped: r.sectors_skipped.as_ptr(),
+            sectors_skipped_count: r.sectors_skipped.len(),
         };
         unsafe { *out = report };
         Ok(())

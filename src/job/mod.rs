@@ -58,6 +58,9 @@ pub struct FlashOptions {
     /// The alt setting the caller chose explicitly: an image for another one is refused before
     /// any request. None: each target goes to its own alt setting.
     pub selected_alt: Option<u8>,
+    /// Erase and write every planned sector. Off (the default): each planned sector is read
+    /// first and left alone when it already holds exactly what the flash would leave there.
+    pub full: bool,
 }
 
 impl Default for FlashOptions {
@@ -71,6 +74,7 @@ impl Default for FlashOptions {
             allow_otp: false,
             check_suffix_ids: true,
             selected_alt: None,
+            full: false,
         }
     }
 }
@@ -80,6 +84,9 @@ impl Default for FlashOptions {
 pub struct Report {
     /// Addresses of the sectors erased, in order.
     pub sectors_erased: Vec<u32>,
+    /// Addresses of the planned sectors left alone because they already held what the flash
+    /// would leave there, in order.
+    pub sectors_skipped: Vec<u32>,
     /// A mass erase was done.
     pub mass_erased: bool,
     /// Bytes sent to the device (padding included).

@@ -27,7 +27,7 @@ int main(int argc, char **argv) {
     if (!api) return 1;
     CHECK(api->size >= sizeof(dfuflash_api));
     CHECK((api->abi_version >> 16) == DFUFLASH_ABI_MAJOR);
-    CHECK(strcmp(api->version(), "0.1.0") == 0);
+    CHECK(strcmp(api->version(), "0.2.0") == 0);
 
     dfuflash_device *dev = NULL;
     dfuflash_image *img = NULL;

@@ -64,15 +64,16 @@ __all__ = [
     "PHASE_VERIFY",
     "PHASE_READ",
     "PHASE_LEAVE",
+    "PHASE_COMPARE",
 ]
 
-ABI_MAJOR = 1
-_ABI_MINOR = 1  # the open-device queries and select_alt
-PHASE_ERASE, PHASE_WRITE, PHASE_VERIFY, PHASE_READ, PHASE_LEAVE = 1, 2, 3, 4, 5
+ABI_MAJOR = 2
+_ABI_MINOR = 0
+PHASE_ERASE, PHASE_WRITE, PHASE_VERIFY, PHASE_READ, PHASE_LEAVE, PHASE_COMPARE = 1, 2, 3, 4, 5, 6
 _CONTINUE, _CANCEL = 0, 1
 _LIST_SIMULATED = 1
 _OPT_VERIFY, _OPT_LEAVE, _OPT_MASS_ERASE, _OPT_WORKAROUNDS = 1, 2, 3, 4
-_OPT_ALLOW_OPTION_BYTES, _OPT_ALLOW_OTP, _OPT_CHECK_SUFFIX = 5, 6, 7
+_OPT_ALLOW_OPTION_BYTES, _OPT_ALLOW_OTP, _OPT_CHECK_SUFFIX, _OPT_FULL = 5, 6, 7, 8
 _TIMEOUTS = {"control": 1, "status": 2, "erase": 3, "mass_erase": 4, "command": 5, "manifest": 6}
 
 
@@ -159,6 +160,8 @@ class _Report(Structure):
         ("elapsed_seconds", c_double),
         ("wall_seconds", c_double),
         ("device_busy_seconds", c_double),
+        ("sectors_skipped", POINTER(c_uint32)),
+        ("sectors_skipped_count", c_size_t),
     ]
 
 
@@ -423,6 +426,7 @@ class Report:
     elapsed_seconds: float = 0.0
     wall_seconds: float = 0.0
     device_busy_seconds: float = -1.0
+    sectors_skipped: List[int] = field(default_factory=list)
 
 
 @dataclass
@@ -483,13 +487,14 @@ class Device(_Handle):
 
     def _options(self, call: _Call, verify=True, leave=False, leave_address=None, mass_erase=False,
                  workarounds=True, allow_option_bytes=False, allow_otp=False, check_suffix=True,
-                 timeouts_ms: Optional[Dict[str, int]] = None) -> _Options:
+                 full=False, timeouts_ms: Optional[Dict[str, int]] = None) -> _Options:
         out = c_void_p()
         _check(_lib.dfuflash_options_new(byref(out)))
         o = _Options(out.value)
         for flag, on in ((_OPT_VERIFY, verify), (_OPT_LEAVE, leave), (_OPT_MASS_ERASE, mass_erase),
                          (_OPT_WORKAROUNDS, workarounds), (_OPT_ALLOW_OPTION_BYTES, allow_option_bytes),
-                         (_OPT_ALLOW_OTP, allow_otp), (_OPT_CHECK_SUFFIX, check_suffix)):
+                         (_OPT_ALLOW_OTP, allow_otp), (_OPT_CHECK_SUFFIX, check_suffix),
+                         (_OPT_FULL, full)):
             _check(_lib.dfuflash_options_set_flag(o._p, flag, on))
         if leave_address is not None:
             _check(_lib.dfuflash_options_set_leave_address(o._p, leave_address))
@@ -522,6 +527,7 @@ class Device(_Handle):
         """Plans, erases, writes, verifies and optionally leaves. ``progress`` may return False
         to cancel; an exception it raises cancels and is re-raised here. Options: verify, leave,
         leave_address, mass_erase, workarounds, allow_option_bytes, allow_otp, check_suffix,
+        full (erase and write every planned sector instead of skipping those already equal),
         timeouts_ms (control, status, erase, mass_erase, command, manifest)."""
         self._run(progress, log, lambda o: _lib.dfuflash_download(self._p, image._p, o), **options)
         return self.report
@@ -587,7 +593,8 @@ class Device(_Handle):
         return Report(r.bytes_written, r.bytes_verified, r.requests,
                       [r.sectors_erased[i] for i in range(r.sectors_erased_count)],
                       [r.workaround_sectors[i] for i in range(r.workaround_sectors_count)],
-                      r.mass_erased, r.left, r.elapsed_seconds, r.wall_seconds, r.device_busy_seconds)
+                      r.mass_erased, r.left, r.elapsed_seconds, r.wall_seconds, r.device_busy_seconds,
+                      [r.sectors_skipped[i] for i in range(r.sectors_skipped_count)])
 
 
 def open(vid: int = 0, pid: int = 0, serial: Optional[str] = None, path: Optional[str] = None,
