@@ -133,6 +133,46 @@ fn openmv_ide_flashes_a_full_dfuse_image_onto_rev_v_and_exits_0_after_leave() {
 }
 
 #[test]
+fn a_re_flash_of_the_same_firmware_skips_every_sector_and_still_parses_as_done() {
+    let d = bundle("reflash");
+    let mut fw = pattern(0x60000, 3);
+    std::fs::write(d.0.join("fw.bin"), &fw).unwrap();
+    let args = ["-a", "0", "-s", "0x080c0000", "-D", "fw.bin"];
+    assert_eq!(
+        dfu_util(&d.0, "stm32h743-revv", &args).status.code(),
+        Some(0)
+    );
+    let o = dfu_util(&d.0, "stm32h743-revv", &args);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    assert_progress_reaches_100(&out, "Erase   ", fw.len() as u64);
+    assert_eq!(
+        progress(&out, "Download"),
+        [(100, fw.len() as u64)],
+        "nothing to send: the bar is full at once"
+    );
+    assert!(out.contains("\nDownload done.\n"), "{out}");
+    assert!(
+        out.contains("dfuflash: 3 sector(s) already held the image: compared and left alone"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("stuck in dfuDNBUSY"),
+        "no erase, no Rev V wedge: {out}"
+    );
+
+    // One changed byte in the last sector: that sector alone is written.
+    fw[0x50000] ^= 0xff;
+    std::fs::write(d.0.join("fw.bin"), &fw).unwrap();
+    let o = dfu_util(&d.0, "stm32h743-revv", &args);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    assert_progress_reaches_100(&out, "Download", 0x20000);
+    assert!(out.contains("dfuflash: 2 sector(s) already held"), "{out}");
+    assert_eq!(memory(&d.0, "stm32h743-revv", 0x080c_0000, fw.len()), fw);
+}
+
+#[test]
 fn qmk_toolbox_flashes_a_raw_binary_with_leave() {
     let d = bundle("qmk");
     let fw = pattern(0x9000, 5);

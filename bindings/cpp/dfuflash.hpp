@@ -95,6 +95,7 @@ class Options {
     Options &allow_option_bytes(bool on) { return flag(DFUFLASH_OPT_ALLOW_OPTION_BYTES, on); }
     Options &allow_otp(bool on) { return flag(DFUFLASH_OPT_ALLOW_OTP, on); }
     Options &check_suffix(bool on) { return flag(DFUFLASH_OPT_CHECK_SUFFIX, on); }
+    Options &full(bool on) { return flag(DFUFLASH_OPT_FULL, on); }
     Options &timeout_ms(int32_t which, uint32_t ms) {
         detail::check(dfuflash_options_set_timeout_ms(h_.get(), which, ms));
         return *this;

@@ -1,12 +1,13 @@
 //! The DfuSe (ST) flash as named steps: erase, write, then read back what was written and
 //! what the Rev V recovery erased.
 
+use super::compare::skip_unchanged;
 use super::ctx::{cancelled, Ctx};
 use super::erase::erase_sector;
 use super::{FlashOptions, Report};
 use crate::error::Error;
 use crate::image::{Image, Segment};
-use crate::plan::{FlashPlan, TargetPlan};
+use crate::plan::{cut, FlashPlan, TargetPlan};
 use crate::progress::{Event, Level, Phase};
 use crate::protocol::{Dfu, ProtocolError};
 use crate::transport::Transport;
@@ -21,6 +22,7 @@ pub(super) fn flash_dfuse<T: Transport>(
 ) -> Result<(), Error> {
     dfu.ensure_idle()?;
     ctx.pump(dfu);
+    let plan = &skip_unchanged(dfu, image, plan, opts, ctx, report)?;
     erase_sectors(dfu, plan, ctx, report)?;
     write_blocks(dfu, plan, ctx, report)?;
     let checks = read_back_list(image, plan, opts, &report.workaround_sectors);
@@ -145,8 +147,8 @@ struct Check {
     recovered: Option<u32>,
 }
 
-/// What to read back: the image's bytes (with verify on), plus whatever of a recovered sector
-/// the image does not cover.
+/// What to read back: the image's bytes outside the unchanged sectors (with verify on; the
+/// comparison read the others), plus whatever of a recovered sector the image does not cover.
 fn read_back_list(
     image: &Image,
     plan: &FlashPlan,
@@ -155,12 +157,16 @@ fn read_back_list(
 ) -> Vec<Check> {
     let mut checks = Vec::new();
     for t in &plan.targets {
-        let segments = &image
+        let unchanged = t.unchanged_ranges();
+        let segments: Vec<Segment> = image
             .targets
             .iter()
             .find(|it| it.alt == t.alt)
             .expect("planned from the image")
-            .segments;
+            .segments
+            .iter()
+            .flat_map(|s| cut(s, &unchanged))
+            .collect();
         if opts.verify {
             checks.extend(segments.iter().map(|s| Check {
                 alt: t.alt,
@@ -168,7 +174,7 @@ fn read_back_list(
                 recovered: None,
             }));
         }
-        let read_anyway: &[Segment] = if opts.verify { segments } else { &[] };
+        let read_anyway: &[Segment] = if opts.verify { &segments } else { &[] };
         checks.extend(check_recovered_sectors(t, read_anyway, recovered));
     }
     checks
@@ -185,7 +191,8 @@ fn check_recovered_sectors(
     let mut checks = Vec::new();
     for s in t.erase.iter().filter(|s| recovered.contains(&s.address)) {
         for (a, e) in uncovered(s.address as u64, s.end(), read_anyway) {
-            let data: Vec<u8> = (a..e).map(|x| expected_byte(&t.writes, x as u32)).collect();
+            let mut data = vec![0; (e - a) as usize];
+            t.leaves(a as u32, &mut data);
             checks.push(Check {
                 alt: t.alt,
                 expected: Segment::new(a as u32, data),
@@ -295,14 +302,6 @@ fn uncovered(start: u64, end: u64, segments: &[Segment]) -> Vec<(u64, u64)> {
         out.push((a, end));
     }
     out
-}
-
-fn expected_byte(writes: &[Segment], address: u32) -> u8 {
-    writes
-        .iter()
-        .find(|w| address >= w.address && (address as u64) < w.end())
-        .map(|w| w.data[(address - w.address) as usize])
-        .unwrap_or(0xff)
 }
 
 /// A write that fails inside a sector erased through the Rev V recovery says so: that erase is

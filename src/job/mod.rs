@@ -20,6 +20,7 @@
 //! assert_eq!(read(&mut dfu, 0x0800_4000, 3, &mut Silent, &c).unwrap(), [0xff; 3]);
 //! ```
 
+mod compare;
 mod ctx;
 mod erase;
 mod flash;

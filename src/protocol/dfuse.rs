@@ -205,24 +205,42 @@ impl<T: Transport> Dfu<T> {
         buf: &mut [u8],
         on_block: &mut dyn FnMut(usize) -> bool,
     ) -> Result<bool, ProtocolError> {
+        let mut done = 0usize;
+        self.read_blocks(address, buf.len(), &mut |_, block| {
+            buf[done..done + block.len()].copy_from_slice(block);
+            done += block.len();
+            on_block(done)
+        })
+    }
+
+    /// Reads `len` bytes at `address` (DfuSe) as [`Dfu::read_memory`] does, handing each block
+    /// to `on_block(address, bytes)` instead of keeping it; returning false stops the reading
+    /// (ABORT to dfuIDLE) and the call returns `Ok(false)`.
+    pub fn read_blocks(
+        &mut self,
+        address: u32,
+        len: usize,
+        on_block: &mut dyn FnMut(u32, &[u8]) -> bool,
+    ) -> Result<bool, ProtocolError> {
         self.require_dfuse("addressed upload")?;
         let xfer = self.transfer_size();
+        let mut buf = vec![0u8; xfer.min(len)];
         let mut done = 0usize;
         let mut block: u32 = u32::MAX;
         let timeout = self.opts.timeouts.control;
-        while done < buf.len() {
+        while done < len {
             if block > u16::MAX as u32 {
                 self.set_address(address.wrapping_add(done as u32))?;
                 self.abort()?;
                 block = 2;
             }
             let at = address.wrapping_add(done as u32);
-            let want = xfer.min(buf.len() - done);
+            let want = xfer.min(len - done);
             let during = format!("read of {want} bytes at {at:#010x}");
             let got = match self.input(
                 request::UPLOAD,
                 block as u16,
-                &mut buf[done..done + want],
+                &mut buf[..want],
                 timeout,
                 &during,
             ) {
@@ -257,7 +275,7 @@ impl<T: Transport> Dfu<T> {
             }
             done += got;
             block += 1;
-            if !on_block(done) {
+            if !on_block(at, &buf[..got]) {
                 self.abort()?;
                 return Ok(false);
             }

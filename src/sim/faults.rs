@@ -13,7 +13,7 @@ pub struct Faults {
     /// This request times out.
     pub timeout_at: Option<u64>,
     /// The device fails with this status at this request (the reply, or the next GETSTATUS,
-    /// reports it with dfuERROR).
+    /// reports it with dfuERROR; an UPLOAD is stalled).
     pub status_at: Option<(u64, Status)>,
     /// Power fails at this request: a write executing in it keeps half its bytes, then the
     /// device is gone.

@@ -111,6 +111,11 @@ impl SimDevice {
             self.fail(s);
             return Ok(self.reply(0).to_vec());
         }
+        // A device cannot both send the data and fail: it stalls the upload (DFU 1.1, 6.2).
+        if let (Some(s), request::UPLOAD) = (status_fault, req) {
+            self.fail(s);
+            return Err(TransportError::Stall);
+        }
         // A spec-strict device punishes a request sent before the poll timeout it asked for.
         if self.model.quirks.stall_early_requests
             && self.state == State::DnBusy

@@ -113,8 +113,8 @@ static void test_full_flash(const char *dfu) {
     dfuflash_options *o = options(&w);
     int rc = dfuflash_download(dev, img, o);
     CHECK(rc == DFUFLASH_OK, "download: %s", dfuflash_status_str(rc));
-    CHECK(w.n_phases == 3 && w.phases[0] == DFUFLASH_PHASE_ERASE && w.phases[1] == DFUFLASH_PHASE_WRITE &&
-              w.phases[2] == DFUFLASH_PHASE_VERIFY,
+    CHECK(w.n_phases == 4 && w.phases[0] == DFUFLASH_PHASE_COMPARE && w.phases[1] == DFUFLASH_PHASE_ERASE &&
+              w.phases[2] == DFUFLASH_PHASE_WRITE && w.phases[3] == DFUFLASH_PHASE_VERIFY,
           "phases in order (%d phases)", w.n_phases);
     CHECK(w.ok && w.erase_k_ok, "progress monotonic with stable totals");
     CHECK(w.warns == 8, "8 workaround warnings, got %d", w.warns);
@@ -124,6 +124,7 @@ static void test_full_flash(const char *dfu) {
     CHECK(r.bytes_verified == len, "verified %llu of %zu", (unsigned long long)r.bytes_verified, len);
     CHECK(r.sectors_erased_count == 14 && r.sectors_erased[0] == 0x08040000u, "14 sectors from 0x08040000");
     CHECK(r.workaround_sectors_count == 8, "8 workaround sectors, got %zu", r.workaround_sectors_count);
+    CHECK(r.sectors_skipped_count == 0, "a blank device: no sector skipped, got %zu", r.sectors_skipped_count);
     if (r.workaround_sectors_count == 8) {
         for (size_t i = 0; i < 8; i++)
             CHECK(r.workaround_sectors[i] == 0x08100000u + (uint32_t)i * 0x20000u, "workaround sector %zu", i);
@@ -135,6 +136,23 @@ static void test_full_flash(const char *dfu) {
     uint8_t back[4096];
     CHECK(dfuflash_upload(dev, NULL, 0x08100000u - 100, back, sizeof back) == DFUFLASH_OK, "upload");
     CHECK(memcmp(back, data + off, sizeof back) == 0, "uploaded bytes match the image");
+
+    /* The same image again: every sector already holds it, so nothing is erased or written,
+       and the comparison verified every byte. */
+    watch_init(&w);
+    rc = dfuflash_download(dev, img, o);
+    CHECK(rc == DFUFLASH_OK, "unchanged download: %s", dfuflash_status_str(rc));
+    CHECK(dfuflash_device_report(dev, &r) == DFUFLASH_OK, "report");
+    CHECK(r.sectors_skipped_count == 14 && r.sectors_skipped[0] == 0x08040000u && r.sectors_skipped[13] == 0x081e0000u,
+          "14 sectors skipped, got %zu", r.sectors_skipped_count);
+    CHECK(r.sectors_erased_count == 0 && r.bytes_written == 0 && r.workaround_sectors_count == 0, "nothing erased or written");
+    CHECK(r.bytes_verified == len, "compared %llu of %zu", (unsigned long long)r.bytes_verified, len);
+    CHECK(w.n_phases == 3 && w.phases[0] == DFUFLASH_PHASE_COMPARE && w.phases[1] == DFUFLASH_PHASE_ERASE &&
+              w.phases[2] == DFUFLASH_PHASE_WRITE,
+          "compare, then empty erase and write phases (%d phases)", w.n_phases);
+
+    /* The cancellations below need blocks to write: DFUFLASH_OPT_FULL writes every sector. */
+    CHECK(dfuflash_options_set_flag(o, DFUFLASH_OPT_FULL, true) == DFUFLASH_OK, "full flag");
 
     /* Cancel from the callback: CANCELLED, device left idle, the next download works. */
     watch_init(&w);

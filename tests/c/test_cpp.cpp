@@ -44,7 +44,7 @@ int main() {
     });
     dfuflash::Result r = dev.download(image, opts);
     CHECK(r);
-    CHECK(phases_seen == 3 && monotonic);
+    CHECK(phases_seen == 4 && monotonic);  // compare, erase, write, verify
     CHECK(warnings == 1);
     CHECK(dev.report().bytes_verified == fw.size());
     CHECK(dev.workaround_sectors() == std::vector<uint32_t>{0x08100000u});
@@ -52,9 +52,16 @@ int main() {
     CHECK(dev.upload(0x08100000u, back));
     CHECK(std::memcmp(back.data(), fw.data() + 0x40000, back.size()) == 0);
 
+    // The same image again: every sector is found unchanged and left alone.
+    CHECK(dev.download(image));
+    CHECK(dev.report().bytes_written == 0 && dev.report().bytes_verified == fw.size());
+    CHECK(dev.sectors_skipped() == (std::vector<uint32_t>{0x080c0000u, 0x080e0000u, 0x08100000u}));
+
     // A callback that throws: caught by the trampoline, the flash is cancelled, the exception
-    // comes back here once the C call has returned.
+    // comes back here once the C call has returned. (full: blocks are written even though the
+    // device already holds the image.)
     dfuflash::Options throwing;
+    throwing.full(true);
     throwing.on_progress([](const dfuflash::Progress &p) -> bool {
         if (p.phase == DFUFLASH_PHASE_WRITE && p.done > 0) throw std::runtime_error("boom");
         return true;
@@ -70,6 +77,7 @@ int main() {
 
     // Cancel from another thread through the thread-safe cancel().
     dfuflash::Options slow;
+    slow.full(true);
     slow.on_progress([&](const dfuflash::Progress &p) {
         if (p.phase == DFUFLASH_PHASE_WRITE && p.done > 0) {
             std::thread([&] { dev.cancel(); }).join();

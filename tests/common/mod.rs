@@ -84,6 +84,10 @@ pub fn ops(t: &[Record]) -> Vec<String> {
         .collect()
 }
 
+/// The full flash: the tests that use it assert the erase, write and verify of every planned
+/// sector, request by request (tests/differential.rs covers the default, which compares first).
 pub fn opts() -> FlashOptions {
-    FlashOptions::default()
+    let mut o = FlashOptions::default();
+    o.full = true;
+    o
 }

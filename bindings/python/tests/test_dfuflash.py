@@ -51,8 +51,9 @@ class FlashTest(unittest.TestCase):
         self.assertGreater(report.device_busy_seconds, 12)
         self.assertEqual(back, FW[0x08100000 - 16 - 0x08040000:][:64])
         phases = [e.phase for e in events]
-        self.assertEqual(sorted(set(phases), key=phases.index), [dfuflash.PHASE_ERASE, dfuflash.PHASE_WRITE, dfuflash.PHASE_VERIFY])
-        for phase in (dfuflash.PHASE_ERASE, dfuflash.PHASE_WRITE, dfuflash.PHASE_VERIFY):
+        self.assertEqual(sorted(set(phases), key=phases.index), [dfuflash.PHASE_COMPARE, dfuflash.PHASE_ERASE, dfuflash.PHASE_WRITE, dfuflash.PHASE_VERIFY])
+        self.assertEqual(report.sectors_skipped, [], "a blank device holds none of the image")
+        for phase in (dfuflash.PHASE_COMPARE, dfuflash.PHASE_ERASE, dfuflash.PHASE_WRITE, dfuflash.PHASE_VERIFY):
             p = [e for e in events if e.phase == phase]
             self.assertEqual([e.done for e in p], sorted(e.done for e in p), "monotonic")
             self.assertEqual(p[-1].done, p[-1].total)
@@ -60,6 +61,19 @@ class FlashTest(unittest.TestCase):
         erase = [e for e in events if e.phase == dfuflash.PHASE_ERASE and e.done]
         self.assertEqual([(e.sector_k, e.sector_n) for e in erase], [(k, 14) for k in range(1, 15)])
         self.assertEqual(sum(1 for lvl, m in logs if lvl == 2 and "Rev V" in m), 8, "one warning per recovered sector")
+
+    def test_an_unchanged_image_is_compared_and_left_alone_unless_full(self):
+        image = dfuflash.Image.from_bytes(FW[:0x60000], 0x080C0000)
+        with dfuflash.open_simulated("stm32h743-revv") as dev:
+            dev.download(image)
+            phases = []
+            again = dev.download(image, progress=lambda e: phases.append(e.phase))
+            self.assertEqual(again.sectors_skipped, [0x080C0000, 0x080E0000, 0x08100000])
+            self.assertEqual((again.sectors_erased, again.bytes_written, again.bytes_verified), ([], 0, 0x60000))
+            self.assertNotIn(dfuflash.PHASE_VERIFY, phases, "the comparison already read every byte")
+            full = dev.download(image, full=True)
+            self.assertEqual((full.sectors_skipped, len(full.sectors_erased)), ([], 3))
+            self.assertEqual(full.workaround_sectors, [0x08100000])
 
     def test_cancel_from_the_callback_and_from_another_thread(self):
         image = dfuflash.Image.from_bytes(FW[:0x60000], 0x080C0000)

@@ -30,7 +30,12 @@ impl Bars {
                 Phase::Erase => self.erase.show(0, 1),
                 Phase::Write => {
                     self.finish_erase();
-                    self.download.show(0, total.max(1))
+                    if total == 0 {
+                        // Every sector already held the image: nothing to send, all of it there.
+                        self.download.show(self.bytes, self.bytes)
+                    } else {
+                        self.download.show(0, total)
+                    }
                 }
                 _ => {}
             },
@@ -136,6 +141,12 @@ pub(super) fn download(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(
             return Err(fail(e));
         }
     };
+    if !report.sectors_skipped.is_empty() {
+        println!(
+            "dfuflash: {} sector(s) already held the image: compared and left alone",
+            report.sectors_skipped.len()
+        );
+    }
     if report.bytes_verified > 0 {
         println!(
             "dfuflash: verified {} bytes by read-back{}",

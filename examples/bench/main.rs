@@ -21,7 +21,8 @@ use dfuflash::protocol::{Dfu, EngineOptions, State};
 use dfuflash::sim::{Op, SimDevice};
 use dfuflash::transport::Transport;
 
-#[path = "common/xorshift.rs"]
+mod differential;
+#[path = "../common/xorshift.rs"]
 mod xorshift;
 
 /// Time from each wedged erase to the end of its recovery, less the erase itself.
@@ -120,4 +121,5 @@ fn main() {
             );
         }
     }
+    differential::table();
 }

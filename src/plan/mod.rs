@@ -22,6 +22,10 @@
 //! assert!(err.to_string().starts_with("image touches 0x08100000, outside the memory of alt setting 0"));
 //! ```
 
+mod narrow;
+
+pub use narrow::cut;
+
 use crate::image::{Image, Segment};
 use crate::layout::{Layout, Sector};
 use crate::transport::AltSetting;
@@ -101,6 +105,9 @@ pub struct TargetPlan {
     pub layout: Layout,
     /// Sectors to erase, in address order, each once.
     pub erase: Vec<Sector>,
+    /// Sectors the plan touches that are left alone because they already hold what it would
+    /// leave there (found by the differential flash; empty in a fresh plan).
+    pub unchanged: Vec<Sector>,
     /// Contiguous padded runs to write, in address order.
     pub writes: Vec<Segment>,
     /// Bytes of the image itself (what verify compares).
@@ -357,6 +364,7 @@ fn plan_target(
         alt,
         layout,
         erase,
+        unchanged: Vec::new(),
         writes,
         image_bytes: segments.iter().map(|s| s.data.len() as u64).sum(),
     })

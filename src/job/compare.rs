@@ -1,0 +1,218 @@
+//! The differential flash's first step: read each planned sector and leave alone those that
+//! already hold exactly what the flash would leave there. Reading a sector stops at its first
+//! difference, so an image that changed everywhere costs about one block per sector.
+
+use super::ctx::{cancelled, Ctx};
+use super::{FlashOptions, Report};
+use crate::error::Error;
+use crate::image::Image;
+use crate::layout::Sector;
+use crate::plan::{FlashPlan, MemoryKind, TargetPlan};
+use crate::progress::{Event, Level, Phase};
+use crate::protocol::{Dfu, ProtocolError};
+use crate::transport::{Transport, TransportError};
+
+/// The plan without the sectors that already hold what it would leave there; those land in
+/// `report.sectors_skipped`, and the image bytes in them count as verified. Where the device
+/// refuses to be read, the plan stays whole and the log says why.
+pub(super) fn skip_unchanged<T: Transport>(
+    dfu: &mut Dfu<T>,
+    image: &Image,
+    plan: &FlashPlan,
+    opts: &FlashOptions,
+    ctx: &mut Ctx<'_>,
+    report: &mut Report,
+) -> Result<FlashPlan, Error> {
+    if opts.full || plan.mass_erase {
+        return Ok(plan.clone());
+    }
+    let total: u64 = plan
+        .targets
+        .iter()
+        .flat_map(comparable)
+        .map(|s| s.size as u64)
+        .sum();
+    if total == 0 {
+        return Ok(plan.clone());
+    }
+    if !dfu.info().functional.can_upload() {
+        ctx.log(
+            Level::Info,
+            "the device cannot upload (bitCanUpload is clear): every planned sector is erased and written",
+        );
+        return Ok(plan.clone());
+    }
+    ctx.emit(&Event::PhaseStart {
+        phase: Phase::Compare,
+        total,
+    });
+    let mut progress = Progress { done: 0, total };
+    let mut skipped = Vec::new();
+    for (n, t) in plan.targets.iter().enumerate() {
+        let sectors = comparable(t);
+        if sectors.is_empty() {
+            continue;
+        }
+        if dfu.alt() != t.alt {
+            dfu.select_alt(t.alt)?;
+        }
+        match unchanged_sectors(dfu, t, &sectors, ctx, &mut progress) {
+            Ok(Some(same)) => skipped.push((n, same)),
+            Ok(None) => return Err(cancelled(dfu, ctx, Phase::Compare)),
+            Err(e) if is_refusal(&e) => {
+                ctx.pump(dfu);
+                dfu.recover_idle()?;
+                ctx.log(
+                    Level::Warn,
+                    &format!("{e}: the device refuses to be read, so every planned sector is erased and written"),
+                );
+                return Ok(plan.clone());
+            }
+            Err(e) => return Err(e.into()),
+        }
+        ctx.pump(dfu);
+    }
+    let mut narrowed = plan.clone();
+    for (n, same) in skipped {
+        let t = &mut narrowed.targets[n];
+        *t = t.without_sectors(&same);
+        report.bytes_verified += image_bytes_in(image, t);
+        report.sectors_skipped.extend(same);
+    }
+    let n = report.sectors_skipped.len();
+    if n > 0 {
+        ctx.log(
+            Level::Info,
+            &format!(
+                "{n} of {} planned sectors already hold the image: left alone",
+                plan.sectors()
+            ),
+        );
+    }
+    Ok(narrowed)
+}
+
+/// The planned sectors of `t` that can be compared: flash (never option bytes or OTP, which
+/// are written as asked) that the layout says is readable.
+fn comparable(t: &TargetPlan) -> Vec<Sector> {
+    if MemoryKind::of(&t.layout.source) != MemoryKind::Flash {
+        return Vec::new();
+    }
+    t.erase
+        .iter()
+        .filter(|s| s.perms.readable())
+        .cloned()
+        .collect()
+}
+
+/// The compare phase's progress, in bytes of the sectors compared.
+struct Progress {
+    done: u64,
+    total: u64,
+}
+
+/// Reads `sectors` (in address order) and returns the addresses of those that hold what `t`
+/// leaves there; None when cancelled. Contiguous sectors are read in one stream; a sector's
+/// first difference ends its reading, and the stream starts again at the next sector.
+fn unchanged_sectors<T: Transport>(
+    dfu: &mut Dfu<T>,
+    t: &TargetPlan,
+    sectors: &[Sector],
+    ctx: &mut Ctx<'_>,
+    progress: &mut Progress,
+) -> Result<Option<Vec<u32>>, ProtocolError> {
+    let mut differs = vec![false; sectors.len()];
+    let mut expected = Vec::new();
+    let mut i = 0;
+    while i < sectors.len() {
+        // A run of contiguous sectors from i.
+        let mut j = i + 1;
+        while j < sectors.len() && sectors[j].address as u64 == sectors[j - 1].end() {
+            j += 1;
+        }
+        let start = sectors[i].address;
+        let len = (sectors[j - 1].end() - start as u64) as usize;
+        let mut current = i;
+        let mut resume_at = None;
+        let base = progress.done;
+        let complete = dfu.read_blocks(start, len, &mut |at, block| {
+            expected.resize(block.len(), 0);
+            t.leaves(at, &mut expected);
+            let block_end = at as u64 + block.len() as u64;
+            // Every sector this block overlaps, from the current one.
+            let mut k = current;
+            while k < j && (sectors[k].address as u64) < block_end {
+                let from = (sectors[k].address.max(at) - at) as usize;
+                let to = (sectors[k].end().min(block_end) - at as u64) as usize;
+                if block[from..to] != expected[from..to] {
+                    differs[k] = true;
+                }
+                k += 1;
+            }
+            while current < j && sectors[current].end() <= block_end {
+                current += 1;
+            }
+            let mut read_to = block_end;
+            // The rest of a sector already found different is not read.
+            if current < j && differs[current] {
+                read_to = sectors[current].end();
+                resume_at = Some(current + 1);
+            }
+            progress.done = base + (read_to - start as u64);
+            ctx.emit(&Event::Progress {
+                phase: Phase::Compare,
+                done: progress.done,
+                total: progress.total,
+                address: at,
+                sector: None,
+            });
+            resume_at.is_none() && !ctx.stop()
+        })?;
+        match resume_at {
+            Some(next) => i = next,
+            None if !complete => return Ok(None),
+            None => i = j,
+        }
+        if ctx.stop() {
+            return Ok(None);
+        }
+    }
+    Ok(Some(
+        sectors
+            .iter()
+            .zip(&differs)
+            .filter(|(_, d)| !**d)
+            .map(|(s, _)| s.address)
+            .collect(),
+    ))
+}
+
+/// The device declined the reading itself (read protection, an unreadable address): it can be
+/// flashed without comparing. A vanished or silent device cannot.
+fn is_refusal(e: &ProtocolError) -> bool {
+    matches!(
+        e,
+        ProtocolError::DeviceStatus { .. }
+            | ProtocolError::Transport {
+                source: TransportError::Stall,
+                ..
+            }
+    )
+}
+
+/// Bytes of the image's own (unpadded) data inside the unchanged sectors of target `t`.
+fn image_bytes_in(image: &Image, t: &TargetPlan) -> u64 {
+    let ranges = t.unchanged_ranges();
+    image
+        .targets
+        .iter()
+        .filter(|it| it.alt == t.alt)
+        .flat_map(|it| &it.segments)
+        .map(|seg| {
+            ranges
+                .iter()
+                .map(|&(s, e)| e.min(seg.end()).saturating_sub(s.max(seg.address as u64)))
+                .sum::<u64>()
+        })
+        .sum()
+}
