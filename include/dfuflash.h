@@ -378,8 +378,10 @@ typedef void (*dfuflash_log_cb)(void *user_data, int32_t level, const char *mess
 typedef struct {
   // Bytes sent to the device (padding included).
   uint64_t bytes_written;
-  // Bytes of the image read back and found equal. The verify phase also reads back the rest
-  // of every sector the STM32H7 Rev V recovery erased, so its total can be larger.
+  // Bytes of the image read back and found equal: by the verify after writing, or by the
+  // comparison of a sector that already held them (left alone, in `sectors_skipped`). The
+  // verify phase also reads back the rest of every sector the STM32H7 Rev V recovery
+  // erased, so its total can be larger.
   uint64_t bytes_verified;
   // Control requests sent.
   uint64_t requests;

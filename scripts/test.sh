@@ -67,6 +67,9 @@ section "Qt example: build, headless flash of the simulated Rev V"
 section "packaging: install, then build the C example with pkg-config and CMake"
 ./scripts/test-packaging.sh
 
+section "Simulator benchmark: every model, then the differential flash against the full one"
+cargo run -q --locked --release --example bench
+
 section "USB bench: the simulated devices through a real kernel USB stack (QEMU), dfuflash and dfu-util"
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
     tests/usb-bench/setup.sh

@@ -92,7 +92,8 @@ pub struct Report {
     pub mass_erased: bool,
     /// Bytes sent to the device (padding included).
     pub bytes_written: u64,
-    /// Bytes of the image read back and found equal.
+    /// Bytes of the image read back and found equal: by the verify after writing, or by the
+    /// comparison of a sector left alone because it already held them.
     pub bytes_verified: u64,
     /// Bytes of recovered sectors outside the image read back and found erased (or holding
     /// the padding written there): the verify phase reads these too.
