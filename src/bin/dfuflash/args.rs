@@ -196,9 +196,11 @@ pub enum SuffixAction {
 
 #[derive(Args, Clone)]
 pub struct DeviceArgs {
-    /// Use a simulated device of this model (see `dfuflash list`).
-    #[arg(long, value_name = "MODEL")]
-    pub sim: Option<String>,
+    /// Use a simulated device of this model (see `dfuflash list`). Repeat it to attach several
+    /// boards (for flash --all; the second of a model is at sim:MODEL#2); MODEL:FAULTS arms
+    /// faults (as --sim-fault) on that board alone.
+    #[arg(long, value_name = "MODEL[:FAULTS]")]
+    pub sim: Vec<String>,
     /// Keep the simulated device's memory in this file between runs.
     #[arg(long, value_name = "FILE", requires = "sim")]
     pub sim_state: Option<PathBuf>,
