@@ -58,6 +58,10 @@ pub struct FlashArgs {
     /// One mass erase instead of sector erases.
     #[arg(long)]
     pub mass_erase: bool,
+    /// Erase and write every planned sector; by default sectors that already hold what the
+    /// flash would leave are compared and skipped.
+    #[arg(long)]
+    pub full: bool,
     /// Turn device workarounds off (the STM32H7 Rev V erase recovery).
     #[arg(long)]
     pub no_workarounds: bool,

@@ -21,6 +21,7 @@ pub fn run(args: FlashArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
         leave,
         leave_address,
         mass_erase,
+        full,
         no_workarounds,
         allow_option_bytes,
         allow_otp,
@@ -48,6 +49,7 @@ pub fn run(args: FlashArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
     opts.leave = leave;
     opts.leave_address = leave_address;
     opts.mass_erase = mass_erase;
+    opts.full = full;
     opts.allow_option_bytes = allow_option_bytes;
     opts.allow_otp = allow_otp;
     opts.check_suffix_ids = !ignore_suffix;
