@@ -74,9 +74,19 @@ pub struct FlashArgs {
     /// Flash even if the file's DFU suffix names another device.
     #[arg(long)]
     pub ignore_suffix: bool,
-    /// Print one JSON object instead of text.
+    /// Print one JSON object instead of text (with --all or --watch: one per board, one per
+    /// line).
     #[arg(long)]
     pub json: bool,
+    /// Flash every board that matches DEVICE (none given: every DFU board found), one thread
+    /// each, then print a table of the results; fails when any board failed.
+    #[arg(long)]
+    pub all: bool,
+    /// Station mode (implies --all): wait for boards to appear and flash each newly attached
+    /// one once, until interrupted. A board is known by its port path; one unplugged and
+    /// plugged back in is flashed again.
+    #[arg(long, conflicts_with = "wait")]
+    pub watch: bool,
     /// The image: DfuSe .dfu, Intel HEX, S-record, ELF, or a raw binary (with --address),
     /// with or without a DFU suffix.
     pub file: PathBuf,
