@@ -15,6 +15,10 @@ use crate::hints;
 use crate::interrupt;
 use crate::open::{candidates, port_path};
 
+/// What the first Ctrl-C does, said when it does it.
+pub const CANCELLING: &str =
+    "cancelling: each board stops at its next point between transfers, in dfuIDLE (Ctrl-C again to exit at once)";
+
 pub fn run(args: FlashArgs, cancel: &CancelToken) -> Result<(), String> {
     interrupt::cancel_on_signal(cancel);
     let flash = FlashJob::new(&args);
@@ -50,6 +54,14 @@ pub fn run(args: FlashArgs, cancel: &CancelToken) -> Result<(), String> {
                 })
             })
             .collect();
+        let mut announced = false;
+        while !workers.iter().all(|w| w.is_finished()) {
+            if cancel.is_cancelled() && !announced {
+                display.println(CANCELLING);
+                announced = true;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
         // flash_board contains panics: a worker always returns its board's result.
         workers
             .into_iter()

@@ -21,6 +21,7 @@ use crate::args::FlashArgs;
 use crate::board_report::{count, failures, print_json, BoardResult, STREAM_WIDTHS};
 use crate::boards_display::{BoardsDisplay, Style};
 use crate::commands::flash::FlashJob;
+use crate::commands::flash_all::CANCELLING;
 use crate::commands::flash_board::{flash_board, names};
 use crate::hints;
 use crate::interrupt;
@@ -113,6 +114,11 @@ pub fn run(args: FlashArgs, cancel: &CancelToken) -> Result<(), String> {
             pause(cancel);
         }
         // Interrupted: the token has cancelled the running jobs; each still reports.
+        let running =
+            |s: &Slot<'_>| matches!(s, Slot::Running { worker, .. } if !worker.is_finished());
+        if fatal.is_none() && slots.values().any(running) {
+            display.println(CANCELLING);
+        }
         results.extend(reap(&mut slots, true));
     });
     if let Some(message) = fatal {
