@@ -173,6 +173,7 @@ fn plugged_simulations(file: &Path, out: &mut Vec<Entry>) -> Result<(), Error> {
 }
 
 /// Whether the environment attaches simulated boards (so a missing USB stack is no error).
+#[cfg(feature = "usb")]
 fn simulations_configured() -> bool {
     std::env::var_os(SIM_ENV).is_some() || std::env::var_os(SIM_PLUG_ENV).is_some()
 }
