@@ -65,7 +65,10 @@ pub fn run(args: FlashArgs, cancel: &CancelToken) -> Result<(), String> {
         while !cancel.is_cancelled() {
             results.extend(reap(&mut slots, false));
             let listed = match candidates(d, workarounds) {
-                Ok(listed) => listed,
+                Ok(listed) => {
+                    last_warning.clear();
+                    listed
+                }
                 // A misnamed simulated board will not fix itself.
                 Err(e @ Error::InvalidArgument(_)) => {
                     fatal = Some(hints::message(&e));
