@@ -47,6 +47,14 @@ python3 examples/python/flash.py --sim stm32h743-revv --address 0x080c0000 "$fw"
     tail -c 2000 "$fw.err"
     exit 1
 }
+# Every attached board at once, one thread each: four simulated H7 Rev V boards, each verified.
+out=$(DFUFLASH_SIM=stm32h743-revv,stm32h743-revv,stm32h743-revv,stm32h743-revv \
+    python3 examples/python/flash_all.py --address 0x08040000 "$fw")
+echo "$out"
+[ "$(wc -l <<<"$out")" -eq 4 ]
+for path in 'sim:stm32h743-revv' 'sim:stm32h743-revv#2' 'sim:stm32h743-revv#3' 'sim:stm32h743-revv#4'; do
+    grep -q "^$path  *200364500000  verified 300000 bytes, " <<<"$out"
+done
 rm -f "$fw" "$fw.err"
 
 section "pip install of the bindings into a venv (offline: build requirements fetched by setup-test-deps.sh)"

@@ -58,6 +58,10 @@ pub struct FlashArgs {
     /// One mass erase instead of sector erases.
     #[arg(long)]
     pub mass_erase: bool,
+    /// Erase and write every planned sector; by default sectors that already hold what the
+    /// flash would leave are compared and skipped.
+    #[arg(long)]
+    pub full: bool,
     /// Turn device workarounds off (the STM32H7 Rev V erase recovery).
     #[arg(long)]
     pub no_workarounds: bool,
@@ -70,9 +74,19 @@ pub struct FlashArgs {
     /// Flash even if the file's DFU suffix names another device.
     #[arg(long)]
     pub ignore_suffix: bool,
-    /// Print one JSON object instead of text.
+    /// Print one JSON object instead of text (with --all or --watch: one per board, one per
+    /// line).
     #[arg(long)]
     pub json: bool,
+    /// Flash every board that matches DEVICE (none given: every DFU board found), one thread
+    /// each, then print a table of the results; fails when any board failed.
+    #[arg(long)]
+    pub all: bool,
+    /// Station mode (implies --all): wait for boards to appear and flash each newly attached
+    /// one once, until interrupted. A board is known by its port path; one unplugged and
+    /// plugged back in is flashed again.
+    #[arg(long, conflicts_with = "wait")]
+    pub watch: bool,
     /// The image: DfuSe .dfu, Intel HEX, S-record, ELF, or a raw binary (with --address),
     /// with or without a DFU suffix.
     pub file: PathBuf,
@@ -196,9 +210,11 @@ pub enum SuffixAction {
 
 #[derive(Args, Clone)]
 pub struct DeviceArgs {
-    /// Use a simulated device of this model (see `dfuflash list`).
-    #[arg(long, value_name = "MODEL")]
-    pub sim: Option<String>,
+    /// Use a simulated device of this model (see `dfuflash list`). Repeat it to attach several
+    /// boards (for flash --all; the second of a model is at sim:MODEL#2); MODEL:FAULTS arms
+    /// faults (as --sim-fault) on that board alone.
+    #[arg(long, value_name = "MODEL[:FAULTS]")]
+    pub sim: Vec<String>,
     /// Keep the simulated device's memory in this file between runs.
     #[arg(long, value_name = "FILE", requires = "sim")]
     pub sim_state: Option<PathBuf>,

@@ -9,10 +9,13 @@ use clap::Parser;
 use dfuflash::progress::CancelToken;
 
 mod args;
+mod board_report;
+mod boards_display;
 mod commands;
 mod dfu_util;
 mod display;
 mod hints;
+mod interrupt;
 mod open;
 mod report;
 

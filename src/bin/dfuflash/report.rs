@@ -31,6 +31,7 @@ pub fn report_json(r: &Report, dev: Option<&SimDevice>, wall: Duration) -> Value
         "bytes_verified": r.bytes_verified,
         "bytes_checked": r.bytes_checked,
         "sectors_erased": r.sectors_erased,
+        "sectors_skipped": r.sectors_skipped,
         "mass_erased": r.mass_erased,
         "workaround_sectors": r.workaround_sectors,
         "requests": r.requests,
@@ -72,8 +73,14 @@ pub fn summary(r: &Report, dev: Option<&SimDevice>) -> String {
     } else {
         String::new()
     };
+    // Sectors the differential flash found unchanged were neither erased nor written.
+    let skipped = match r.sectors_skipped.len() {
+        0 => String::new(),
+        1 => ", 1 unchanged sector skipped".into(),
+        n => format!(", {n} unchanged sectors skipped"),
+    };
     let mut s = format!(
-        "done: {} sector(s) erased{}, {} bytes written, {} bytes verified{checked}, {} requests, {time}",
+        "done: {} sector(s) erased{}{skipped}, {} bytes written, {} bytes verified{checked}, {} requests, {time}",
         r.sectors_erased.len(),
         if r.mass_erased { " (mass erase)" } else { "" },
         r.bytes_written,

@@ -1,58 +1,108 @@
-//! `dfuflash flash`: load an image, then erase, write and verify it on the device.
+//! `dfuflash flash`: load an image, then erase, write and verify it on the device. With `--all`
+//! or `--watch` the same job runs on many boards (`flash_all`, `watch`).
 
+use std::path::PathBuf;
 use std::time::Instant;
 
-use dfuflash::image::{self, LoadOptions};
+use dfuflash::image::{self, Image, LoadOptions};
 use dfuflash::job::{self, FlashOptions};
 use dfuflash::progress::{CancelToken, Event};
+use dfuflash::Error;
 
 use crate::args::FlashArgs;
+use crate::commands::{flash_all, watch};
 use crate::display::Display;
 use crate::hints;
-use crate::open::open;
+use crate::open::{open, Opened};
 use crate::report::{failure_json, report_json, summary, Failure};
+
+/// What the flash does on each board: the file, its address and the job's options.
+#[derive(Clone)]
+pub struct FlashJob {
+    file: PathBuf,
+    address: Option<u32>,
+    opts: FlashOptions,
+}
+
+impl FlashJob {
+    pub fn new(args: &FlashArgs) -> Self {
+        let mut opts = FlashOptions::default();
+        opts.verify = !args.no_verify;
+        opts.leave = args.leave;
+        opts.leave_address = args.leave_address;
+        opts.mass_erase = args.mass_erase;
+        opts.full = args.full;
+        opts.allow_option_bytes = args.allow_option_bytes;
+        opts.allow_otp = args.allow_otp;
+        opts.check_suffix_ids = !args.ignore_suffix;
+        FlashJob {
+            file: args.file.clone(),
+            address: args.address,
+            opts,
+        }
+    }
+
+    /// Whether the job reads back what it wrote.
+    pub fn verifies(&self) -> bool {
+        self.opts.verify
+    }
+
+    /// The image as this device takes it: on its alt setting, and at 0 for a raw binary on a
+    /// plain DFU 1.1 device (which has no addresses).
+    pub fn load(&self, o: &Opened) -> Result<Image, Error> {
+        let mut lopts = LoadOptions::default();
+        lopts.address = self.address;
+        lopts.alt = o.dfu.alt();
+        match image::load(&self.file, &lopts) {
+            Err(image::FormatError::RawNeedsAddress { .. }) if !o.dfu.is_dfuse() => {
+                lopts.address = Some(0);
+                image::load(&self.file, &lopts)
+            }
+            other => other,
+        }
+        .map(|(_, i)| i)
+        .map_err(Error::from)
+    }
+
+    /// Reads the file once before any board is touched, so that an unreadable or malformed
+    /// file is one error instead of one per board. A raw binary without an address passes:
+    /// plain DFU 1.1 boards take it.
+    pub fn check_file(&self) -> Result<(), Error> {
+        let mut lopts = LoadOptions::default();
+        lopts.address = self.address;
+        match image::load(&self.file, &lopts) {
+            Ok(_) | Err(image::FormatError::RawNeedsAddress { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The job's options for this device (a file for another alt setting than -a names is
+    /// refused before any request).
+    pub fn options(&self, o: &Opened) -> FlashOptions {
+        let mut opts = self.opts.clone();
+        opts.selected_alt = o.alt_selected.then(|| o.dfu.alt());
+        opts
+    }
+}
 
 /// `wall` is when the command started: the JSON reports `wall_seconds` from it.
 pub fn run(args: FlashArgs, wall: Instant, cancel: &CancelToken) -> Result<(), String> {
+    if args.watch {
+        return watch::run(args, cancel);
+    }
+    if args.all {
+        return flash_all::run(args, cancel);
+    }
+    let flash = FlashJob::new(&args);
     let FlashArgs {
         device,
-        address,
-        no_verify,
-        leave,
-        leave_address,
-        mass_erase,
         no_workarounds,
-        allow_option_bytes,
-        allow_otp,
-        ignore_suffix,
         json,
-        file,
+        ..
     } = args;
     let mut o = open(&device, !no_workarounds).map_err(|e| hints::message(&e))?;
-    let mut lopts = LoadOptions::default();
-    lopts.address = address;
-    lopts.alt = o.dfu.alt();
-    let image = match image::load(&file, &lopts) {
-        // A plain DFU 1.1 device has no addresses: its image starts at 0.
-        Err(image::FormatError::RawNeedsAddress { .. }) if !o.dfu.is_dfuse() => {
-            lopts.address = Some(0);
-            image::load(&file, &lopts)
-        }
-        other => other,
-    }
-    .map(|(_, i)| i)
-    .map_err(|e| hints::message(&e.into()))?;
-
-    let mut opts = FlashOptions::default();
-    opts.verify = !no_verify;
-    opts.leave = leave;
-    opts.leave_address = leave_address;
-    opts.mass_erase = mass_erase;
-    opts.allow_option_bytes = allow_option_bytes;
-    opts.allow_otp = allow_otp;
-    opts.check_suffix_ids = !ignore_suffix;
-    // A file for another alt setting than -a names is refused before any request.
-    opts.selected_alt = o.alt_selected.then(|| o.dfu.alt());
+    let image = flash.load(&o).map_err(|e| hints::message(&e))?;
+    let opts = flash.options(&o);
     let mut display = Display::new(json, device.verbose);
     let before = o.dfu.requests_sent();
     let result = job::flash(

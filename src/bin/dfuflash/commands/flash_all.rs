@@ -1,0 +1,76 @@
+//! `dfuflash flash --all`: every board that matches, flashed at once, one thread each; then a
+//! table of the results (or one JSON line per board). Fails when any board failed.
+
+use std::time::{Duration, Instant};
+
+use dfuflash::device;
+use dfuflash::progress::CancelToken;
+
+use crate::args::FlashArgs;
+use crate::board_report::{failures, print_json, table, BoardResult};
+use crate::boards_display::{BoardsDisplay, Style};
+use crate::commands::flash::FlashJob;
+use crate::commands::flash_board::{flash_board, names};
+use crate::hints;
+use crate::interrupt;
+use crate::open::{candidates, port_path};
+
+/// What the first Ctrl-C does, said when it does it.
+pub const CANCELLING: &str =
+    "cancelling: each board stops at its next point between transfers, in dfuIDLE (Ctrl-C again to exit at once)";
+
+pub fn run(args: FlashArgs, cancel: &CancelToken) -> Result<(), String> {
+    interrupt::cancel_on_signal(cancel);
+    let flash = FlashJob::new(&args);
+    flash.check_file().map_err(|e| hints::message(&e))?;
+    let d = &args.device;
+    let workarounds = !args.no_workarounds;
+    // --wait: until at least one board matches.
+    let deadline = Instant::now() + Duration::from_secs(d.wait.unwrap_or(0));
+    let (entries, opener) = loop {
+        let (entries, opener) = candidates(d, workarounds).map_err(|e| hints::message(&e))?;
+        let none = device::matching(&entries, opener.selector()).is_empty();
+        if !none || Instant::now() >= deadline || cancel.is_cancelled() {
+            break (entries, opener);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let boards = device::select_all(&entries, opener.selector()).map_err(|e| hints::message(&e))?;
+    let path_width = boards.iter().map(|e| port_path(e).len()).max().unwrap_or(0);
+    let display = BoardsDisplay::new(args.json, d.verbose, Style::Batch, path_width);
+    let results: Vec<BoardResult> = std::thread::scope(|s| {
+        let workers: Vec<_> = boards
+            .iter()
+            .map(|&entry| {
+                let (path, serial) = names(entry);
+                let line = display.board(&path, &serial);
+                let (opener, flash) = (&opener, &flash);
+                s.spawn(move || {
+                    let r = flash_board(entry, opener, flash, line, cancel, Duration::ZERO);
+                    if args.json {
+                        print_json(&r);
+                    }
+                    r
+                })
+            })
+            .collect();
+        let mut announced = false;
+        while !workers.iter().all(|w| w.is_finished()) {
+            if cancel.is_cancelled() && !announced {
+                display.println(CANCELLING);
+                announced = true;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        // flash_board contains panics: a worker always returns its board's result.
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("flash_board contains panics"))
+            .collect()
+    });
+    if !args.json {
+        eprint!("{}", table(&results));
+        eprintln!();
+    }
+    failures(&results)
+}

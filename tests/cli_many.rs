@@ -1,0 +1,671 @@
+//! Many boards at once: `flash --all` over several simulated boards (JSON lines, the table,
+//! one board's failure), `--watch` over boards plugged and unplugged through
+//! DFUFLASH_SIM_PLUG, and Ctrl-C. Every wait has a deadline: a test fails, never hangs.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// How long any one wait may take before the test fails.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+fn dfuflash(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dfuflash"))
+        .args(args)
+        .env_remove("DFUFLASH_SIM")
+        .env_remove("DFUFLASH_SIM_PLUG")
+        .output()
+        .unwrap()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dfuflash-many-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write_fw(dir: &Path, len: usize) -> PathBuf {
+    let data: Vec<u8> = (0..len).map(|i| (i * 13 + i / 509) as u8).collect();
+    let p = dir.join("fw.bin");
+    std::fs::write(&p, data).unwrap();
+    p
+}
+
+/// A row's cells: columns are two or more spaces apart.
+fn cells(row: &str) -> Vec<&str> {
+    row.split("  ")
+        .filter(|c| !c.is_empty())
+        .map(str::trim)
+        .collect()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The JSON lines of stdout, by port path (each path once).
+fn json_lines(stdout: &[u8]) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for line in String::from_utf8_lossy(stdout).lines() {
+        let v: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: not JSON: {line:?}"));
+        let path = v["path"].as_str().expect("a path").to_string();
+        assert!(out.insert(path, v).is_none(), "a board reported twice");
+    }
+    out
+}
+
+const H7_SERIAL: &str = "200364500000";
+const F405_SERIAL: &str = "385C34733435";
+const LEN: usize = 300 * 1024;
+
+#[test]
+fn flash_all_gives_one_json_line_per_board_and_verifies_each() {
+    let dir = tmp("json");
+    let fw = write_fw(&dir, LEN);
+    let o = dfuflash(&[
+        "flash",
+        "--all",
+        "--sim",
+        "stm32h743-revy",
+        "--sim",
+        "stm32h743-revv",
+        "--sim",
+        "stm32f405",
+        "--sim",
+        "stm32h743-revv",
+        "--address",
+        "0x08040000",
+        "--json",
+        fw.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // --json: stdout has the results, stderr nothing.
+    assert_eq!(stderr(&o), "");
+    let lines = json_lines(&o.stdout);
+    assert_eq!(
+        lines.keys().collect::<Vec<_>>(),
+        [
+            "sim:stm32f405",
+            "sim:stm32h743-revv",
+            "sim:stm32h743-revv#2",
+            "sim:stm32h743-revy"
+        ]
+    );
+    for (path, v) in &lines {
+        assert_eq!(v["ok"], true, "{path}: {v}");
+        assert_eq!(v["bytes_written"], LEN, "{path}");
+        assert_eq!(v["bytes_verified"], LEN, "{path}");
+        assert!(v["simulated_seconds"].as_f64().unwrap() > 0.0, "{path}");
+        assert!(v["sectors_skipped"].is_array(), "{path}");
+        let serial = if path.contains("f405") {
+            F405_SERIAL
+        } else {
+            H7_SERIAL
+        };
+        assert_eq!(v["serial"], serial, "{path}");
+    }
+    // Three 128 KB sectors on the H7, the F405's 128 KB sectors 6..8 alike.
+    assert_eq!(
+        lines["sim:stm32h743-revv#2"]["sectors_erased"],
+        serde_json::json!([0x0804_0000u32, 0x0806_0000u32, 0x0808_0000u32])
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn one_boards_fault_fails_that_board_only() {
+    let dir = tmp("fault");
+    let fw = write_fw(&dir, LEN);
+    let o = dfuflash(&[
+        "flash",
+        "--all",
+        "--sim",
+        "stm32h743-revy",
+        "--sim",
+        "stm32f405:disconnect@40",
+        "--sim",
+        "stm32h743-revv",
+        "--sim",
+        "stm32h743-revy:panic@20",
+        "--address",
+        "0x08040000",
+        "--json",
+        fw.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let lines = json_lines(&o.stdout);
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    for ok in ["sim:stm32h743-revy", "sim:stm32h743-revv"] {
+        assert_eq!(lines[ok]["ok"], true, "{ok}: {}", lines[ok]);
+        assert_eq!(lines[ok]["bytes_verified"], LEN, "{ok}");
+    }
+    let f405 = &lines["sim:stm32f405"];
+    assert_eq!(f405["ok"], false);
+    assert_eq!(f405["error_kind"], "disconnected");
+    assert!(f405["error"]
+        .as_str()
+        .unwrap()
+        .contains("device disconnected"));
+    assert_eq!(f405["requests"], 40, "{f405}");
+    // A panic in one worker (a simulator fault here) is that board's failure, nothing more.
+    let panicked = &lines["sim:stm32h743-revy#2"];
+    assert_eq!(panicked["ok"], false);
+    assert_eq!(panicked["error_kind"], "panic");
+    assert!(
+        panicked["error"]
+            .as_str()
+            .unwrap()
+            .contains("simulator panic injected at request 20"),
+        "{panicked}"
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "dfuflash: error: 2 of 4 board(s) failed: sim:stm32f405, sim:stm32h743-revy#2"
+        ),
+        "{err}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn without_a_terminal_each_board_has_plain_lines_then_the_table() {
+    let dir = tmp("table");
+    let fw = write_fw(&dir, LEN);
+    let o = dfuflash(&[
+        "flash",
+        "--all",
+        "--sim",
+        "stm32h743-revy",
+        "--sim",
+        "stm32f405:status=errWRITE@30",
+        "--sim",
+        "stm32h743-revy",
+        "--address",
+        "0x08040000",
+        fw.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    let err = stderr(&o);
+    assert!(!err.contains('\r'), "{err:?}");
+    for line in [
+        "sim:stm32h743-revy: erase: 3 sector(s)",
+        "sim:stm32h743-revy#2: write: 307200 bytes",
+        "sim:stm32h743-revy#2: verify: 307200 bytes",
+        "sim:stm32h743-revy: verified",
+        "sim:stm32f405: erase: 3 sector(s)",
+    ] {
+        assert!(
+            err.lines().any(|l| l == line),
+            "no line {line:?} in:\n{err}"
+        );
+    }
+    // The table: a header, a row per board in the order given, a count; then the error.
+    let table: Vec<&str> = err
+        .lines()
+        .skip_while(|l| !l.starts_with("path "))
+        .collect();
+    assert_eq!(table.len(), 6, "{err}");
+    assert_eq!(
+        table[5],
+        "dfuflash: error: 1 of 3 board(s) failed: sim:stm32f405"
+    );
+    assert_eq!(cells(table[0]), ["path", "serial", "time", "result"]);
+    let rows: Vec<Vec<&str>> = table[1..4].iter().map(|r| cells(r)).collect();
+    assert_eq!(rows[0][0], "sim:stm32h743-revy");
+    assert_eq!(rows[0][1], H7_SERIAL);
+    assert!(
+        rows[0][2].ends_with(" s wall") && rows[0][2].contains(" s simulated, "),
+        "{:?}",
+        rows[0]
+    );
+    assert_eq!(rows[0][3], "verified");
+    assert_eq!(rows[1][0], "sim:stm32f405");
+    assert_eq!(rows[1][1], F405_SERIAL);
+    assert!(
+        rows[1][3].starts_with("failed: ") && rows[1][3].contains("errWRITE"),
+        "{:?}",
+        rows[1]
+    );
+    assert_eq!(rows[2][..2], ["sim:stm32h743-revy#2", H7_SERIAL]);
+    assert_eq!(rows[2][3], "verified");
+    assert_eq!(table[4], "3 boards: 2 ok, 1 failed");
+    // The failed board's own completion line says why.
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("sim:stm32f405: failed: ") && l.contains("errWRITE")),
+        "{err}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn all_takes_the_usual_selectors_and_the_environments_boards() {
+    let dir = tmp("select");
+    let fw = write_fw(&dir, 4096);
+    let f = fw.to_str().unwrap();
+    let sims = [
+        "--sim",
+        "stm32h743-revy",
+        "--sim",
+        "stm32f405",
+        "--sim",
+        "stm32h743-revv",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args = vec!["flash", "--all", "--address", "0x08040000", "--json"];
+        args.extend_from_slice(&sims);
+        args.extend_from_slice(extra);
+        args.push(f);
+        dfuflash(&args)
+    };
+    // Every H7 ROM reports the same serial: -S picks both, -p one.
+    let o = run(&["-S", H7_SERIAL]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let paths: Vec<String> = json_lines(&o.stdout).into_keys().collect();
+    assert_eq!(paths, ["sim:stm32h743-revv", "sim:stm32h743-revy"]);
+    let o = run(&["-p", "sim:stm32f405"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let paths: Vec<String> = json_lines(&o.stdout).into_keys().collect();
+    assert_eq!(paths, ["sim:stm32f405"]);
+    // Nothing matches: a clear error, and no board touched.
+    let o = run(&["-S", "nope"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    assert!(
+        stderr(&o).contains("no DFU device matches; available: 0483:df11 serial 200364500000 path sim:stm32h743-revy"),
+        "{}",
+        stderr(&o)
+    );
+    // Without --sim: the boards DFUFLASH_SIM attaches, by VID:PID as real ones.
+    let o = Command::new(env!("CARGO_BIN_EXE_dfuflash"))
+        .args([
+            "flash",
+            "--all",
+            "-d",
+            "0483:df11",
+            "--address",
+            "0x08040000",
+            "--json",
+            f,
+        ])
+        .env("DFUFLASH_SIM", "stm32h743-revv,stm32h743-revv,stm32l4")
+        .env_remove("DFUFLASH_SIM_PLUG")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines = json_lines(&o.stdout);
+    assert_eq!(
+        lines.keys().collect::<Vec<_>>(),
+        ["sim:stm32h743-revv", "sim:stm32h743-revv#2", "sim:stm32l4"]
+    );
+    assert!(lines.values().all(|v| v["bytes_verified"] == 4096));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn single_board_commands_refuse_several_sims_unless_one_is_picked() {
+    let dir = tmp("single");
+    let fw = write_fw(&dir, 4096);
+    let o = dfuflash(&[
+        "flash",
+        "--sim",
+        "stm32f405",
+        "--sim",
+        "stm32f405",
+        "--address",
+        "0x08000000",
+        fw.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("2 simulated boards given; this command works on one: use flash --all to flash them all, or pick one with -p (sim:stm32f405, sim:stm32f405#2)"),
+        "{err}"
+    );
+    let o = dfuflash(&[
+        "info",
+        "--sim",
+        "stm32h743-revv",
+        "--sim",
+        "stm32f405",
+        "-p",
+        "sim:stm32f405",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["path"], "sim:stm32f405");
+    assert_eq!(v["transfer_size"], 2048);
+    // One board keeps its memory in a state file; several cannot share one.
+    let o = dfuflash(&[
+        "flash",
+        "--all",
+        "--sim",
+        "stm32f405",
+        "--sim",
+        "stm32l4",
+        "--sim-state",
+        dir.join("s").to_str().unwrap(),
+        "--address",
+        "0x08000000",
+        fw.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("give them with one --sim"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A running command whose output lines arrive on channels, killed if the test ends early.
+struct Running {
+    child: Child,
+    stdout: Receiver<String>,
+    stderr: Receiver<String>,
+    /// Every line seen so far, for failure messages.
+    seen: Vec<String>,
+}
+
+impl Running {
+    fn start(cmd: &mut Command) -> Self {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = |r: Box<dyn std::io::Read + Send>| {
+            let (tx, rx) = channel();
+            std::thread::spawn(move || {
+                for line in BufReader::new(r).lines() {
+                    let Ok(line) = line else { break };
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            rx
+        };
+        let stdout = lines(Box::new(child.stdout.take().unwrap()));
+        let stderr = lines(Box::new(child.stderr.take().unwrap()));
+        Running {
+            child,
+            stdout,
+            stderr,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The next line on stdout (or stderr), or a failure naming what was seen.
+    fn next_line(&mut self, from_stderr: bool) -> String {
+        let rx = if from_stderr {
+            &self.stderr
+        } else {
+            &self.stdout
+        };
+        match rx.recv_timeout(DEADLINE) {
+            Ok(line) => {
+                self.seen.push(line.clone());
+                line
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                panic!("no line within {DEADLINE:?}; seen: {:#?}", self.seen)
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                let rest = drain(&self.stderr);
+                panic!(
+                    "the command ended; seen: {:#?}\nstderr: {rest:#?}",
+                    self.seen
+                )
+            }
+        }
+    }
+
+    /// Waits for `n` lines on stderr that contain `text`.
+    fn wait_for_lines(&mut self, n: usize, text: &str) {
+        let mut seen = 0;
+        while seen < n {
+            if self.next_line(true).contains(text) {
+                seen += 1;
+            }
+        }
+    }
+
+    /// Every line stdout still holds, once the command has ended.
+    fn rest_of_stdout(&mut self) -> Vec<String> {
+        drain(&self.stdout)
+    }
+
+    /// Every line stderr still holds, once the command has ended.
+    fn rest_of_stderr(&mut self) -> Vec<String> {
+        drain(&self.stderr)
+    }
+
+    /// The next JSON result line on stdout.
+    fn next_result(&mut self) -> Value {
+        let line = self.next_line(false);
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
+    }
+
+    fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on our own child's pid.
+        assert_eq!(unsafe { libc::kill(self.child.id() as i32, signal) }, 0);
+    }
+
+    /// The exit code, once the command ends (within the deadline).
+    fn wait(&mut self) -> Option<i32> {
+        let until = Instant::now() + DEADLINE;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(
+                Instant::now() < until,
+                "the command did not end; seen: {:#?}",
+                self.seen
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// The lines a pipe still holds, up to its end (the command has ended, so it comes).
+fn drain(rx: &Receiver<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    loop {
+        match rx.recv_timeout(DEADLINE) {
+            Ok(line) => out.push(line),
+            Err(RecvTimeoutError::Disconnected) => return out,
+            Err(RecvTimeoutError::Timeout) => panic!("the output did not end; got {out:#?}"),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // A failed test must not leave its command running.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Plugs exactly these boards in: the whole file replaced at once, so a listing never reads
+/// half of it.
+fn plug(file: &Path, boards: &[&str]) {
+    let tmp = file.with_extension("new");
+    std::fs::write(
+        &tmp,
+        boards.iter().map(|b| format!("{b}\n")).collect::<String>(),
+    )
+    .unwrap();
+    std::fs::rename(&tmp, file).unwrap();
+}
+
+#[test]
+fn watch_flashes_each_newly_attached_board_once_and_a_replugged_one_again() {
+    let dir = tmp("watch");
+    let fw = write_fw(&dir, 64 * 1024);
+    let plug_file = dir.join("plugged");
+    let mut w = Running::start(
+        Command::new(env!("CARGO_BIN_EXE_dfuflash"))
+            .args(["flash", "--watch", "--json", "--address", "0x08040000"])
+            .arg(&fw)
+            .env_remove("DFUFLASH_SIM")
+            .env("DFUFLASH_SIM_PLUG", &plug_file),
+    );
+    let a = "stm32h743-revv@1-1.1";
+    let b = "stm32h743-revv@1-1.2";
+    // Two boards with the same serial, told apart by port path: both flashed.
+    plug(&plug_file, &[a, b]);
+    let mut first: Vec<(String, Value)> = (0..2)
+        .map(|_| {
+            let v = w.next_result();
+            (v["path"].as_str().unwrap().to_string(), v)
+        })
+        .collect();
+    first.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(first[0].0, "1-1.1");
+    assert_eq!(first[1].0, "1-1.2");
+    for (path, v) in &first {
+        assert_eq!(v["ok"], true, "{path}: {v}");
+        assert_eq!(v["serial"], H7_SERIAL);
+        assert_eq!(v["bytes_verified"], 64 * 1024);
+    }
+    // Unplug 1-1.1 and plug a third board in one change: once the third board's result is
+    // in, the listing that found it has also found 1-1.1 gone.
+    plug(&plug_file, &[b, "stm32f405@1-1.3"]);
+    let v = w.next_result();
+    assert_eq!(v["path"], "1-1.3");
+    assert_eq!(v["serial"], F405_SERIAL);
+    assert_eq!(v["ok"], true, "{v}");
+    // Plugged back in: flashed again. 1-1.2 stayed attached all along: never flashed again.
+    plug(&plug_file, &[b, "stm32f405@1-1.3", a]);
+    let v = w.next_result();
+    assert_eq!(v["path"], "1-1.1");
+    assert_eq!(v["ok"], true, "{v}");
+    plug(&plug_file, &[b, "stm32f405@1-1.3", a, "stm32l4@1-1.4"]);
+    let v = w.next_result();
+    assert_eq!(v["path"], "1-1.4");
+    // Ctrl-C ends it; every board succeeded, so it exits 0 with nothing more on stdout.
+    w.signal(libc::SIGINT);
+    assert_eq!(w.wait(), Some(0), "seen: {:#?}", w.seen);
+    let rest = w.rest_of_stdout();
+    assert!(rest.is_empty(), "more results: {rest:?}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn watch_prints_a_row_per_board_and_refuses_sim_boards() {
+    let dir = tmp("watch-rows");
+    let fw = write_fw(&dir, 4096);
+    let plug_file = dir.join("plugged");
+    plug(&plug_file, &["stm32f405", "stm32f405"]);
+    let mut w = Running::start(
+        Command::new(env!("CARGO_BIN_EXE_dfuflash"))
+            .args(["flash", "--watch", "--address", "0x08040000"])
+            .arg(&fw)
+            .env_remove("DFUFLASH_SIM")
+            .env("DFUFLASH_SIM_PLUG", &plug_file),
+    );
+    assert_eq!(
+        w.next_line(true),
+        "watching for boards: each one attached in DFU mode is flashed once (Ctrl-C to stop)"
+    );
+    let mut rows: Vec<String> = (0..2).map(|_| w.next_line(true)).collect();
+    rows.sort();
+    for (row, path) in rows.iter().zip(["sim:stm32f405", "sim:stm32f405#2"]) {
+        let cells = cells(row);
+        assert_eq!(cells[0], path, "{row}");
+        assert_eq!(cells[1], F405_SERIAL, "{row}");
+        assert!(cells[2].contains(" s simulated, "), "{row}");
+        assert_eq!(cells[3], "verified", "{row}");
+    }
+    w.signal(libc::SIGTERM);
+    assert_eq!(w.next_line(true), "2 boards: 2 ok, 0 failed");
+    assert_eq!(w.wait(), Some(0));
+    // --sim boards are always attached: watching them would flash each once and wait forever.
+    let o = dfuflash(&[
+        "flash",
+        "--watch",
+        "--sim",
+        "stm32f405",
+        "--address",
+        "0x08040000",
+        fw.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("DFUFLASH_SIM_PLUG"), "{}", stderr(&o));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn ctrl_c_cancels_every_board_cleanly() {
+    let dir = tmp("ctrl-c");
+    // 768 KB in real time: seconds of erasing per board, so the signal lands mid-erase.
+    let fw = write_fw(&dir, 768 * 1024);
+    let mut w = Running::start(
+        Command::new(env!("CARGO_BIN_EXE_dfuflash"))
+            .args(["flash", "--all", "--sim-realtime"])
+            .args(["--sim", "stm32h743-revy", "--sim", "stm32f405"])
+            .args(["--address", "0x08040000"])
+            .arg(&fw)
+            .env_remove("DFUFLASH_SIM")
+            .env_remove("DFUFLASH_SIM_PLUG"),
+    );
+    w.wait_for_lines(2, ": erase: 6 sector(s)");
+    w.signal(libc::SIGINT);
+    assert_eq!(w.wait(), Some(1));
+    let err = w.rest_of_stderr().join("\n");
+    assert!(
+        err.contains("cancelling: each board stops at its next point between transfers, in dfuIDLE (Ctrl-C again to exit at once)"),
+        "{err}"
+    );
+    for path in ["sim:stm32h743-revy", "sim:stm32f405"] {
+        assert!(
+            err.lines().any(|l| l.starts_with(&format!(
+                "{path}: failed: cancelled during erase; the device was left in dfuIDLE"
+            ))),
+            "{path}: {err}"
+        );
+    }
+    assert!(err.contains("2 boards: 0 ok, 2 failed"), "{err}");
+    assert!(
+        err.contains("dfuflash: error: 2 of 2 board(s) failed"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_second_ctrl_c_exits_at_once() {
+    let dir = tmp("ctrl-c-twice");
+    let fw = write_fw(&dir, 4096);
+    // The F405's mass erase takes 30 s in real time, and cannot stop half-way: the first
+    // signal cannot end the command before the second arrives.
+    let mut w = Running::start(
+        Command::new(env!("CARGO_BIN_EXE_dfuflash"))
+            .args(["flash", "--all", "--sim-realtime", "--mass-erase"])
+            .args(["--sim", "stm32f405", "--sim", "stm32f405"])
+            .args(["--address", "0x08000000"])
+            .arg(&fw)
+            .env_remove("DFUFLASH_SIM")
+            .env_remove("DFUFLASH_SIM_PLUG"),
+    );
+    w.wait_for_lines(2, ": erase: 1 sector(s)");
+    w.signal(libc::SIGINT);
+    // Sent once the first has been taken: two signals pending at once are one.
+    w.wait_for_lines(1, "cancelling: ");
+    w.signal(libc::SIGINT);
+    assert_eq!(w.wait(), Some(130));
+    std::fs::remove_dir_all(dir).unwrap();
+}
