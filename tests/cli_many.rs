@@ -669,3 +669,28 @@ fn a_second_ctrl_c_exits_at_once() {
     assert_eq!(w.wait(), Some(130));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn ctrl_c_cancels_a_single_board_flash_too() {
+    let dir = tmp("ctrl-c-one");
+    let fw = write_fw(&dir, 768 * 1024);
+    let mut w = Running::start(
+        Command::new(env!("CARGO_BIN_EXE_dfuflash"))
+            .args(["flash", "--sim-realtime", "--sim", "stm32f405"])
+            .args(["--address", "0x08040000"])
+            .arg(&fw)
+            .env_remove("DFUFLASH_SIM")
+            .env_remove("DFUFLASH_SIM_PLUG"),
+    );
+    w.wait_for_lines(1, "erase: 6 sector(s)");
+    w.signal(libc::SIGINT);
+    assert_eq!(w.wait(), Some(1));
+    let err = w.rest_of_stderr().join("\n");
+    assert!(
+        err.contains(
+            "dfuflash: error: cancelled during erase; the device was left in dfuIDLE (still in DFU mode)"
+        ),
+        "{err}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

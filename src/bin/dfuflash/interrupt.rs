@@ -1,6 +1,6 @@
-//! Ctrl-C and SIGTERM for the multi-board commands: the first cancels their jobs through the
+//! Ctrl-C and SIGTERM for `flash` (one board or many): the first cancels the jobs through the
 //! library's cancel token (each board is left in dfuIDLE at its next point between transfers,
-//! and the command reports every board); a second exits at once with 130, for a user who will
+//! and the command reports each board); a second exits at once with 130, for a user who will
 //! not wait.
 //!
 //! Unix only; elsewhere the signals keep their default action.

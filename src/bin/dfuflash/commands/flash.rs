@@ -13,6 +13,7 @@ use crate::args::FlashArgs;
 use crate::commands::{flash_all, watch};
 use crate::display::Display;
 use crate::hints;
+use crate::interrupt;
 use crate::open::{open, Opened};
 use crate::report::{failure_json, report_json, summary, Failure};
 
@@ -93,6 +94,8 @@ pub fn run(args: FlashArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
     if args.all {
         return flash_all::run(args, cancel);
     }
+    // Ctrl-C stops between transfers and leaves the board in dfuIDLE, as for many boards.
+    interrupt::cancel_on_signal(cancel);
     let flash = FlashJob::new(&args);
     let FlashArgs {
         device,
