@@ -72,7 +72,9 @@ fn dfuse_file(dir: &Path) -> PathBuf {
 }
 
 fn run(cmd: &mut Command, what: &str) -> String {
-    let o = cmd.output().unwrap();
+    // cargo test puts target/<profile> first on LD_LIBRARY_PATH, ahead of the rpath: the
+    // clients would load a stale libdfuflash.so from an earlier build of the library alone.
+    let o = cmd.env("LD_LIBRARY_PATH", lib_dir()).output().unwrap();
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(

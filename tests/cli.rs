@@ -504,7 +504,7 @@ fn plain_output_reads_in_order_and_adds_up() {
     let summary = err.lines().nth(line("done: ")).unwrap();
     assert!(
         summary.contains(&format!(
-            "{} bytes verified (+ {} bytes of recovered sectors checked)",
+            "{} bytes verified (+ {} bytes of recovered or neighbouring sectors checked)",
             0x2_0100,
             read - 0x2_0100
         )),

@@ -5,9 +5,9 @@
 mod common;
 
 use common::{flash, flash_events, open, ops, pattern};
-use dfuflash::image::Image;
+use dfuflash::image::{Image, Segment, Target};
 use dfuflash::job::{self, FlashOptions};
-use dfuflash::progress::{CancelToken, Event, Flow, Level, Phase};
+use dfuflash::progress::{CancelToken, Event, Flow, Level, Phase, Silent};
 use dfuflash::protocol::State;
 use dfuflash::sim::{Faults, Op, SimDevice};
 use dfuflash::Error;
@@ -174,13 +174,27 @@ fn one_changed_sector_is_the_only_one_erased_and_written_and_its_reading_stops_a
         13 * SECTOR / xfer + 0x3000 / xfer + 1,
         "sector 8 is read up to its first difference only"
     );
-    // The verify reads back the one written sector.
+    // The verify reads back the written sector, then its two unchanged neighbours whole: the
+    // erase must not have reached them.
     let verify = ops(&dfu.transport().transcript()[from..]);
     let after_write = verify
         .iter()
         .rposition(|o| o.starts_with("Dnload"))
         .unwrap();
-    assert_eq!(uploads(&verify[after_write..]), SECTOR / xfer);
+    let streams: Vec<&String> = verify[after_write..]
+        .iter()
+        .filter(|o| o.starts_with("SetAddress"))
+        .collect();
+    assert_eq!(
+        streams,
+        [
+            "SetAddress(0x08140000)",
+            "SetAddress(0x08120000)",
+            "SetAddress(0x08160000)"
+        ]
+    );
+    assert_eq!(uploads(&verify[after_write..]), 3 * SECTOR / xfer);
+    assert_eq!(r.bytes_checked, 2 * SECTOR as u64);
 }
 
 #[test]
@@ -233,8 +247,11 @@ fn full_compares_nothing() {
     assert_eq!((r.sectors_erased.len(), r.sectors_skipped.len()), (1, 0));
     assert!(!events.iter().any(|e| e.contains("Compare")));
     let t = &dfu.transport().transcript()[from..];
-    let first_upload = t.iter().position(|r| matches!(r.op, Op::Upload { .. }));
-    let first_erase = t.iter().position(|r| matches!(r.op, Op::Erase(_)));
+    let first_upload = t
+        .iter()
+        .position(|r| matches!(r.op, Op::Upload { .. }))
+        .unwrap();
+    let first_erase = t.iter().position(|r| matches!(r.op, Op::Erase(_))).unwrap();
     assert!(first_erase < first_upload, "no upload before the erase");
 }
 
@@ -282,11 +299,91 @@ fn a_device_that_refuses_the_reading_gets_the_full_flash_and_says_so() {
     assert!(
         warn.1.contains("errVENDOR")
             && warn.1.ends_with(
-                "the device refuses to be read, so every planned sector is erased and written"
+                "the device could not be read, so the sectors not yet compared are erased and written"
             ),
         "{}",
         warn.1
     );
+}
+
+#[test]
+fn a_refusal_on_the_second_alt_setting_keeps_what_the_first_one_skipped() {
+    let mut dfu = open("portenta-h7");
+    let image = Image::new(vec![
+        Target {
+            alt: 0,
+            name: None,
+            segments: vec![Segment::new(BASE, pattern(2 * SECTOR, 3))],
+        },
+        Target {
+            alt: 1,
+            name: None,
+            segments: vec![Segment::new(0x9000_0000, pattern(16 * 1024, 4))],
+        },
+    ])
+    .unwrap();
+    flash(&mut dfu, &image, &full()).unwrap();
+    // The first UPLOAD on alt 1 in a differential flash of this image, from a dry run.
+    let before = dfu.transport().requests();
+    flash(&mut dfu, &image, &differential()).unwrap();
+    let t = dfu.transport().transcript();
+    let at = t
+        .iter()
+        .position(|r| r.index > before && r.op == Op::SetAddress(0x9000_0000))
+        .unwrap();
+    let upload = t[at..]
+        .iter()
+        .find(|r| matches!(r.op, Op::Upload { .. }))
+        .unwrap()
+        .index;
+    let stall_at = dfu.transport().requests() + upload - before;
+    dfu.transport_mut().set_faults(Faults {
+        stall_at: Some(stall_at),
+        ..Faults::default()
+    });
+    let (r, events) = flash_events(&mut dfu, &image, &differential());
+    let r = r.unwrap();
+    assert_eq!(r.sectors_skipped, sectors(0, 2), "alt 0 was compared first");
+    assert_eq!(
+        r.sectors_erased,
+        [0x9000_0000, 0x9000_1000, 0x9000_2000, 0x9000_3000]
+    );
+    assert_eq!(r.bytes_verified, (2 * SECTOR + 16 * 1024) as u64);
+    assert!(events
+        .iter()
+        .any(|e| e.contains("the sectors not yet compared are erased and written")));
+    let total = 2 * SECTOR + 16 * 1024;
+    assert!(
+        events.iter().any(|e| e.starts_with(&format!(
+            "Progress {{ phase: Compare, done: {total}, total: {total}"
+        ))),
+        "the compare phase ends at its total"
+    );
+}
+
+#[test]
+fn with_verify_off_the_comparison_counts_as_no_verify() {
+    let mut dfu = open("stm32h743-revy");
+    let image = Image::from_binary(0x0802_0000, pattern(4096, 5)).unwrap();
+    flash(&mut dfu, &image, &full()).unwrap();
+    let mut o = differential();
+    o.verify = false;
+    let r = flash(&mut dfu, &image, &o).unwrap();
+    assert_eq!((r.sectors_skipped.len(), r.bytes_verified), (1, 0));
+}
+
+#[test]
+fn a_cancel_before_the_job_sends_no_upload() {
+    let mut dfu = open("stm32h743-revy");
+    let image = Image::from_binary(0x0802_0000, pattern(4096, 5)).unwrap();
+    let token = CancelToken::new();
+    token.cancel();
+    let from = dfu.transport().transcript().len();
+    let e = job::flash(&mut dfu, &image, &differential(), &mut Silent, &token).unwrap_err();
+    assert!(matches!(e, Error::Cancelled { .. }), "{e}");
+    assert!(!dfu.transport().transcript()[from..]
+        .iter()
+        .any(|r| matches!(r.op, Op::Upload { .. } | Op::SetAddress(_))));
 }
 
 #[test]

@@ -10,11 +10,12 @@ use crate::layout::Sector;
 use crate::plan::{FlashPlan, MemoryKind, TargetPlan};
 use crate::progress::{Event, Level, Phase};
 use crate::protocol::{Dfu, ProtocolError};
-use crate::transport::{Transport, TransportError};
+use crate::transport::Transport;
 
 /// The plan without the sectors that already hold what it would leave there; those land in
-/// `report.sectors_skipped`, and the image bytes in them count as verified. Where the device
-/// refuses to be read, the plan stays whole and the log says why.
+/// `report.sectors_skipped`, and the image bytes in them count as verified (with verify on).
+/// Where the device cannot be read, the sectors not yet compared stay in the plan and the log
+/// says why; a device that vanished fails the job.
 pub(super) fn skip_unchanged<T: Transport>(
     dfu: &mut Dfu<T>,
     image: &Image,
@@ -59,24 +60,40 @@ pub(super) fn skip_unchanged<T: Transport>(
         match unchanged_sectors(dfu, t, &sectors, ctx, &mut progress) {
             Ok(Some(same)) => skipped.push((n, same)),
             Ok(None) => return Err(cancelled(dfu, ctx, Phase::Compare)),
-            Err(e) if is_refusal(&e) => {
+            Err(e) if e.is_disconnect() => return Err(e.into()),
+            Err(e) => {
+                // Read protection, an unreadable address, a short or late answer: the device
+                // may still take a full flash, once it is back in dfuIDLE.
                 ctx.pump(dfu);
-                dfu.recover_idle()?;
+                if dfu.recover_idle().is_err() {
+                    return Err(e.into());
+                }
                 ctx.log(
                     Level::Warn,
-                    &format!("{e}: the device refuses to be read, so every planned sector is erased and written"),
+                    &format!("{e}: the device could not be read, so the sectors not yet compared are erased and written"),
                 );
-                return Ok(plan.clone());
+                break;
             }
-            Err(e) => return Err(e.into()),
         }
         ctx.pump(dfu);
+    }
+    if progress.done < total {
+        // The phase ends here even when a refusal cut it short.
+        ctx.emit(&Event::Progress {
+            phase: Phase::Compare,
+            done: total,
+            total,
+            address: 0,
+            sector: None,
+        });
     }
     let mut narrowed = plan.clone();
     for (n, same) in skipped {
         let t = &mut narrowed.targets[n];
         *t = t.without_sectors(&same);
-        report.bytes_verified += image_bytes_in(image, t);
+        if opts.verify {
+            report.bytes_verified += image_bytes_in(image, t);
+        }
         report.sectors_skipped.extend(same);
     }
     let n = report.sectors_skipped.len();
@@ -135,6 +152,9 @@ fn unchanged_sectors<T: Transport>(
         let mut current = i;
         let mut resume_at = None;
         let base = progress.done;
+        if ctx.stop() {
+            return Ok(None);
+        }
         let complete = dfu.read_blocks(start, len, &mut |at, block| {
             expected.resize(block.len(), 0);
             t.leaves(at, &mut expected);
@@ -185,19 +205,6 @@ fn unchanged_sectors<T: Transport>(
             .map(|(s, _)| s.address)
             .collect(),
     ))
-}
-
-/// The device declined the reading itself (read protection, an unreadable address): it can be
-/// flashed without comparing. A vanished or silent device cannot.
-fn is_refusal(e: &ProtocolError) -> bool {
-    matches!(
-        e,
-        ProtocolError::DeviceStatus { .. }
-            | ProtocolError::Transport {
-                source: TransportError::Stall,
-                ..
-            }
-    )
 }
 
 /// Bytes of the image's own (unpadded) data inside the unchanged sectors of target `t`.

@@ -7,6 +7,7 @@ use super::erase::erase_sector;
 use super::{FlashOptions, Report};
 use crate::error::Error;
 use crate::image::{Image, Segment};
+use crate::layout::Sector;
 use crate::plan::{cut, FlashPlan, TargetPlan};
 use crate::progress::{Event, Level, Phase};
 use crate::protocol::{Dfu, ProtocolError};
@@ -22,10 +23,10 @@ pub(super) fn flash_dfuse<T: Transport>(
 ) -> Result<(), Error> {
     dfu.ensure_idle()?;
     ctx.pump(dfu);
-    let plan = &skip_unchanged(dfu, image, plan, opts, ctx, report)?;
-    erase_sectors(dfu, plan, ctx, report)?;
-    write_blocks(dfu, plan, ctx, report)?;
-    let checks = read_back_list(image, plan, opts, &report.workaround_sectors);
+    let narrowed = &skip_unchanged(dfu, image, plan, opts, ctx, report)?;
+    erase_sectors(dfu, narrowed, ctx, report)?;
+    write_blocks(dfu, narrowed, ctx, report)?;
+    let checks = read_back_list(image, narrowed, plan, opts, &report.workaround_sectors);
     verify(dfu, &checks, ctx, report)?;
     // Every byte of each recovered sector has now been read back (by the verify, or by the
     // check of what the image leaves out).
@@ -143,20 +144,34 @@ fn write_blocks<T: Transport>(
 struct Check {
     alt: u8,
     expected: Segment,
-    /// The sector erased through the Rev V recovery that this range checks, if any.
-    recovered: Option<u32>,
+    /// What the range is.
+    kind: CheckKind,
+}
+
+/// Why a range is read back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CheckKind {
+    /// The image's own bytes: the verify.
+    Image,
+    /// A sector erased through the Rev V recovery, at this address, outside the image.
+    Recovered(u32),
+    /// A sector left alone next to an erased one, read again: the erase must not have reached
+    /// it (the layout says it cannot; nothing else would notice if it did).
+    Unchanged,
 }
 
 /// What to read back: the image's bytes outside the unchanged sectors (with verify on; the
-/// comparison read the others), plus whatever of a recovered sector the image does not cover.
+/// comparison read the others) and every unchanged sector next to an erased one, plus whatever
+/// of a recovered sector the image does not cover.
 fn read_back_list(
     image: &Image,
     plan: &FlashPlan,
+    whole: &FlashPlan,
     opts: &FlashOptions,
     recovered: &[u32],
 ) -> Vec<Check> {
     let mut checks = Vec::new();
-    for t in &plan.targets {
+    for (t, whole) in plan.targets.iter().zip(&whole.targets) {
         let unchanged = t.unchanged_ranges();
         let segments: Vec<Segment> = image
             .targets
@@ -171,13 +186,37 @@ fn read_back_list(
             checks.extend(segments.iter().map(|s| Check {
                 alt: t.alt,
                 expected: s.clone(),
-                recovered: None,
+                kind: CheckKind::Image,
             }));
+            checks.extend(unchanged_next_to_erased(t, whole));
         }
         let read_anyway: &[Segment] = if opts.verify { &segments } else { &[] };
         checks.extend(check_recovered_sectors(t, read_anyway, recovered));
     }
     checks
+}
+
+/// Every unchanged sector of `t` that borders an erased one, whole, with what it must hold
+/// (what `whole`, the plan before narrowing, leaves there).
+fn unchanged_next_to_erased(t: &TargetPlan, whole: &TargetPlan) -> Vec<Check> {
+    let borders = |u: &Sector| {
+        t.erase
+            .iter()
+            .any(|e| e.end() == u.address as u64 || u.end() == e.address as u64)
+    };
+    t.unchanged
+        .iter()
+        .filter(|u| borders(u))
+        .map(|u| {
+            let mut data = vec![0; u.size as usize];
+            whole.leaves(u.address, &mut data);
+            Check {
+                alt: t.alt,
+                expected: Segment::new(u.address, data),
+                kind: CheckKind::Unchanged,
+            }
+        })
+        .collect()
 }
 
 /// The parts of `t`'s recovered sectors that `read_anyway` leaves out, each with the bytes it
@@ -196,7 +235,7 @@ fn check_recovered_sectors(
             checks.push(Check {
                 alt: t.alt,
                 expected: Segment::new(a as u32, data),
-                recovered: Some(s.address),
+                kind: CheckKind::Recovered(s.address),
             });
         }
     }
@@ -251,9 +290,11 @@ fn verify<T: Transport>(
         }
         compare(check, &buf)?;
         base += seg.data.len() as u64;
-        match check.recovered {
-            None => report.bytes_verified += seg.data.len() as u64,
-            Some(_) => report.bytes_checked += seg.data.len() as u64,
+        match check.kind {
+            CheckKind::Image => report.bytes_verified += seg.data.len() as u64,
+            CheckKind::Recovered(_) | CheckKind::Unchanged => {
+                report.bytes_checked += seg.data.len() as u64
+            }
         }
     }
     Ok(())
@@ -265,7 +306,7 @@ fn compare(check: &Check, buf: &[u8]) -> Result<(), Error> {
     let seg = &check.expected;
     if let Some(i) = buf.iter().zip(&seg.data).position(|(a, b)| a != b) {
         let address = seg.address + i as u32;
-        if let Some(sector) = check.recovered {
+        if let CheckKind::Recovered(sector) = check.kind {
             return Err(Error::WorkaroundCheck {
                 sector,
                 address,

@@ -95,8 +95,9 @@ pub struct Report {
     /// Bytes of the image read back and found equal: by the verify after writing, or by the
     /// comparison of a sector left alone because it already held them.
     pub bytes_verified: u64,
-    /// Bytes of recovered sectors outside the image read back and found erased (or holding
-    /// the padding written there): the verify phase reads these too.
+    /// Bytes read back and found as expected besides the image's own: the parts of recovered
+    /// sectors outside the image (erased, or holding the padding written there), and every
+    /// unchanged sector next to an erased one, read again after the erase.
     pub bytes_checked: u64,
     /// Sectors whose erase needed the STM32H7 Rev V recovery (each was checked).
     pub workaround_sectors: Vec<u32>,

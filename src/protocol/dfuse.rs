@@ -230,6 +230,10 @@ impl<T: Transport> Dfu<T> {
         let timeout = self.opts.timeouts.control;
         while done < len {
             if block > u16::MAX as u32 {
+                if done > 0 {
+                    // Set Address is a DNLOAD: not allowed in dfuUPLOAD-IDLE (DFU 1.1, A.1).
+                    self.abort()?;
+                }
                 self.set_address(address.wrapping_add(done as u32))?;
                 self.abort()?;
                 block = 2;

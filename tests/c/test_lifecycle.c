@@ -21,6 +21,7 @@ struct trial {
     int close_from_callback; /* the worker's own progress callback closes the device */
     int callbacks;
     int rc_flash, rc_second, rc_cancel;
+    char second_error[512]; /* the second call's message: last errors are per thread */
     unsigned cancel_delay_us, close_delay_us, second_delay_us;
 };
 
@@ -52,6 +53,8 @@ static void *second_caller(void *arg) {
     pause_us(t->second_delay_us);
     dfuflash_report r;
     t->rc_second = (t->seed & 1) ? dfuflash_device_report(t->dev, &r) : dfuflash_download(t->dev, t->img, NULL);
+    size_t needed = 0;
+    dfuflash_last_error_copy(t->second_error, sizeof t->second_error, &needed);
     return NULL;
 }
 
@@ -188,7 +191,7 @@ int main(int argc, char **argv) {
         CHECK(k != 4, "trial %d: flash returned %d (%s)", i, t.rc_flash, dfuflash_status_str(t.rc_flash));
         CHECK(!(with_second && t.rc_second != DFUFLASH_OK && t.rc_second != DFUFLASH_ERR_BUSY &&
                 t.rc_second != DFUFLASH_ERR_CANCELLED && t.rc_second != DFUFLASH_ERR_INVALID_HANDLE),
-              "trial %d: the second call returned %d", i, t.rc_second);
+              "trial %d: the second call returned %d (%s)", i, t.rc_second, t.second_error);
         CHECK(t.rc_cancel == DFUFLASH_OK || t.rc_cancel == DFUFLASH_ERR_INVALID_HANDLE,
               "trial %d: cancel returned %d", i, t.rc_cancel);
         /* After close every call with the handle is refused, never served from freed memory. */
