@@ -4,8 +4,11 @@
 //! usbcore see an STM32 ROM bootloader.
 //!
 //! ```text
-//! usb_gadget MODEL [--scale N] [--state FILE] [--runtime] [--speed full|high]
+//! usb_gadget MODEL [--scale N] [--state FILE] [--runtime] [--speed full|high] [--udc N]
 //! ```
+//!
+//! `--udc N` plugs the board into `dummy_udc.N` (default 0), so several boards can be on the
+//! bus at once, each behind its own root hub.
 //!
 //! `--runtime` first presents a runtime-mode DFU interface (protocol 1, willDetach); a DETACH
 //! makes it drop off the bus and come back in DFU mode on the same port. The program exits
@@ -39,7 +42,7 @@ struct Gadget {
 }
 
 impl Gadget {
-    fn open(speed: u8) -> std::io::Result<Self> {
+    fn open(speed: u8, udc: u32) -> std::io::Result<Self> {
         let path = CString::new("/dev/raw-gadget").unwrap();
         let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDWR) };
         if fd < 0 {
@@ -47,8 +50,9 @@ impl Gadget {
         }
         let g = Gadget { fd };
         let mut init = [0u8; 257];
+        let device = format!("dummy_udc.{udc}");
         init[..9].copy_from_slice(b"dummy_udc");
-        init[128..139].copy_from_slice(b"dummy_udc.0");
+        init[128..128 + device.len()].copy_from_slice(device.as_bytes());
         init[256] = speed;
         g.ioctl(RAW_INIT, init.as_mut_ptr() as usize)?;
         g.ioctl(RAW_RUN, 0)?;
@@ -153,7 +157,10 @@ fn descriptors(dev: &SimDevice, runtime: bool) -> Descriptors {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: usb_gadget MODEL [--scale N] [--state FILE] [--runtime] [--speed full|high]");
+    eprintln!(
+        "usage: usb_gadget MODEL [--scale N] [--state FILE] [--runtime] [--speed full|high] \
+         [--udc N]"
+    );
     std::process::exit(2)
 }
 
@@ -161,6 +168,8 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let model = args.next().unwrap_or_else(|| usage());
     let (mut scale, mut state, mut runtime, mut speed) = (1.0f64, None::<String>, false, 2u8);
+    // dummy_udc.N: one of dummy_hcd's UDC/HCD pairs (its module parameter `num`).
+    let mut udc = 0u32;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--scale" => {
@@ -177,6 +186,14 @@ fn main() {
                 } else {
                     2
                 }
+            }
+            "--udc" => {
+                // dummy_hcd makes at most 32 (MAX_NUM_UDC).
+                udc = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .filter(|&n| n < 32)
+                    .unwrap_or_else(|| usage())
             }
             _ => usage(),
         }
@@ -198,8 +215,14 @@ fn main() {
     });
     dev.set_realtime(true);
     dev.set_time_scale(scale);
+    // dummy_hcd carries the transfers: sleeping their modelled bus time too would count it
+    // twice, and every short sleep costs a timer interrupt and two context switches.
+    dev.set_real_bus(true);
+    // Under TCG a 50 us sleep costs an emulated timer interrupt and takes far longer: the
+    // blocks' program times are slept together once they add up to 1 ms.
+    dev.set_min_sleep(Duration::from_millis(1));
     let code = loop {
-        match serve(&mut dev, runtime, speed) {
+        match serve(&mut dev, runtime, speed, udc) {
             Ok(Next::Detached) => runtime = false, // come back in DFU mode
             Ok(Next::Exit) => break 0,
             Err(e) => {
@@ -221,9 +244,9 @@ enum Next {
     Exit,
 }
 
-fn serve(dev: &mut SimDevice, runtime: bool, speed: u8) -> std::io::Result<Next> {
+fn serve(dev: &mut SimDevice, runtime: bool, speed: u8, udc: u32) -> std::io::Result<Next> {
     let d = descriptors(dev, runtime);
-    let g = Gadget::open(speed)?;
+    let g = Gadget::open(speed, udc)?;
     let timeout = Duration::from_secs(30);
     loop {
         if STOP.load(Ordering::SeqCst) {

@@ -86,6 +86,11 @@ pub struct SimDevice {
     now: Duration,
     realtime: bool,
     time_scale: f64,
+    // A real bus carries the transfers (the USB bench): its own time is not slept again.
+    real_bus: bool,
+    // Real-time sleeps shorter than this are owed and taken together with later ones.
+    min_sleep: Duration,
+    owed: Duration,
     regions: Vec<Region>,
     state: State,
     status: Status,
@@ -201,6 +206,9 @@ impl SimDevice {
             now: Duration::ZERO,
             realtime: false,
             time_scale: 1.0,
+            real_bus: false,
+            min_sleep: Duration::ZERO,
+            owed: Duration::ZERO,
             regions,
             state: State::DfuIdle,
             status: Status::Ok,
@@ -269,6 +277,20 @@ impl SimDevice {
     /// Runs modelled delays in real time too (for demos and the USB bench).
     pub fn set_realtime(&mut self, on: bool) {
         self.realtime = on;
+    }
+
+    /// The transfers cross a real bus, which takes its own time (the USB bench's gadget): in
+    /// real time, the modelled bus time still counts on the virtual clock and in the stats but
+    /// is not slept. Only the device's own work (erase, program, manifest) is.
+    pub fn set_real_bus(&mut self, on: bool) {
+        self.real_bus = on;
+    }
+
+    /// In real time, sleeps shorter than `min` are owed and taken together once they add up to
+    /// `min`: the total is the same, but a host whose timers cost far more than the sleep (the
+    /// USB bench's guest under QEMU's TCG) is not woken for every 50 us block program.
+    pub fn set_min_sleep(&mut self, min: Duration) {
+        self.min_sleep = min;
     }
 
     /// In real time, sleeps every modelled delay divided by `scale` (1.0: real speed; the USB

@@ -68,7 +68,7 @@ impl SimDevice {
             return Err(TransportError::Timeout(timeout));
         }
         if self.faults.stall_at == Some(index) {
-            self.advance(models::USB_TRANSFER_OVERHEAD);
+            self.advance_bus(models::USB_TRANSFER_OVERHEAD);
             return Err(TransportError::Stall);
         }
         // The ROM does not serve USB while it erases or programs inside a status stage.
@@ -86,7 +86,7 @@ impl SimDevice {
             self.advance(timeout);
             return Err(TransportError::Timeout(timeout));
         }
-        self.advance(cost);
+        self.advance_bus(cost);
         self.stats.usb += cost;
         if matches!(op, Op::Dnload { .. } | Op::Upload { .. })
             && (!self.st() || value >= 2)

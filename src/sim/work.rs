@@ -29,7 +29,19 @@ impl SimDevice {
     pub(super) fn advance(&mut self, d: Duration) {
         self.now += d;
         if self.realtime {
-            std::thread::sleep(d.div_f64(self.time_scale));
+            self.owed += d.div_f64(self.time_scale);
+            if self.owed >= self.min_sleep {
+                std::thread::sleep(std::mem::take(&mut self.owed));
+            }
+        }
+    }
+
+    /// Modelled bus time: slept in real time only when no real bus carries the transfer.
+    pub(super) fn advance_bus(&mut self, d: Duration) {
+        if self.real_bus {
+            self.now += d;
+        } else {
+            self.advance(d);
         }
     }
 
