@@ -222,7 +222,7 @@ fn main() {
     // blocks' program times are slept together once they add up to 1 ms.
     dev.set_min_sleep(Duration::from_millis(1));
     let code = loop {
-        match serve(&mut dev, runtime, speed, udc) {
+        match serve(&mut dev, runtime, speed, udc, scale) {
             Ok(Next::Detached) => runtime = false, // come back in DFU mode
             Ok(Next::Exit) => break 0,
             Err(e) => {
@@ -244,10 +244,17 @@ enum Next {
     Exit,
 }
 
-fn serve(dev: &mut SimDevice, runtime: bool, speed: u8, udc: u32) -> std::io::Result<Next> {
+fn serve(
+    dev: &mut SimDevice,
+    runtime: bool,
+    speed: u8,
+    udc: u32,
+    scale: f64,
+) -> std::io::Result<Next> {
     let d = descriptors(dev, runtime);
     let g = Gadget::open(speed, udc)?;
     let timeout = Duration::from_secs(30);
+    let started = std::time::Instant::now() - dev.now().div_f64(scale);
     loop {
         if STOP.load(Ordering::SeqCst) {
             return Ok(Next::Exit);
@@ -258,6 +265,8 @@ fn serve(dev: &mut SimDevice, runtime: bool, speed: u8, udc: u32) -> std::io::Re
             Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
             Err(e) => return Err(e),
         };
+        // While the host waited, the chip went on with its background work.
+        dev.catch_up(started.elapsed().mul_f64(scale));
         let (rt, req) = (setup[0], setup[1]);
         let value = u16::from_le_bytes([setup[2], setup[3]]);
         let len = u16::from_le_bytes([setup[6], setup[7]]) as usize;

@@ -286,6 +286,14 @@ impl SimDevice {
         self.real_bus = on;
     }
 
+    /// Real time passed outside any request (the host waited between two): the virtual clock
+    /// moves to at least `elapsed` since the device started, so work running in the background
+    /// (a wedged Rev V erase, a non-blocking L4 erase) progresses as on a real chip. For a
+    /// device served over a real bus; `elapsed` is in the model's time (real time x scale).
+    pub fn catch_up(&mut self, elapsed: Duration) {
+        self.now = self.now.max(elapsed);
+    }
+
     /// In real time, sleeps shorter than `min` are owed and taken together once they add up to
     /// `min`: the total is the same, but a host whose timers cost far more than the sleep (the
     /// USB bench's guest under QEMU's TCG) is not woken for every 50 us block program.
