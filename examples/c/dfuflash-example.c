@@ -17,6 +17,7 @@ static const char *phase_name(int32_t phase) {
     case DFUFLASH_PHASE_WRITE: return "write";
     case DFUFLASH_PHASE_VERIFY: return "verify";
     case DFUFLASH_PHASE_READ: return "read";
+    case DFUFLASH_PHASE_COMPARE: return "compare";
     default: return "leave";
     }
 }

@@ -12,8 +12,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bindings", "python"))
 import dfuflash  # noqa: E402
 
-NAMES = {dfuflash.PHASE_ERASE: "erase", dfuflash.PHASE_WRITE: "write", dfuflash.PHASE_VERIFY: "verify",
-         dfuflash.PHASE_READ: "read", dfuflash.PHASE_LEAVE: "leave"}
+NAMES = {dfuflash.PHASE_COMPARE: "compare", dfuflash.PHASE_ERASE: "erase", dfuflash.PHASE_WRITE: "write",
+         dfuflash.PHASE_VERIFY: "verify", dfuflash.PHASE_READ: "read", dfuflash.PHASE_LEAVE: "leave"}
 
 
 def bar(p: dfuflash.Progress) -> None:
@@ -21,7 +21,7 @@ def bar(p: dfuflash.Progress) -> None:
     filled = width if not p.total else p.done * width // p.total
     unit = "sectors" if p.phase == dfuflash.PHASE_ERASE else "bytes"
     end = "\n" if p.done == p.total else ""
-    sys.stderr.write(f"\r{NAMES[p.phase]:>7} [{'=' * filled}{' ' * (width - filled)}] {p.done}/{p.total} {unit}{end}")
+    sys.stderr.write(f"\r{NAMES.get(p.phase, 'work'):>7} [{'=' * filled}{' ' * (width - filled)}] {p.done}/{p.total} {unit}{end}")
 
 
 def main() -> int:
@@ -40,7 +40,8 @@ def main() -> int:
     except dfuflash.DfuflashError as e:
         print(f"flash.py: {e.message}", file=sys.stderr)
         return 1
-    print(f"flashed: {len(r.sectors_erased)} sectors erased, {r.bytes_verified} bytes verified, {r.requests} requests")
+    print(f"flashed: {len(r.sectors_erased)} sectors erased, {len(r.sectors_skipped)} unchanged sectors skipped, "
+          f"{r.bytes_verified} bytes verified, {r.requests} requests")
     if r.workaround_sectors:
         print("STM32H7 Rev V erase recovery used for: " + " ".join(f"0x{a:08x}" for a in r.workaround_sectors))
     return 0
