@@ -21,7 +21,8 @@ check() { # NAME EXECUTABLE
         echo "packaging $1: FAILED"; echo "$out"; tail -c 1500 "$tmp/err"; failed=$((failed + 1))
     fi
 }
-shared_linked() { ldd "$1" | grep -q libdfuflash; }
+# grep -q would stop reading early: ldd then dies of SIGPIPE, and pipefail fails the check.
+shared_linked() { ldd "$1" | grep libdfuflash >/dev/null; }
 
 make -s -C "$tmp/src" dfuflash-example >/dev/null && shared_linked "$tmp/src/dfuflash-example" && check "pkg-config shared" "$tmp/src/dfuflash-example" || { echo "packaging pkg-config shared: build FAILED"; failed=$((failed + 1)); }
 make -s -C "$tmp/src" clean >/dev/null
