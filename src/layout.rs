@@ -13,7 +13,21 @@
 //! assert_eq!((s.index, s.address, s.size), (4, 0x0801_0000, 64 * 1024));
 //! assert!(s.perms.erasable() && s.perms.writable());
 //! assert!(l.sector_at(0x0810_0000).is_none());
+//! assert_eq!(l.sector_count(), 12);
+//!
+//! // Two groups that claim the same addresses: the device would erase another sector than
+//! // the one the host means, so the layout is refused.
+//! let err = Layout::parse("@Flash/0x08000000/2*1Kg/0x08000400/1*4Kg").unwrap_err();
+//! assert!(err.to_string().contains("0x08000400"));
 //! ```
+//!
+//! # Trust
+//!
+//! The string comes from the device, so it is untrusted input. Every layout is checked when
+//! it is parsed: each group ends at or below 4 GiB, no two groups overlap, a sector holds at
+//! most [`MAX_SECTOR_SIZE`] bytes and a layout at most [`MAX_SECTORS`] sectors. Nothing here
+//! allocates or loops by a sector count or size: sectors are computed from their run when asked
+//! for, so a layout costs what its text costs.
 
 use std::fmt;
 
@@ -36,7 +50,10 @@ impl Perms {
     }
     /// The type letter of the layout string.
     pub fn letter(self) -> char {
-        (b'a' + self.0 - 1) as char
+        match self.0 {
+            1..=7 => (b'a' + self.0 - 1) as char,
+            _ => '?',
+        }
     }
 }
 
@@ -64,6 +81,14 @@ pub struct SectorRun {
     pub perms: Perms,
 }
 
+/// The most bytes one sector may hold. Real erase units are at most a few hundred KB; a
+/// larger "sector" is a device's lie or a RAM region nobody erases by sector.
+pub const MAX_SECTOR_SIZE: u32 = 256 << 20;
+
+/// The most sectors one layout may describe (a 32 MB NOR flash in 4 KB sectors has 8192; the
+/// largest STM32 layouts have 256).
+pub const MAX_SECTORS: u64 = 1 << 20;
+
 /// A contiguous address range made of sector runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
@@ -76,12 +101,16 @@ pub struct Group {
 impl Group {
     /// One past the last address, as u64 so a group that ends at 4 GiB is representable.
     pub fn end(&self) -> u64 {
-        self.start as u64
-            + self
-                .runs
-                .iter()
-                .map(|r| r.count as u64 * r.size as u64)
-                .sum::<u64>()
+        self.runs
+            .iter()
+            .fold(self.start as u64, |a, r| a.saturating_add(r.bytes()))
+    }
+}
+
+impl SectorRun {
+    /// Bytes in the run.
+    pub fn bytes(&self) -> u64 {
+        self.count as u64 * self.size as u64
     }
 }
 
@@ -116,7 +145,7 @@ pub struct Layout {
     pub source: String,
 }
 
-/// A layout string that does not follow the DfuSe grammar.
+/// A layout string that does not follow the DfuSe grammar, or describes memory no device has.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum LayoutError {
@@ -144,10 +173,29 @@ pub enum LayoutError {
         /// The group's first address.
         start: u32,
     },
+    /// Two address groups claim the same addresses: a sector erased by its address would be
+    /// another one on the device.
+    #[error("memory layout {source_text:?}: groups {first} and {second} overlap")]
+    Overlap {
+        /// The whole string.
+        source_text: String,
+        /// The first group, as the string gives it.
+        first: String,
+        /// The group that overlaps it.
+        second: String,
+    },
+    /// A sector size or the number of sectors is beyond what any device has.
+    #[error("memory layout {source_text:?}: {what}")]
+    Limit {
+        /// The whole string.
+        source_text: String,
+        /// Which limit, with the numbers.
+        what: String,
+    },
 }
 
 impl Layout {
-    /// Parses a DfuSe memory layout string.
+    /// Parses a DfuSe memory layout string and checks it (see the module's trust rule).
     pub fn parse(text: &str) -> Result<Self, LayoutError> {
         let source_text = text.to_string();
         let syntax = |offset: usize, what: &'static str| LayoutError::Syntax {
@@ -180,6 +228,8 @@ impl Layout {
                 "expected sector runs after the last address",
             ));
         }
+        let mut sectors = 0u64;
+        let mut texts = Vec::new();
         for pair in rest.chunks(2) {
             let (addr_text, runs_text) = (pair[0], pair[1]);
             offset += 1; // the '/'
@@ -188,18 +238,38 @@ impl Layout {
             offset += addr_text.len() + 1;
             let mut runs = Vec::new();
             let mut run_offset = offset;
+            let mut end = start as u64;
             for run_text in runs_text.split(',') {
                 let run = parse_run(run_text).map_err(|(o, what)| syntax(run_offset + o, what))?;
+                if run.size > MAX_SECTOR_SIZE {
+                    return Err(LayoutError::Limit {
+                        source_text,
+                        what: format!(
+                            "sectors of {} bytes at byte {run_offset}; the most is {MAX_SECTOR_SIZE}",
+                            run.size
+                        ),
+                    });
+                }
+                sectors += run.count as u64;
+                if sectors > MAX_SECTORS {
+                    return Err(LayoutError::Limit {
+                        source_text,
+                        what: format!("{sectors} or more sectors; the most is {MAX_SECTORS}"),
+                    });
+                }
+                // Count and size are both below 2^32, so neither the product nor the sum wraps.
+                end += run.bytes();
+                if end > 1 << 32 {
+                    return Err(LayoutError::Overflow { source_text, start });
+                }
                 runs.push(run);
                 run_offset += run_text.len() + 1;
             }
             offset += runs_text.len();
-            let group = Group { start, runs };
-            if group.end() > 1 << 32 {
-                return Err(LayoutError::Overflow { source_text, start });
-            }
-            groups.push(group);
+            groups.push(Group { start, runs });
+            texts.push(format!("{}/{}", addr_text.trim(), runs_text.trim()));
         }
+        check_overlaps(&groups, &texts, &source_text)?;
         Ok(Self {
             name,
             groups,
@@ -207,26 +277,50 @@ impl Layout {
         })
     }
 
-    /// Every sector in string order.
-    pub fn sectors(&self) -> impl Iterator<Item = Sector> + '_ {
-        let mut index = 0usize;
-        self.groups.iter().flat_map(move |g| {
+    /// Every sector in string order, computed one at a time.
+    pub fn sectors(&self) -> Sectors<'_> {
+        Sectors {
+            layout: self,
+            group: 0,
+            run: 0,
+            k: 0,
+            address: self.groups.first().map_or(0, |g| g.start as u64),
+            index: 0,
+        }
+    }
+
+    /// How many sectors the layout describes.
+    pub fn sector_count(&self) -> usize {
+        let n: u64 = self
+            .groups
+            .iter()
+            .flat_map(|g| &g.runs)
+            .map(|r| r.count as u64)
+            .sum();
+        n as usize
+    }
+
+    /// The sector with this index (string order), found by arithmetic over the runs.
+    pub fn sector(&self, index: usize) -> Option<Sector> {
+        let mut first = 0usize;
+        for g in &self.groups {
             let mut address = g.start as u64;
-            let mut out = Vec::new();
             for run in &g.runs {
-                for _ in 0..run.count {
-                    out.push(Sector {
+                let count = run.count as usize;
+                if index < first + count {
+                    let k = (index - first) as u64;
+                    return Some(Sector {
                         index,
-                        address: address as u32,
+                        address: (address + k * run.size as u64) as u32,
                         size: run.size,
                         perms: run.perms,
                     });
-                    index += 1;
-                    address += run.size as u64;
                 }
+                first += count;
+                address += run.bytes();
             }
-            out
-        })
+        }
+        None
     }
 
     /// The sector that contains `address`, taken from the group and run that contain it.
@@ -235,19 +329,19 @@ impl Layout {
         for g in &self.groups {
             let mut start = g.start as u64;
             for run in &g.runs {
-                let len = run.count as u64 * run.size as u64;
+                let len = run.bytes();
                 let a = address as u64;
-                if a >= start && a < start + len {
+                if a >= start && a < start.saturating_add(len) {
                     let k = (a - start) / run.size as u64;
                     return Some(Sector {
-                        index: index + k as usize,
+                        index: index.saturating_add(k as usize),
                         address: (start + k * run.size as u64) as u32,
                         size: run.size,
                         perms: run.perms,
                     });
                 }
-                start += len;
-                index += run.count as usize;
+                start = start.saturating_add(len);
+                index = index.saturating_add(run.count as usize);
             }
         }
         None
@@ -264,6 +358,79 @@ impl Layout {
     pub fn total_size(&self) -> u64 {
         self.groups.iter().map(|g| g.end() - g.start as u64).sum()
     }
+}
+
+/// The sectors of a layout, in string order (see [`Layout::sectors`]).
+#[derive(Debug, Clone)]
+pub struct Sectors<'a> {
+    layout: &'a Layout,
+    group: usize,
+    run: usize,
+    k: u32,
+    address: u64,
+    index: usize,
+}
+
+impl Iterator for Sectors<'_> {
+    type Item = Sector;
+
+    fn next(&mut self) -> Option<Sector> {
+        loop {
+            let g = self.layout.groups.get(self.group)?;
+            let Some(run) = g.runs.get(self.run) else {
+                self.group += 1;
+                self.run = 0;
+                self.k = 0;
+                self.address = self
+                    .layout
+                    .groups
+                    .get(self.group)
+                    .map_or(0, |g| g.start as u64);
+                continue;
+            };
+            if self.k >= run.count {
+                self.run += 1;
+                self.k = 0;
+                continue;
+            }
+            let s = Sector {
+                index: self.index,
+                address: self.address as u32,
+                size: run.size,
+                perms: run.perms,
+            };
+            self.k += 1;
+            self.index += 1;
+            self.address += run.size as u64;
+            return Some(s);
+        }
+    }
+}
+
+/// Refuses two groups that share an address, naming both as the string gives them.
+fn check_overlaps(
+    groups: &[Group],
+    texts: &[String],
+    source_text: &str,
+) -> Result<(), LayoutError> {
+    let mut by_start: Vec<usize> = (0..groups.len())
+        .filter(|&i| groups[i].end() > groups[i].start as u64)
+        .collect();
+    by_start.sort_by_key(|&i| groups[i].start);
+    let describe = |i: usize| {
+        let g = &groups[i];
+        format!("{:?} ({:#010x}..{:#010x})", texts[i], g.start, g.end())
+    };
+    for pair in by_start.windows(2) {
+        if groups[pair[0]].end() > groups[pair[1]].start as u64 {
+            return Err(LayoutError::Overlap {
+                source_text: source_text.to_string(),
+                first: describe(pair[0]),
+                second: describe(pair[1]),
+            });
+        }
+    }
+    Ok(())
 }
 
 impl fmt::Display for Layout {
@@ -479,6 +646,63 @@ mod tests {
         assert!(err("@Flash /0xFFFF0000/02*064Kg").contains("past 4 GiB"));
         assert!(err("@Flash").contains("expected '/0xADDR/'"));
         assert!(err("@Flash /0x08000000").contains("expected sector runs"));
+    }
+
+    #[test]
+    fn overlapping_groups_are_refused_naming_both() {
+        let e = Layout::parse("@Flash/0x08000000/2*1Kg/0x08000400/1*4Kg").unwrap_err();
+        let text = e.to_string();
+        assert!(matches!(e, LayoutError::Overlap { .. }), "{text}");
+        assert!(
+            text.contains(
+                "groups \"0x08000000/2*1Kg\" (0x08000000..0x08000800) and \"0x08000400/1*4Kg\" (0x08000400..0x08001400) overlap"
+            ),
+            "{text}"
+        );
+        // Listed out of order, the overlap is still found; groups that only touch are fine.
+        assert!(Layout::parse("@F/0x08001000/1*4Kg/0x08000000/2*4Kg").is_err());
+        assert!(Layout::parse("@F/0x08002000/1*4Kg/0x08000000/2*4Kg").is_ok());
+        // A group of no sectors (a label) overlaps nothing.
+        assert!(Layout::parse("@F/0x08000000/2*4Kg/0x08000000/0*4Kg").is_ok());
+    }
+
+    #[test]
+    fn device_sized_numbers_are_bounded_when_parsed() {
+        let err = |t: &str| Layout::parse(t).unwrap_err().to_string();
+        // 4 G sectors of one byte: fits below 4 GiB but no device has that many sectors.
+        assert!(err("@F/0x0/4294967295*1Bg").contains("the most is 1048576"));
+        // Products and sums that would wrap in 64 bits.
+        assert!(err("@x/0x0/4294967295*4294967295Bg,2*4294967295Bg,1*2Bg")
+            .contains("sectors of 4294967295 bytes"));
+        assert!(err("@x/0x0/1*4095Mg").contains("the most is 268435456"));
+        assert!(err("@x/0x0/4096*256Mg").contains("ends past 4 GiB"));
+        // Memory that ends exactly at 4 GiB is allowed and its last sector found.
+        let top = Layout::parse("@X/0xFFFFF000/1*4Kg").unwrap();
+        assert_eq!(top.groups[0].end(), 1 << 32);
+        assert_eq!(top.sector_at(0xffff_ffff).unwrap().address, 0xffff_f000);
+        assert!(err("@X/0xFFFFF000/1*4Kg,1*1Bg").contains("ends past 4 GiB"));
+    }
+
+    #[test]
+    fn sectors_are_computed_not_stored() {
+        let l = Layout::parse("@F/0x0/1048576*1Bg").unwrap();
+        assert_eq!(l.sector_count(), 1 << 20);
+        let s = l.sector((1 << 20) - 1).unwrap();
+        assert_eq!((s.index, s.address, s.size), ((1 << 20) - 1, 0xf_ffff, 1));
+        assert_eq!(l.sector(1 << 20), None);
+        let f4 = Layout::parse("@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg").unwrap();
+        let all: Vec<_> = f4.sectors().collect();
+        assert_eq!(all.len(), f4.sector_count());
+        for (i, s) in all.iter().enumerate() {
+            assert_eq!(f4.sector(i), Some(*s));
+            assert_eq!(f4.sector_at(s.address), Some(*s));
+        }
+        let groups = Layout::parse("@F/0x90000000/2*4Kg,0*1Kg/0x10000000/1*1Ka").unwrap();
+        let addrs: Vec<_> = groups.sectors().map(|s| (s.index, s.address)).collect();
+        assert_eq!(
+            addrs,
+            [(0, 0x9000_0000), (1, 0x9000_1000), (2, 0x1000_0000)]
+        );
     }
 
     #[test]

@@ -144,7 +144,7 @@ impl Described {
             alt: a.alt,
             name: self.strings[4 + alt_index].as_ptr(),
             has_layout: layout.is_some(),
-            sector_count: layout.as_ref().map(|x| x.sectors().count()).unwrap_or(0),
+            sector_count: layout.as_ref().map_or(0, Layout::sector_count),
         })
     }
 
@@ -181,7 +181,7 @@ impl Described {
                     format!("alt index {alt_index} has no DfuSe layout"),
                 )
             })?;
-        let s = layout.sectors().nth(sector).ok_or_else(|| {
+        let s = layout.sector(sector).ok_or_else(|| {
             fail(
                 DFUFLASH_ERR_INVALID_ARGUMENT,
                 format!("sector {sector} out of range"),
