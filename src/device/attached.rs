@@ -59,12 +59,13 @@ pub(super) fn attached_simulations() -> Result<Vec<Entry>, Error> {
     Ok(out)
 }
 
-/// An unknown model is the caller's mistake: say where it was named.
+/// A simulator error, saying where the environment named the board.
 fn sim_error(e: SimError, place: &str) -> Error {
-    match e {
-        e @ SimError::UnknownModel { .. } => Error::InvalidArgument(format!("{place}: {e}")),
-        e => e.into(),
+    SimError::Attached {
+        place: place.to_string(),
+        source: Box::new(e),
     }
+    .into()
 }
 
 /// The boards a plug file lists, one per line: `MODEL`, or `MODEL@PORTPATH` to give the port
@@ -107,12 +108,6 @@ fn plugged_simulations(file: &Path, out: &mut Vec<Entry>) -> Result<(), Error> {
         out.push(entry);
     }
     Ok(())
-}
-
-/// Whether the environment attaches simulated boards (so a missing USB stack is no error).
-#[cfg(feature = "usb")]
-pub(super) fn simulations_configured() -> bool {
-    std::env::var_os(SIM_ENV).is_some() || std::env::var_os(SIM_PLUG_ENV).is_some()
 }
 
 #[cfg(test)]

@@ -82,21 +82,18 @@ impl Entry {
 pub fn list(include_simulated: bool) -> Result<Vec<Entry>, Error> {
     let mut out = Vec::new();
     let attached = attached::attached_simulations()?;
-    // Without USB access (libusb cannot start) the simulated devices are still listed.
+    // A host where libusb cannot start (no USB stack, as in some containers) has no USB
+    // devices; the others are still listed ([`usb_problem`] says why, for a listing to show).
     #[cfg(feature = "usb")]
-    match crate::usb::discover() {
-        Ok(found) => {
-            for f in found {
-                out.push(Entry {
-                    info: f.info.clone(),
-                    simulated: None,
-                    sim_state: None,
-                    usb: Some(std::sync::Arc::new(f)),
-                });
-            }
+    if let Ok(found) = crate::usb::discover() {
+        for f in found {
+            out.push(Entry {
+                info: f.info.clone(),
+                simulated: None,
+                sim_state: None,
+                usb: Some(std::sync::Arc::new(f)),
+            });
         }
-        Err(e) if !include_simulated && !attached::simulations_configured() => return Err(e.into()),
-        Err(_) => {}
     }
     let attached_models: Vec<_> = attached.iter().map(|e| e.simulated).collect();
     out.extend(attached);
@@ -108,6 +105,15 @@ pub fn list(include_simulated: bool) -> Result<Vec<Entry>, Error> {
         }
     }
     Ok(out)
+}
+
+/// Why USB devices cannot be listed on this host (libusb cannot start, or this build has no
+/// USB backend), if they cannot.
+pub fn usb_problem() -> Option<String> {
+    #[cfg(feature = "usb")]
+    return crate::usb::discover().err().map(|e| e.to_string());
+    #[cfg(not(feature = "usb"))]
+    Some("this build has no USB backend (the usb feature is off)".into())
 }
 
 impl std::fmt::Debug for Entry {

@@ -83,51 +83,63 @@ pub fn select<'a>(entries: &'a [Entry], sel: &Selector) -> Result<&'a Entry, Err
     }
 }
 
-/// The alt setting a selector names on this device (0 when it names none).
+/// The alt setting a selector names on this device (0 when it names none). A number and a
+/// name given together must name the same alt setting.
 pub fn resolve_alt(info: &DeviceInfo, sel: &Selector) -> Result<u8, Error> {
-    if let Some(name) = &sel.alt_name {
-        let n = name.trim();
-        if n.trim_start_matches('@').trim().is_empty() {
-            return Err(Error::InvalidArgument(
-                "an empty alt setting name matches nothing; give one such as \"@Internal Flash\""
-                    .into(),
-            ));
-        }
-        let listed = || {
-            info.alt_settings
-                .iter()
-                .map(|a| format!("{} {:?}", a.alt, a.name))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        // The whole name, or else a prefix of it (after the '@') that only one alt setting has.
-        if let Some(a) = info.alt_settings.iter().find(|a| a.name == *name) {
-            return Ok(a.alt);
-        }
-        let prefixed: Vec<_> = info
-            .alt_settings
-            .iter()
-            .filter(|a| {
-                a.name
-                    .trim_start_matches('@')
-                    .trim_start()
-                    .starts_with(n.trim_start_matches('@'))
-            })
-            .collect();
-        return match prefixed.as_slice() {
-            [one] => Ok(one.alt),
-            [] => Err(Error::NoSuchAltName {
-                name: name.clone(),
-                available: listed(),
-            }),
-            several => Err(Error::InvalidArgument(format!(
-                "alt setting name {name:?} matches {} of them; give more of the name: {}",
-                several.len(),
-                listed()
-            ))),
-        };
+    let Some(name) = &sel.alt_name else {
+        return Ok(sel.alt.unwrap_or(0));
+    };
+    let by_name = alt_named(info, name)?;
+    match sel.alt {
+        Some(number) if number != by_name => Err(Error::InvalidArgument(format!(
+            "alt setting {number} and the name {name:?} (alt setting {by_name}) name different alt settings; give one of them"
+        ))),
+        _ => Ok(by_name),
     }
-    Ok(sel.alt.unwrap_or(0))
+}
+
+/// The alt setting with this whole name, or else the one whose name (after the '@') starts
+/// with it.
+fn alt_named(info: &DeviceInfo, name: &str) -> Result<u8, Error> {
+    let n = name.trim();
+    if n.trim_start_matches('@').trim().is_empty() {
+        return Err(Error::InvalidArgument(
+            "an empty alt setting name matches nothing; give one such as \"@Internal Flash\""
+                .into(),
+        ));
+    }
+    let listed = || {
+        info.alt_settings
+            .iter()
+            .map(|a| format!("{} {:?}", a.alt, a.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if let Some(a) = info.alt_settings.iter().find(|a| a.name == name) {
+        return Ok(a.alt);
+    }
+    let prefixed: Vec<_> = info
+        .alt_settings
+        .iter()
+        .filter(|a| {
+            a.name
+                .trim_start_matches('@')
+                .trim_start()
+                .starts_with(n.trim_start_matches('@'))
+        })
+        .collect();
+    match prefixed.as_slice() {
+        [one] => Ok(one.alt),
+        [] => Err(Error::NoSuchAltName {
+            name: name.to_string(),
+            available: listed(),
+        }),
+        several => Err(Error::InvalidArgument(format!(
+            "alt setting name {name:?} matches {} of them; give more of the name: {}",
+            several.len(),
+            listed()
+        ))),
+    }
 }
 
 #[cfg(test)]

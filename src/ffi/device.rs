@@ -69,7 +69,8 @@ fn alt_arg(alt: i32) -> Result<Option<u8>, i32> {
 /// Opens the one device that matches: `vendor_id`/`product_id` 0 match any, `serial`,
 /// `path` and `alt_name` may be NULL; `alt` -1 means alt setting 0 unless `alt_name` names
 /// one. `alt_name` is an alt setting's whole name, or a prefix of it after the '@' (such as
-/// "Option") that only one alt setting has; a prefix several share is DFUFLASH_ERR_INVALID_ARGUMENT. An alt setting given here (or by dfuflash_device_select_alt) is a selection: a
+/// "Option") that only one alt setting has; a prefix several share is DFUFLASH_ERR_INVALID_ARGUMENT. An `alt` and an `alt_name` given together must name the same alt setting,
+/// else DFUFLASH_ERR_INVALID_ARGUMENT. An alt setting given here (or by dfuflash_device_select_alt) is a selection: a
 /// download of an image for another alt setting is refused with DFUFLASH_ERR_ALT_MISMATCH. Flags: DFUFLASH_LIST_SIMULATED also matches simulated models (path `sim:MODEL`).
 /// Several matches fail with DFUFLASH_ERR_AMBIGUOUS_DEVICE and a message listing them; an
 /// alt setting the device does not have with DFUFLASH_ERR_NO_SUCH_ALT.
@@ -269,8 +270,9 @@ pub unsafe extern "C" fn dfuflash_device_current_alt(
 }
 
 /// Selects another alt setting of the open device: by number (`alt` 0..255), or by name
-/// (`alt` -1 and `alt_name`, matched as dfuflash_open does). DFUFLASH_ERR_NO_SUCH_ALT when the
-/// device has no such alt setting.
+/// (`alt` -1 and `alt_name`, matched as dfuflash_open does); both given must name the same alt
+/// setting, else DFUFLASH_ERR_INVALID_ARGUMENT. DFUFLASH_ERR_NO_SUCH_ALT when the device has
+/// no such alt setting.
 #[no_mangle]
 pub unsafe extern "C" fn dfuflash_device_select_alt(
     dev: *mut dfuflash_device,

@@ -56,6 +56,21 @@ pub enum SimError {
         /// The models.
         known: String,
     },
+    /// A board the environment attaches (`DFUFLASH_SIM`, the plug file) cannot be simulated.
+    #[error("{place}: {source}")]
+    Attached {
+        /// Where it was named.
+        place: String,
+        /// Why.
+        #[source]
+        source: Box<SimError>,
+    },
+    /// A custom device cannot be built as asked.
+    #[error("simulated device: {detail}")]
+    Custom {
+        /// What is wrong.
+        detail: String,
+    },
     /// The state file is unreadable or belongs to another model.
     #[error("simulator state file {path}: {detail}")]
     StateFile {
@@ -171,12 +186,50 @@ impl SimDevice {
     /// A freshly powered device of this model: flash erased, ST ROMs in dfuERROR/errFIRMWARE.
     pub fn new(model: &str) -> Result<Self, SimError> {
         let m = Self::model_named(model)?;
-        let info = Self::info_of(m);
+        Self::build(m, Self::info_of(m))
+    }
+
+    /// An honest DfuSe device that behaves as `model` (an ST ROM model: its timings and quirks)
+    /// but reports `transfer_size` and these alt settings, and places data blocks by that
+    /// transfer size as AN3156 says. For testing the host against any transfer size and any
+    /// layout; the memory of the layouts is built, so they may hold at most 64 MiB in all.
+    pub fn custom(model: &str, transfer_size: u16, alts: &[&str]) -> Result<Self, SimError> {
+        let m = Self::model_named(model)?;
+        let bad = |detail: String| SimError::Custom { detail };
+        if m.dialect != Dialect::StRom {
+            return Err(bad(format!("{model} is not a DfuSe model")));
+        }
+        let mut total = 0u64;
+        for text in alts {
+            let layout = Layout::parse(text).map_err(|e| bad(e.to_string()))?;
+            total += layout.total_size();
+        }
+        if total > 64 << 20 {
+            return Err(bad(format!(
+                "the layouts describe {total} bytes; the most is 64 MiB"
+            )));
+        }
+        let mut info = Self::info_of(m);
+        info.functional.transfer_size = transfer_size;
+        info.alt_settings = alts
+            .iter()
+            .enumerate()
+            .map(|(i, n)| AltSetting {
+                alt: i as u8,
+                name: n.to_string(),
+            })
+            .collect();
+        Self::build(m, info)
+    }
+
+    fn build(m: &'static Model, info: DeviceInfo) -> Result<Self, SimError> {
         let mut regions = Vec::new();
         match m.dialect {
             Dialect::StRom => {
-                for (i, text) in m.alts.iter().enumerate() {
-                    let layout = Layout::parse(text).expect("model layouts parse (unit-tested)");
+                for a in &info.alt_settings {
+                    let layout = Layout::parse(&a.name).map_err(|e| SimError::Custom {
+                        detail: e.to_string(),
+                    })?;
                     let fill = if layout.name.contains("Feature") {
                         0x00
                     } else {
@@ -184,7 +237,7 @@ impl SimDevice {
                     };
                     for g in &layout.groups {
                         regions.push(Region {
-                            alt: i as u8,
+                            alt: a.alt,
                             layout: layout.clone(),
                             start: g.start,
                             data: vec![fill; (g.end() - g.start as u64) as usize],

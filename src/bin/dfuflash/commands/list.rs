@@ -9,15 +9,10 @@ use crate::args::ListArgs;
 
 pub fn run(args: ListArgs) -> Result<(), String> {
     let ListArgs { simulated, json } = args;
-    let real = match device::list(false) {
-        Ok(found) => found,
-        // A misnamed DFUFLASH_SIM board is the caller's mistake, not a missing USB stack.
-        Err(e @ dfuflash::Error::InvalidArgument(_)) => return Err(e.to_string()),
-        Err(e) => {
-            eprintln!("dfuflash: warning: cannot list USB devices: {e}");
-            Vec::new()
-        }
-    };
+    let real = device::list(false).map_err(|e| e.to_string())?;
+    if let Some(problem) = device::usb_problem() {
+        eprintln!("dfuflash: warning: cannot list USB devices: {problem}");
+    }
     let devices: Vec<Value> = real
         .iter()
         .map(|e| {
