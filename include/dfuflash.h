@@ -26,9 +26,16 @@
  *   a late cancel or a double close never touches freed memory.
  * - One operation at a time per device: a call on a device that another call is using
  *   returns DFUFLASH_ERR_BUSY. Different devices may be used from different threads at once.
- * - dfuflash_cancel(dev) may be called from any thread, at any time. It stops the operation
- *   running on dev between transfers; the device is left in dfuIDLE and the operation returns
- *   DFUFLASH_ERR_CANCELLED. A cancel while no operation runs does nothing.
+ * - dfuflash_cancel(dev) may be called from any thread, at any time. The operation running on
+ *   dev stops at its next point between transfers, or within 50 ms when it is waiting for the
+ *   device (however long the device asked it to wait), and returns DFUFLASH_ERR_CANCELLED. A
+ *   transfer the device holds is not cut short: an ST ROM erases inside a GETSTATUS, about 1 s
+ *   for a 128 KB STM32H7 sector. The device is left in dfuIDLE, unless the cancel ended a wait
+ *   for a busy device (the message says so): the next operation first waits for it. A cancel
+ *   while no operation runs does nothing.
+ * - Every operation has a deadline as a whole (DFUFLASH_TIMEOUT_JOB; by default an allowance
+ *   for the work it plans at the slowest documented device timings), past which it fails with
+ *   DFUFLASH_ERR_JOB_TIMEOUT, so a device that keeps asking the host to wait cannot hold it.
  * - dfuflash_device_close(dev) may be called from any thread. While an operation runs on
  *   another thread, close cancels it and waits for it to return, then frees the device; a
  *   call that had not yet begun returns DFUFLASH_ERR_INVALID_HANDLE. Called from inside a
@@ -142,6 +149,11 @@
 // Deadline of DFU 1.1 manifestation.
 #define DFUFLASH_TIMEOUT_MANIFEST 6
 
+// Deadline of the whole operation (default: an allowance from the work it plans, priced at
+// the slowest documented device timings; about 224 s for a 1.75 MB STM32H7 image). Past it
+// the operation fails with DFUFLASH_ERR_JOB_TIMEOUT.
+#define DFUFLASH_TIMEOUT_JOB 7
+
 // `dfuflash_options_set_flag`: read back and compare after writing.
 #define DFUFLASH_OPT_VERIFY 1
 
@@ -241,6 +253,10 @@
 
 // Device: no such alt setting.
 #define DFUFLASH_ERR_NO_SUCH_ALT 308
+
+// Device: the operation ran past its deadline as a whole (DFUFLASH_TIMEOUT_JOB); the device
+// kept the host waiting.
+#define DFUFLASH_ERR_JOB_TIMEOUT 309
 
 // File: the firmware file is malformed (the message names the offset or line).
 #define DFUFLASH_ERR_FILE_FORMAT 400
@@ -379,9 +395,9 @@ typedef struct {
   // Bytes sent to the device (padding included).
   uint64_t bytes_written;
   // Bytes of the image read back and found equal: by the verify after writing, or by the
-  // comparison of a sector that already held them (left alone, in `sectors_skipped`). The
-  // verify phase also reads back the rest of every sector the STM32H7 Rev V recovery
-  // erased, so its total can be larger.
+  // comparison of a sector that already held them (left alone, in `sectors_skipped`; they
+  // count with verify off too, since they were read). Bytes read back besides the image's
+  // own (the rest of a sector the STM32H7 Rev V recovery erased) do not count.
   uint64_t bytes_verified;
   // Control requests sent.
   uint64_t requests;
@@ -575,7 +591,8 @@ void dfuflash_device_list_free(dfuflash_device_list *list);
 // Opens the one device that matches: `vendor_id`/`product_id` 0 match any, `serial`,
 // `path` and `alt_name` may be NULL; `alt` -1 means alt setting 0 unless `alt_name` names
 // one. `alt_name` is an alt setting's whole name, or a prefix of it after the '@' (such as
-// "Option") that only one alt setting has; a prefix several share is DFUFLASH_ERR_INVALID_ARGUMENT. An alt setting given here (or by dfuflash_device_select_alt) is a selection: a
+// "Option") that only one alt setting has; a prefix several share is DFUFLASH_ERR_INVALID_ARGUMENT. An `alt` and an `alt_name` given together must name the same alt setting,
+// else DFUFLASH_ERR_INVALID_ARGUMENT. An alt setting given here (or by dfuflash_device_select_alt) is a selection: a
 // download of an image for another alt setting is refused with DFUFLASH_ERR_ALT_MISMATCH. Flags: DFUFLASH_LIST_SIMULATED also matches simulated models (path `sim:MODEL`).
 // Several matches fail with DFUFLASH_ERR_AMBIGUOUS_DEVICE and a message listing them; an
 // alt setting the device does not have with DFUFLASH_ERR_NO_SUCH_ALT.
@@ -629,8 +646,9 @@ int32_t dfuflash_device_sector(const dfuflash_device *dev,
 int32_t dfuflash_device_current_alt(const dfuflash_device *dev, uint8_t *out_alt);
 
 // Selects another alt setting of the open device: by number (`alt` 0..255), or by name
-// (`alt` -1 and `alt_name`, matched as dfuflash_open does). DFUFLASH_ERR_NO_SUCH_ALT when the
-// device has no such alt setting.
+// (`alt` -1 and `alt_name`, matched as dfuflash_open does); both given must name the same alt
+// setting, else DFUFLASH_ERR_INVALID_ARGUMENT. DFUFLASH_ERR_NO_SUCH_ALT when the device has
+// no such alt setting.
 int32_t dfuflash_device_select_alt(dfuflash_device *dev, int32_t alt, const char *alt_name);
 
 // Loads a firmware file of any supported format (detected by content). For a raw binary pass

@@ -61,6 +61,16 @@ pub enum Error {
         /// The phase that was running.
         phase: Phase,
     },
+    /// The caller cancelled while the device was busy with a command (an erase, a write): the
+    /// host stopped waiting for it.
+    #[error(
+        "cancelled during {phase} while the device was busy; it stays in DFU mode and the next \
+         operation waits for it to finish"
+    )]
+    CancelledBusy {
+        /// The phase that was running.
+        phase: Phase,
+    },
     /// Read-back differs from what was written.
     #[error(
         "verify failed at {address:#010x} on alt setting {alt}: wrote {expected:#04x}, read back {found:#04x} \
@@ -157,6 +167,10 @@ impl Error {
                 ProtocolError::NotDfuse { .. } | ProtocolError::Unsupported(_) => "unsupported",
                 ProtocolError::NoSuchAlt { .. } => "no_such_alt",
                 ProtocolError::ShortRead { .. } => "short_read",
+                ProtocolError::TransferSize { .. } => "malformed_reply",
+                ProtocolError::Interrupted { .. } => "cancelled",
+                ProtocolError::JobDeadline { .. } => "job_deadline",
+                ProtocolError::OutOfRange { .. } => "invalid_argument",
             },
             Error::Plan(p) => match p {
                 PlanError::Absent { .. } => "outside_layout",
@@ -181,7 +195,7 @@ impl Error {
                 crate::usb::UsbError::NoReenumeration { .. } => "no_reenumeration",
                 _ => "usb",
             },
-            Error::Cancelled { .. } => "cancelled",
+            Error::Cancelled { .. } | Error::CancelledBusy { .. } => "cancelled",
             Error::Verify { .. } => "verify_mismatch",
             Error::WorkaroundCheck { .. } => "workaround_check",
             // The device's own error status; the message says the sector was recovered.

@@ -19,6 +19,10 @@
 use std::fmt;
 use std::time::Duration;
 
+/// The largest control transfer the host stacks carry: Linux's usbfs refuses more than a page,
+/// and WinUSB limits a control transfer to 4 KB.
+pub const MAX_CONTROL_TRANSFER: usize = 4096;
+
 /// A failed control transfer, as the USB stack reports it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

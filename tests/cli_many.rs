@@ -650,12 +650,18 @@ fn ctrl_c_cancels_every_board_cleanly() {
 fn a_second_ctrl_c_exits_at_once() {
     let dir = tmp("ctrl-c-twice");
     let fw = write_fw(&dir, 4096);
-    // The F405's mass erase takes 30 s in real time, and cannot stop half-way: the first
-    // signal cannot end the command before the second arrives.
+    // The first poll of the F405's mass erase (request 5) is held by the device for the whole
+    // 10 s USB timeout, in real time: no cancel cuts a transfer short, so the first signal
+    // cannot end the command before the second arrives.
     let mut w = Running::start(
         Command::new(env!("CARGO_BIN_EXE_dfuflash"))
             .args(["flash", "--all", "--sim-realtime", "--mass-erase"])
-            .args(["--sim", "stm32f405", "--sim", "stm32f405"])
+            .args([
+                "--sim",
+                "stm32f405:timeout@5",
+                "--sim",
+                "stm32f405:timeout@5",
+            ])
             .args(["--address", "0x08000000"])
             .arg(&fw)
             .env_remove("DFUFLASH_SIM")

@@ -211,8 +211,8 @@ fn set_address_is_sent_once_per_run_not_per_block() {
         t.iter()
             .filter(|r| matches!(r.op, Op::SetAddress(_)))
             .count(),
-        2,
-        "one for writing, one for verifying"
+        3,
+        "one for writing, two for verifying (its first block alone)"
     );
     // Mixed sectors: 4 x 16 KB then the 64 KB sector 4 (100 KB reaches into it).
     let erased: Vec<u32> = t
@@ -447,20 +447,20 @@ fn writing_unerased_flash_fails_as_the_rom_does() {
     let mut dfu = open_dev(dev, true);
     dfu.ensure_idle().unwrap();
     let err = dfu
-        .write_memory(0x0800_0000, &[0x12, 0x34, 0x56, 0x78], &mut |_| true)
+        .write_memory(0x0800_0000, &[0x12, 0x34, 0x56, 0x78], &mut |_, _| true)
         .unwrap_err();
     assert!(err.to_string().contains("errPROG"), "{err}");
     assert_eq!(dfu.transport().state().0, State::Error);
     // Programming only clears bits: 0xff -> 0x0f -> 0x05 works, 0x05 -> 0x0f does not.
     let mut dfu = open("stm32f405");
     dfu.ensure_idle().unwrap();
-    dfu.write_memory(0x0800_0000, &[0x0f], &mut |_| true)
+    dfu.write_memory(0x0800_0000, &[0x0f], &mut |_, _| true)
         .unwrap();
-    dfu.write_memory(0x0800_0000, &[0x05], &mut |_| true)
+    dfu.write_memory(0x0800_0000, &[0x05], &mut |_, _| true)
         .unwrap();
     assert_eq!(dfu.transport().memory(0, 0x0800_0000, 1).unwrap(), [0x05]);
     assert!(dfu
-        .write_memory(0x0800_0000, &[0x0f], &mut |_| true)
+        .write_memory(0x0800_0000, &[0x0f], &mut |_, _| true)
         .is_err());
 }
 

@@ -96,6 +96,8 @@ class Options {
     Options &allow_otp(bool on) { return flag(DFUFLASH_OPT_ALLOW_OTP, on); }
     Options &check_suffix(bool on) { return flag(DFUFLASH_OPT_CHECK_SUFFIX, on); }
     Options &full(bool on) { return flag(DFUFLASH_OPT_FULL, on); }
+    /// The whole operation's deadline (DFUFLASH_TIMEOUT_JOB): past it, DFUFLASH_ERR_JOB_TIMEOUT.
+    Options &job_timeout_ms(uint32_t ms) { return timeout_ms(DFUFLASH_TIMEOUT_JOB, ms); }
     Options &timeout_ms(int32_t which, uint32_t ms) {
         detail::check(dfuflash_options_set_timeout_ms(h_.get(), which, ms));
         return *this;

@@ -61,6 +61,9 @@ pub const DFUFLASH_ERR_SHORT_READ: i32 = 306;
 pub const DFUFLASH_ERR_UNSUPPORTED: i32 = 307;
 /// Device: no such alt setting.
 pub const DFUFLASH_ERR_NO_SUCH_ALT: i32 = 308;
+/// Device: the operation ran past its deadline as a whole (DFUFLASH_TIMEOUT_JOB); the device
+/// kept the host waiting.
+pub const DFUFLASH_ERR_JOB_TIMEOUT: i32 = 309;
 
 /// File: the firmware file is malformed (the message names the offset or line).
 pub const DFUFLASH_ERR_FILE_FORMAT: i32 = 400;
@@ -127,6 +130,7 @@ pub const ALL: &[i32] = &[
     DFUFLASH_ERR_SHORT_READ,
     DFUFLASH_ERR_UNSUPPORTED,
     DFUFLASH_ERR_NO_SUCH_ALT,
+    DFUFLASH_ERR_JOB_TIMEOUT,
     DFUFLASH_ERR_FILE_FORMAT,
     DFUFLASH_ERR_FILE_IO,
     DFUFLASH_ERR_RAW_NEEDS_ADDRESS,
@@ -174,6 +178,7 @@ pub(crate) fn describe(code: i32) -> &'static CStr {
         DFUFLASH_ERR_SHORT_READ => c"the device returned fewer bytes than asked for",
         DFUFLASH_ERR_UNSUPPORTED => c"the device does not support this operation",
         DFUFLASH_ERR_NO_SUCH_ALT => c"no such alt setting",
+        DFUFLASH_ERR_JOB_TIMEOUT => c"the operation ran past its deadline",
         DFUFLASH_ERR_FILE_FORMAT => c"malformed firmware file",
         DFUFLASH_ERR_FILE_IO => c"cannot read the file",
         DFUFLASH_ERR_RAW_NEEDS_ADDRESS => c"a raw binary needs an address",
@@ -219,6 +224,10 @@ pub(crate) fn code_of(e: &Error) -> i32 {
                 DFUFLASH_ERR_UNSUPPORTED
             }
             ProtocolError::NoSuchAlt { .. } => DFUFLASH_ERR_NO_SUCH_ALT,
+            ProtocolError::TransferSize { .. } => DFUFLASH_ERR_MALFORMED_REPLY,
+            ProtocolError::Interrupted { .. } => DFUFLASH_ERR_CANCELLED,
+            ProtocolError::JobDeadline { .. } => DFUFLASH_ERR_JOB_TIMEOUT,
+            ProtocolError::OutOfRange { .. } => DFUFLASH_ERR_INVALID_ARGUMENT,
         },
         Error::Plan(p) => match p {
             PlanError::Absent { .. } => DFUFLASH_ERR_OUTSIDE_LAYOUT,
@@ -255,7 +264,7 @@ pub(crate) fn code_of(e: &Error) -> i32 {
             crate::usb::UsbError::Init(_) | crate::usb::UsbError::Other { .. } => DFUFLASH_ERR_USB,
         },
         Error::SuffixMismatch { .. } => DFUFLASH_ERR_SUFFIX_MISMATCH,
-        Error::Cancelled { .. } => DFUFLASH_ERR_CANCELLED,
+        Error::Cancelled { .. } | Error::CancelledBusy { .. } => DFUFLASH_ERR_CANCELLED,
         Error::Verify { .. } => DFUFLASH_ERR_VERIFY,
         // Only a read-back that proves the recovered erase incomplete is a recovery failure.
         Error::WorkaroundCheck { .. } => DFUFLASH_ERR_WORKAROUND_CHECK,

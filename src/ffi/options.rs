@@ -22,6 +22,10 @@ pub const DFUFLASH_TIMEOUT_MASS_ERASE: i32 = 4;
 pub const DFUFLASH_TIMEOUT_COMMAND: i32 = 5;
 /// Deadline of DFU 1.1 manifestation.
 pub const DFUFLASH_TIMEOUT_MANIFEST: i32 = 6;
+/// Deadline of the whole operation (default: an allowance from the work it plans, priced at
+/// the slowest documented device timings; about 224 s for a 1.75 MB STM32H7 image). Past it
+/// the operation fails with DFUFLASH_ERR_JOB_TIMEOUT.
+pub const DFUFLASH_TIMEOUT_JOB: i32 = 7;
 
 /// Options for an operation; defaults: verify on, leave off, workarounds on, option bytes and
 /// OTP refused, suffix ids checked, unchanged sectors skipped (full off), no callbacks.
@@ -154,6 +158,7 @@ pub unsafe extern "C" fn dfuflash_options_set_timeout_ms(
             DFUFLASH_TIMEOUT_MASS_ERASE => t.mass_erase = d,
             DFUFLASH_TIMEOUT_COMMAND => t.command = d,
             DFUFLASH_TIMEOUT_MANIFEST => t.manifest = d,
+            DFUFLASH_TIMEOUT_JOB => t.job = Some(d),
             _ => {
                 return Err(fail(
                     DFUFLASH_ERR_INVALID_ARGUMENT,

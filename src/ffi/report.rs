@@ -12,9 +12,9 @@ pub struct dfuflash_report {
     /// Bytes sent to the device (padding included).
     pub bytes_written: u64,
     /// Bytes of the image read back and found equal: by the verify after writing, or by the
-    /// comparison of a sector that already held them (left alone, in `sectors_skipped`). The
-    /// verify phase also reads back the rest of every sector the STM32H7 Rev V recovery
-    /// erased, so its total can be larger.
+    /// comparison of a sector that already held them (left alone, in `sectors_skipped`; they
+    /// count with verify off too, since they were read). Bytes read back besides the image's
+    /// own (the rest of a sector the STM32H7 Rev V recovery erased) do not count.
     pub bytes_verified: u64,
     /// Control requests sent.
     pub requests: u64,

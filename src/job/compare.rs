@@ -13,7 +13,7 @@ use crate::protocol::{Dfu, ProtocolError};
 use crate::transport::Transport;
 
 /// The plan without the sectors that already hold what it would leave there; those land in
-/// `report.sectors_skipped`, and the image bytes in them count as verified (with verify on).
+/// `report.sectors_skipped`, and the image bytes in them count as verified.
 /// Where the device cannot be read, the sectors not yet compared stay in the plan and the log
 /// says why; a device that vanished fails the job.
 pub(super) fn skip_unchanged<T: Transport>(
@@ -91,9 +91,8 @@ pub(super) fn skip_unchanged<T: Transport>(
     for (n, same) in skipped {
         let t = &mut narrowed.targets[n];
         *t = t.without_sectors(&same);
-        if opts.verify {
-            report.bytes_verified += image_bytes_in(image, t);
-        }
+        // Read and found equal: verified, whether or not a verify follows the writing.
+        report.bytes_verified += image_bytes_in(image, t);
         report.sectors_skipped.extend(same);
     }
     let n = report.sectors_skipped.len();

@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::layout::{Layout, Sector};
 use crate::plan::PlanError;
 use crate::progress::{CancelToken, Event, Flow, Level, Observer, Phase};
-use crate::protocol::Dfu;
+use crate::protocol::{Dfu, ProtocolError};
 use crate::transport::Transport;
 
 /// A running job's observer and cancellation.
@@ -17,17 +17,23 @@ pub(super) struct Ctx<'a> {
     cancel: &'a CancelToken,
     /// The observer asked to cancel.
     cancelled: bool,
+    /// The phase running (the last one started).
+    phase: Phase,
 }
 
 impl<'a> Ctx<'a> {
-    pub(super) fn new(obs: &'a mut dyn Observer, cancel: &'a CancelToken) -> Self {
+    fn new(obs: &'a mut dyn Observer, cancel: &'a CancelToken, phase: Phase) -> Self {
         Self {
             obs,
             cancel,
             cancelled: false,
+            phase,
         }
     }
     pub(super) fn emit(&mut self, ev: &Event<'_>) {
+        if let Event::PhaseStart { phase, .. } = ev {
+            self.phase = *phase;
+        }
         if self.obs.on_event(ev) == Flow::Cancel {
             self.cancelled = true;
         }
@@ -42,6 +48,37 @@ impl<'a> Ctx<'a> {
         for (level, m) in dfu.take_log() {
             self.log(level, &m);
         }
+    }
+}
+
+/// Runs a job: its observer, its cancel token and its deadline (from the start of the job)
+/// armed on the engine for the whole body, `first` as the phase until another starts. The
+/// engine sees the token in its waits, so a cancel from another thread ends a wait within
+/// [`crate::protocol::CANCEL_SLICE`] and the job fails as [`Error::CancelledBusy`]; a cancel
+/// between transfers (by the token or the observer) returns the device to dfuIDLE first. Past
+/// the deadline, the device is brought back to dfuIDLE if that needs no waiting.
+pub(super) fn run<T: Transport, R>(
+    dfu: &mut Dfu<T>,
+    obs: &mut dyn Observer,
+    cancel: &CancelToken,
+    deadline: Duration,
+    first: Phase,
+    body: impl FnOnce(&mut Dfu<T>, &mut Ctx<'_>) -> Result<R, Error>,
+) -> Result<R, Error> {
+    dfu.watch(cancel, Some(deadline));
+    let mut ctx = Ctx::new(obs, cancel, first);
+    let result = body(dfu, &mut ctx);
+    let phase = ctx.phase;
+    dfu.unwatch();
+    match result {
+        Err(Error::Protocol(ProtocolError::Interrupted { .. })) => {
+            Err(Error::CancelledBusy { phase })
+        }
+        Err(e @ Error::Protocol(ProtocolError::JobDeadline { .. })) => {
+            dfu.idle_without_waiting();
+            Err(e)
+        }
+        other => other,
     }
 }
 

@@ -1,11 +1,12 @@
 //! Erase jobs: a range of sectors, the whole chip (mass erase), and read unprotect.
 
-use super::ctx::{begin, cancelled, finish, layout_of, sectors_covering, Ctx, Need};
+use super::ctx::{begin, cancelled, finish, layout_of, run, sectors_covering, Ctx, Need};
+use super::deadline::{self, Work};
 use super::Report;
 use crate::error::Error;
 use crate::layout::Sector;
 use crate::plan;
-use crate::progress::{CancelToken, Event, Observer, Phase, SectorProgress};
+use crate::progress::{CancelToken, Event, Level, Observer, Phase, SectorProgress};
 use crate::protocol::{Dfu, ProtocolError};
 use crate::transport::Transport;
 
@@ -19,22 +20,24 @@ pub fn erase_range<T: Transport>(
 ) -> Result<Report, Error> {
     let start = begin(dfu);
     let sectors = sectors_to_erase(dfu, address, length)?;
-    let mut ctx = Ctx::new(obs, cancel);
-    let mut report = Report::default();
-    dfu.ensure_idle()?;
-    let n = sectors.len();
-    ctx.emit(&Event::PhaseStart {
-        phase: Phase::Erase,
-        total: n as u64,
-    });
-    for (i, s) in sectors.iter().enumerate() {
-        if ctx.stop() {
-            return Err(cancelled(dfu, &mut ctx, Phase::Erase));
+    let deadline = deadline::or_default(dfu, || Work::erase(&sectors));
+    run(dfu, obs, cancel, deadline, Phase::Erase, |dfu, ctx| {
+        let mut report = Report::default();
+        dfu.ensure_idle()?;
+        let n = sectors.len();
+        ctx.emit(&Event::PhaseStart {
+            phase: Phase::Erase,
+            total: n as u64,
+        });
+        for (i, s) in sectors.iter().enumerate() {
+            if ctx.stop() {
+                return Err(cancelled(dfu, ctx, Phase::Erase));
+            }
+            erase_sector(dfu, s, i + 1, n, ctx, &mut report)?;
         }
-        erase_sector(dfu, s, i + 1, n, &mut ctx, &mut report)?;
-    }
-    confirm_recovered_erases(dfu, &sectors, &report.workaround_sectors)?;
-    Ok(finish(dfu, report, start))
+        confirm_recovered_erases(dfu, &sectors, &report.workaround_sectors, ctx)?;
+        Ok(finish(dfu, report, start))
+    })
 }
 
 /// The sectors that hold [address, address + length): each must exist and be erasable, and
@@ -99,24 +102,40 @@ pub(super) fn erase_sector<T: Transport>(
     Ok(())
 }
 
-/// A recovered erase is confirmed by reading the sector back: it must be blank.
+/// A recovered erase is confirmed by reading the sector back, a block at a time: it must be
+/// blank. A sector the layout marks unreadable cannot be confirmed, which the log says.
 fn confirm_recovered_erases<T: Transport>(
     dfu: &mut Dfu<T>,
     sectors: &[Sector],
     recovered: &[u32],
+    ctx: &mut Ctx<'_>,
 ) -> Result<(), Error> {
     for &sector in recovered {
         let s = sectors
             .iter()
             .find(|s| s.address == sector)
             .expect("erased above");
-        let mut buf = vec![0u8; s.size as usize];
-        dfu.read_memory(s.address, &mut buf, &mut |_| true)?;
-        if let Some(i) = buf.iter().position(|b| *b != 0xff) {
+        if !s.perms.readable() {
+            ctx.log(
+                Level::Warn,
+                &format!("sector {sector:#010x} was erased through the STM32H7 Rev V recovery, but its layout marks it unreadable, so the erase cannot be checked by reading it back"),
+            );
+            continue;
+        }
+        let mut dirty = None;
+        dfu.read_blocks(s.address, s.size as usize, &mut |at, block| {
+            dirty = block
+                .iter()
+                .position(|b| *b != 0xff)
+                .map(|i| (at + i as u32, block[i]));
+            dirty.is_none()
+        })?;
+        ctx.pump(dfu);
+        if let Some((address, found)) = dirty {
             return Err(Error::WorkaroundCheck {
                 sector,
-                address: sector + i as u32,
-                found: buf[i],
+                address,
+                found,
             });
         }
     }
@@ -149,32 +168,34 @@ fn whole_chip<T: Transport>(
     command: fn(&mut Dfu<T>) -> Result<(), ProtocolError>,
 ) -> Result<Report, Error> {
     let start = begin(dfu);
-    let mut ctx = Ctx::new(obs, cancel);
-    if ctx.stop() {
+    if cancel.is_cancelled() {
         return Err(Error::Cancelled {
             phase: Phase::Erase,
         });
     }
-    dfu.ensure_idle()?;
-    ctx.emit(&Event::PhaseStart {
-        phase: Phase::Erase,
-        total: 1,
-    });
-    command(dfu)?;
-    ctx.pump(dfu);
-    ctx.emit(&Event::Progress {
-        phase: Phase::Erase,
-        done: 1,
-        total: 1,
-        address: 0,
-        sector: None,
-    });
-    Ok(finish(
-        dfu,
-        Report {
-            mass_erased: true,
-            ..Report::default()
-        },
-        start,
-    ))
+    let deadline = deadline::or_default(dfu, Work::mass_erase);
+    run(dfu, obs, cancel, deadline, Phase::Erase, |dfu, ctx| {
+        dfu.ensure_idle()?;
+        ctx.emit(&Event::PhaseStart {
+            phase: Phase::Erase,
+            total: 1,
+        });
+        command(dfu)?;
+        ctx.pump(dfu);
+        ctx.emit(&Event::Progress {
+            phase: Phase::Erase,
+            done: 1,
+            total: 1,
+            address: 0,
+            sector: None,
+        });
+        Ok(finish(
+            dfu,
+            Report {
+                mass_erased: true,
+                ..Report::default()
+            },
+            start,
+        ))
+    })
 }

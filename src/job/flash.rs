@@ -1,7 +1,8 @@
 //! The flash job: plan (every refusal before any request), then the DfuSe or DFU 1.1 flash,
 //! then an optional leave.
 
-use super::ctx::{begin, finish, Ctx};
+use super::ctx::{begin, finish, run, Ctx};
+use super::deadline::{self, Work};
 use super::flash_dfu11::flash_dfu11;
 use super::flash_dfuse::flash_dfuse;
 use super::{FlashOptions, Report};
@@ -45,25 +46,38 @@ pub fn flash<T: Transport>(
     cancel: &CancelToken,
 ) -> Result<Report, Error> {
     let start = begin(dfu);
-    let mut ctx = Ctx::new(obs, cancel);
-    let mut report = Report::default();
     if let Some(alt) = opts.selected_alt {
         image.check_selected_alt(alt)?;
     }
     if opts.check_suffix_ids {
         check_suffix_ids(dfu, image)?;
     }
-    if dfu.is_dfuse() {
-        let plan = plan_for(dfu, image, opts)?;
-        flash_dfuse(dfu, image, &plan, opts, &mut ctx, &mut report)?;
+    let plan = if dfu.is_dfuse() {
+        Some(plan_for(dfu, image, opts)?)
     } else {
-        flash_dfu11(dfu, image, opts, &mut ctx, &mut report)?;
-    }
-    if opts.leave {
-        report.left = Some(leave_after_flash(dfu, image, opts, &mut ctx)?);
-    }
-    ctx.pump(dfu);
-    Ok(finish(dfu, report, start))
+        None
+    };
+    let deadline = deadline::or_default(dfu, || match &plan {
+        Some(plan) => Work::flash(plan),
+        None => Work::dfu11(image.len()),
+    });
+    let first = if dfu.is_dfuse() && !opts.full {
+        Phase::Compare
+    } else {
+        Phase::Erase
+    };
+    run(dfu, obs, cancel, deadline, first, |dfu, ctx| {
+        let mut report = Report::default();
+        match &plan {
+            Some(plan) => flash_dfuse(dfu, image, plan, opts, ctx, &mut report)?,
+            None => flash_dfu11(dfu, image, opts, ctx, &mut report)?,
+        }
+        if opts.leave {
+            report.left = Some(leave_after_flash(dfu, image, opts, ctx)?);
+        }
+        ctx.pump(dfu);
+        Ok(finish(dfu, report, start))
+    })
 }
 
 /// Refuses a file whose DFU suffix names another device.

@@ -26,7 +26,7 @@ pub(super) fn flash_dfuse<T: Transport>(
     let narrowed = &skip_unchanged(dfu, image, plan, opts, ctx, report)?;
     erase_sectors(dfu, narrowed, ctx, report)?;
     write_blocks(dfu, narrowed, ctx, report)?;
-    let checks = read_back_list(image, narrowed, plan, opts, &report.workaround_sectors);
+    let checks = read_back_list(image, narrowed, plan, opts, &report.workaround_sectors, ctx);
     verify(dfu, &checks, ctx, report)?;
     // Every byte of each recovered sector has now been read back (by the verify, or by the
     // check of what the image leaves out).
@@ -113,9 +113,7 @@ fn write_blocks<T: Transport>(
             let done_so_far = base;
             let complete = {
                 let ctx2 = &mut *ctx;
-                let xfer = dfu.transfer_size();
-                dfu.write_memory(address, &run.data, &mut |done| {
-                    let at = address + (done - 1) as u32 / xfer as u32 * xfer as u32;
+                dfu.write_memory(address, &run.data, &mut |at, done| {
                     ctx2.emit(&Event::Progress {
                         phase: Phase::Write,
                         done: done_so_far + done as u64,
@@ -141,11 +139,35 @@ fn write_blocks<T: Transport>(
 }
 
 /// A range to read back after writing.
-struct Check {
+struct Check<'p> {
     alt: u8,
-    expected: Segment,
+    address: u32,
+    len: usize,
+    expect: Expect<'p>,
     /// What the range is.
     kind: CheckKind,
+}
+
+/// What a range read back must hold.
+enum Expect<'p> {
+    /// These bytes: the image's own.
+    Bytes(Vec<u8>),
+    /// What this plan leaves there (its padded writes, 0xFF elsewhere), computed a block at a
+    /// time: such a range is as long as a sector, whose size the device reports.
+    Leaves(&'p TargetPlan),
+}
+
+impl Expect<'_> {
+    /// The expected bytes of `out.len()` at `at`, inside a check that starts at `start`.
+    fn fill(&self, start: u32, at: u32, out: &mut [u8]) {
+        match self {
+            Expect::Bytes(b) => {
+                let off = (at - start) as usize;
+                out.copy_from_slice(&b[off..off + out.len()]);
+            }
+            Expect::Leaves(t) => t.leaves(at, out),
+        }
+    }
 }
 
 /// Why a range is read back.
@@ -163,13 +185,14 @@ enum CheckKind {
 /// What to read back: the image's bytes outside the unchanged sectors (with verify on; the
 /// comparison read the others) and every unchanged sector next to an erased one, plus whatever
 /// of a recovered sector the image does not cover.
-fn read_back_list(
+fn read_back_list<'p>(
     image: &Image,
-    plan: &FlashPlan,
-    whole: &FlashPlan,
+    plan: &'p FlashPlan,
+    whole: &'p FlashPlan,
     opts: &FlashOptions,
     recovered: &[u32],
-) -> Vec<Check> {
+    ctx: &mut Ctx<'_>,
+) -> Vec<Check<'p>> {
     let mut checks = Vec::new();
     for (t, whole) in plan.targets.iter().zip(&whole.targets) {
         let unchanged = t.unchanged_ranges();
@@ -182,23 +205,26 @@ fn read_back_list(
             .iter()
             .flat_map(|s| cut(s, &unchanged))
             .collect();
+        let read_anyway: &[Segment] = if opts.verify { &segments } else { &[] };
+        let recovered_checks = check_recovered_sectors(t, read_anyway, recovered, ctx);
         if opts.verify {
-            checks.extend(segments.iter().map(|s| Check {
+            checks.extend(segments.into_iter().map(|s| Check {
                 alt: t.alt,
-                expected: s.clone(),
+                address: s.address,
+                len: s.data.len(),
+                expect: Expect::Bytes(s.data),
                 kind: CheckKind::Image,
             }));
             checks.extend(unchanged_next_to_erased(t, whole));
         }
-        let read_anyway: &[Segment] = if opts.verify { &segments } else { &[] };
-        checks.extend(check_recovered_sectors(t, read_anyway, recovered));
+        checks.extend(recovered_checks);
     }
     checks
 }
 
 /// Every unchanged sector of `t` that borders an erased one, whole, with what it must hold
 /// (what `whole`, the plan before narrowing, leaves there).
-fn unchanged_next_to_erased(t: &TargetPlan, whole: &TargetPlan) -> Vec<Check> {
+fn unchanged_next_to_erased<'p>(t: &TargetPlan, whole: &'p TargetPlan) -> Vec<Check<'p>> {
     let borders = |u: &Sector| {
         t.erase
             .iter()
@@ -207,34 +233,43 @@ fn unchanged_next_to_erased(t: &TargetPlan, whole: &TargetPlan) -> Vec<Check> {
     t.unchanged
         .iter()
         .filter(|u| borders(u))
-        .map(|u| {
-            let mut data = vec![0; u.size as usize];
-            whole.leaves(u.address, &mut data);
-            Check {
-                alt: t.alt,
-                expected: Segment::new(u.address, data),
-                kind: CheckKind::Unchanged,
-            }
+        .map(|u| Check {
+            alt: t.alt,
+            address: u.address,
+            len: u.size as usize,
+            expect: Expect::Leaves(whole),
+            kind: CheckKind::Unchanged,
         })
         .collect()
 }
 
 /// The parts of `t`'s recovered sectors that `read_anyway` leaves out, each with the bytes it
 /// must hold: what the plan wrote there, else 0xFF. Nobody has shown the recovery completes the
-/// erase, so every byte of such a sector is read back.
-fn check_recovered_sectors(
-    t: &TargetPlan,
+/// erase, so every byte of such a sector is read back, when the layout lets it be read.
+fn check_recovered_sectors<'p>(
+    t: &'p TargetPlan,
     read_anyway: &[Segment],
     recovered: &[u32],
-) -> Vec<Check> {
+    ctx: &mut Ctx<'_>,
+) -> Vec<Check<'p>> {
     let mut checks = Vec::new();
     for s in t.erase.iter().filter(|s| recovered.contains(&s.address)) {
+        if !s.perms.readable() {
+            ctx.log(
+                Level::Warn,
+                &format!(
+                    "sector {:#010x} was erased through the STM32H7 Rev V recovery, but its layout marks it unreadable, so the erase cannot be checked by reading it back",
+                    s.address
+                ),
+            );
+            continue;
+        }
         for (a, e) in uncovered(s.address as u64, s.end(), read_anyway) {
-            let mut data = vec![0; (e - a) as usize];
-            t.leaves(a as u32, &mut data);
             checks.push(Check {
                 alt: t.alt,
-                expected: Segment::new(a as u32, data),
+                address: a as u32,
+                len: (e - a) as usize,
+                expect: Expect::Leaves(t),
                 kind: CheckKind::Recovered(s.address),
             });
         }
@@ -242,43 +277,63 @@ fn check_recovered_sectors(
     checks
 }
 
-/// Reads every check back and compares it; only the image's own bytes count as verified.
+/// The first difference a read-back found, and how many bytes differed.
+struct Mismatch {
+    address: u32,
+    expected: u8,
+    found: u8,
+    count: usize,
+}
+
+/// Reads every check back block by block and compares it; only the image's own bytes count as
+/// verified.
 fn verify<T: Transport>(
     dfu: &mut Dfu<T>,
-    checks: &[Check],
+    checks: &[Check<'_>],
     ctx: &mut Ctx<'_>,
     report: &mut Report,
 ) -> Result<(), Error> {
     if checks.is_empty() {
         return Ok(());
     }
-    let total: u64 = checks.iter().map(|c| c.expected.data.len() as u64).sum();
+    let total: u64 = checks.iter().map(|c| c.len as u64).sum();
     ctx.emit(&Event::PhaseStart {
         phase: Phase::Verify,
         total,
     });
     let mut base = 0u64;
-    let mut buf = Vec::new();
+    let mut expected = Vec::new();
     for check in checks {
-        let seg = &check.expected;
         if dfu.alt() != check.alt {
             dfu.select_alt(check.alt)?;
         }
         if ctx.stop() {
             return Err(cancelled(dfu, ctx, Phase::Verify));
         }
-        buf.clear();
-        buf.resize(seg.data.len(), 0);
-        let done_so_far = base;
+        let mut mismatch: Option<Mismatch> = None;
+        let mut done = 0u64;
         let complete = {
             let ctx2 = &mut *ctx;
-            let address = seg.address;
-            dfu.read_memory(address, &mut buf, &mut |done| {
+            dfu.read_blocks(check.address, check.len, &mut |at, block| {
+                expected.resize(block.len(), 0);
+                check.expect.fill(check.address, at, &mut expected);
+                for (i, (b, e)) in block.iter().zip(&expected).enumerate() {
+                    if b != e {
+                        let m = mismatch.get_or_insert(Mismatch {
+                            address: at + i as u32,
+                            expected: *e,
+                            found: *b,
+                            count: 0,
+                        });
+                        m.count += 1;
+                    }
+                }
+                done += block.len() as u64;
                 ctx2.emit(&Event::Progress {
                     phase: Phase::Verify,
-                    done: done_so_far + done as u64,
+                    done: base + done,
                     total,
-                    address: address + done as u32,
+                    address: at,
                     sector: None,
                 });
                 !ctx2.stop()
@@ -288,42 +343,39 @@ fn verify<T: Transport>(
         if !complete? {
             return Err(cancelled(dfu, ctx, Phase::Verify));
         }
-        compare(check, &buf)?;
-        base += seg.data.len() as u64;
+        if let Some(m) = mismatch {
+            return Err(mismatch_error(check, m));
+        }
+        base += check.len as u64;
         match check.kind {
-            CheckKind::Image => report.bytes_verified += seg.data.len() as u64,
+            CheckKind::Image => report.bytes_verified += check.len as u64,
             CheckKind::Recovered(_) | CheckKind::Unchanged => {
-                report.bytes_checked += seg.data.len() as u64
+                report.bytes_checked += check.len as u64
             }
         }
     }
     Ok(())
 }
 
-/// The first byte that differs, as an error: in a recovered sector it fails the recovery's
-/// check, anywhere else the verify.
-fn compare(check: &Check, buf: &[u8]) -> Result<(), Error> {
-    let seg = &check.expected;
-    if let Some(i) = buf.iter().zip(&seg.data).position(|(a, b)| a != b) {
-        let address = seg.address + i as u32;
-        if let CheckKind::Recovered(sector) = check.kind {
-            return Err(Error::WorkaroundCheck {
-                sector,
-                address,
-                found: buf[i],
-            });
-        }
-        return Err(Error::Verify {
-            alt: check.alt,
-            address,
-            expected: seg.data[i],
-            found: buf[i],
-            mismatches: buf.iter().zip(&seg.data).filter(|(a, b)| a != b).count(),
-            segment: seg.address,
-            len: seg.data.len(),
-        });
+/// A difference as an error: in a recovered sector it fails the recovery's check, anywhere
+/// else the verify.
+fn mismatch_error(check: &Check<'_>, m: Mismatch) -> Error {
+    if let CheckKind::Recovered(sector) = check.kind {
+        return Error::WorkaroundCheck {
+            sector,
+            address: m.address,
+            found: m.found,
+        };
     }
-    Ok(())
+    Error::Verify {
+        alt: check.alt,
+        address: m.address,
+        expected: m.expected,
+        found: m.found,
+        mismatches: m.count,
+        segment: check.address,
+        len: check.len,
+    }
 }
 
 /// Parts of [start, end) not covered by `segments`.

@@ -22,6 +22,7 @@
 
 mod compare;
 mod ctx;
+mod deadline;
 mod erase;
 mod flash;
 mod flash_dfu11;

@@ -19,7 +19,7 @@ impl<T: Transport> Dfu<T> {
                 "download (bitCanDnload is clear)",
             ));
         }
-        let xfer = self.transfer_size();
+        let xfer = self.checked_transfer_size()?;
         let deadline = self.opts.timeouts.command;
         let mut done = 0usize;
         let mut block: u16 = 0;
@@ -66,7 +66,7 @@ impl<T: Transport> Dfu<T> {
         if !self.info().functional.can_upload() {
             return Err(ProtocolError::Unsupported("upload (bitCanUpload is clear)"));
         }
-        let xfer = self.transfer_size();
+        let xfer = self.checked_transfer_size()?;
         let timeout = self.opts.timeouts.control;
         let mut out = Vec::with_capacity(max.min(16 << 20));
         let mut block: u16 = 0;

@@ -35,6 +35,7 @@ impl<T: Transport> Dfu<T> {
         deadline: Duration,
         wedge: bool,
     ) -> Result<PollEnd, ProtocolError> {
+        self.abandoned_erase = None;
         self.out(request::DNLOAD, 0, cmd, during)?;
         self.poll_until(
             during,
@@ -88,7 +89,7 @@ impl<T: Transport> Dfu<T> {
 
     /// The STM32H7 Rev V recovery: CLRSTATUS (the ROM answers errUNKNOWN/dfuERROR), CLRSTATUS
     /// again (OK/dfuIDLE). A stall or any other answer means this is not that quirk: fail.
-    fn recover_wedged_erase(&mut self, address: u32) -> Result<(), ProtocolError> {
+    pub(super) fn recover_wedged_erase(&mut self, address: u32) -> Result<(), ProtocolError> {
         self.note(
             Level::Debug,
             format!("erase of sector {address:#010x} stuck in dfuDNBUSY: applying the STM32H7 Rev V recovery (CLRSTATUS pair)"),
@@ -162,60 +163,68 @@ impl<T: Transport> Dfu<T> {
         }
     }
 
-    /// Writes `data` at `address` (DfuSe): Set Address once, then blocks 2, 3, ... of
-    /// wTransferSize each. `on_block(bytes_done)` runs after each block; returning false stops
-    /// between blocks and the call returns `Ok(false)`.
+    /// Writes `data` at `address` (DfuSe): Set Address, then blocks 2, 3, ... of
+    /// wTransferSize each, which the device places at `address + (n - 2) × wTransferSize`
+    /// (AN3156). A device whose wTransferSize exceeds what one control transfer carries gets a
+    /// Set Address before every block instead. `on_block(block_address, bytes_done)` runs after
+    /// each block; returning false stops between blocks and the call returns `Ok(false)`.
     pub fn write_memory(
         &mut self,
         address: u32,
         data: &[u8],
-        on_block: &mut dyn FnMut(usize) -> bool,
+        on_block: &mut dyn FnMut(u32, usize) -> bool,
     ) -> Result<bool, ProtocolError> {
         self.require_dfuse("addressed download")?;
-        let xfer = self.transfer_size();
+        let blocks = self.dfuse_blocks(address, data.len())?;
         let mut done = 0usize;
-        let mut base = address;
-        let mut block: u32 = 2;
-        self.set_address(base)?;
+        let mut block: u16 = 2;
+        let mut left_in_base = 0u32;
         let deadline = self.opts.timeouts.command;
-        for chunk in data.chunks(xfer) {
-            if block > u16::MAX as u32 {
-                base = address.wrapping_add(done as u32);
-                self.set_address(base)?;
+        for chunk in data.chunks(blocks.chunk) {
+            let at = address + done as u32;
+            if left_in_base == 0 {
+                self.set_address(at)?;
                 block = 2;
+                left_in_base = blocks.per_base;
             }
-            let at = address.wrapping_add(done as u32);
             let during = format!("write of {} bytes at {at:#010x}", chunk.len());
-            self.out(request::DNLOAD, block as u16, chunk, &during)?;
+            self.out(request::DNLOAD, block, chunk, &during)?;
             self.poll_until(&during, Some(at), deadline, &[State::DnloadIdle], false)?;
-            block += 1;
+            block = block.wrapping_add(1);
+            left_in_base -= 1;
             done += chunk.len();
-            if !on_block(done) {
+            if !on_block(at, done) {
                 return Ok(false);
             }
         }
         Ok(true)
     }
 
-    /// Reads `buf.len()` bytes at `address` (DfuSe): Set Address, ABORT to dfuIDLE, UPLOAD
-    /// blocks 2, 3, ..., then ABORT. `on_block` as for [`Dfu::write_memory`].
+    /// Reads `buf.len()` bytes at `address` (DfuSe) as [`Dfu::read_blocks`] does.
+    /// `on_block(block_address, bytes_done)` as for [`Dfu::write_memory`].
     pub fn read_memory(
         &mut self,
         address: u32,
         buf: &mut [u8],
-        on_block: &mut dyn FnMut(usize) -> bool,
+        on_block: &mut dyn FnMut(u32, usize) -> bool,
     ) -> Result<bool, ProtocolError> {
         let mut done = 0usize;
-        self.read_blocks(address, buf.len(), &mut |_, block| {
+        self.read_blocks(address, buf.len(), &mut |at, block| {
             buf[done..done + block.len()].copy_from_slice(block);
             done += block.len();
-            on_block(done)
+            on_block(at, done)
         })
     }
 
-    /// Reads `len` bytes at `address` (DfuSe) as [`Dfu::read_memory`] does, handing each block
-    /// to `on_block(address, bytes)` instead of keeping it; returning false stops the reading
-    /// (ABORT to dfuIDLE) and the call returns `Ok(false)`.
+    /// Reads `len` bytes at `address` (DfuSe): Set Address, ABORT to dfuIDLE, UPLOAD blocks
+    /// 2, 3, ..., then ABORT; each block is handed to `on_block(address, bytes)`, and returning
+    /// false stops the reading (ABORT to dfuIDLE) and the call returns `Ok(false)`.
+    ///
+    /// The first block is read alone, and the rest from a second Set Address one block on. The
+    /// writer numbers its blocks from the start of what it writes, so no block is read with the
+    /// base and block number it was written with: a device that places blocks at another stride
+    /// than the wTransferSize it reports (or a mistake in the writer's arithmetic) shows up as
+    /// different bytes instead of reading back what was misplaced.
     pub fn read_blocks(
         &mut self,
         address: u32,
@@ -223,31 +232,30 @@ impl<T: Transport> Dfu<T> {
         on_block: &mut dyn FnMut(u32, &[u8]) -> bool,
     ) -> Result<bool, ProtocolError> {
         self.require_dfuse("addressed upload")?;
-        let xfer = self.transfer_size();
+        let blocks = self.dfuse_blocks(address, len)?;
+        let xfer = blocks.chunk;
         let mut buf = vec![0u8; xfer.min(len)];
         let mut done = 0usize;
-        let mut block: u32 = u32::MAX;
+        let mut block: u16 = 2;
+        let mut left_in_base = 0u32;
+        let mut first = true;
         let timeout = self.opts.timeouts.control;
         while done < len {
-            if block > u16::MAX as u32 {
+            if left_in_base == 0 {
                 if done > 0 {
                     // Set Address is a DNLOAD: not allowed in dfuUPLOAD-IDLE (DFU 1.1, A.1).
                     self.abort()?;
                 }
-                self.set_address(address.wrapping_add(done as u32))?;
+                self.set_address(address + done as u32)?;
                 self.abort()?;
                 block = 2;
+                left_in_base = if first { 1 } else { blocks.per_base };
+                first = false;
             }
-            let at = address.wrapping_add(done as u32);
+            let at = address + done as u32;
             let want = xfer.min(len - done);
             let during = format!("read of {want} bytes at {at:#010x}");
-            let got = match self.input(
-                request::UPLOAD,
-                block as u16,
-                &mut buf[..want],
-                timeout,
-                &during,
-            ) {
+            let got = match self.input(request::UPLOAD, block, &mut buf[..want], timeout, &during) {
                 Ok(n) => n,
                 Err(
                     e @ ProtocolError::Transport {
@@ -278,7 +286,8 @@ impl<T: Transport> Dfu<T> {
                 });
             }
             done += got;
-            block += 1;
+            block = block.wrapping_add(1);
+            left_in_base -= 1;
             if !on_block(at, &buf[..got]) {
                 self.abort()?;
                 return Ok(false);

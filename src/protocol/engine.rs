@@ -3,9 +3,18 @@
 
 use std::time::Duration;
 
+use super::polling::AbandonedErase;
+use super::watch::Watch;
 use super::{request, EngineOptions, ProtocolError, State, StatusReply};
 use crate::progress::Level;
-use crate::transport::{DeviceInfo, Transport};
+use crate::transport::{DeviceInfo, Transport, TransportError, MAX_CONTROL_TRANSFER};
+
+/// How DfuSe data blocks are addressed: `chunk` bytes per block, and at most `per_base` blocks
+/// (numbered 2, 3, ...) after each Set Address.
+pub(super) struct Blocks {
+    pub(super) chunk: usize,
+    pub(super) per_base: u32,
+}
 
 /// An open DFU interface on one alt setting.
 pub struct Dfu<T: Transport> {
@@ -14,6 +23,10 @@ pub struct Dfu<T: Transport> {
     pub(super) opts: EngineOptions,
     requests: u64,
     log: Vec<(Level, String)>,
+    pub(super) watch: Watch,
+    pub(super) abandoned_erase: Option<AbandonedErase>,
+    /// No request before this time (transport clock): the device asked the host to wait.
+    pub(super) quiet_until: Option<Duration>,
 }
 
 impl<T: Transport> Dfu<T> {
@@ -25,6 +38,9 @@ impl<T: Transport> Dfu<T> {
             opts,
             requests: 0,
             log: Vec::new(),
+            watch: Watch::default(),
+            abandoned_erase: None,
+            quiet_until: None,
         };
         dfu.select_alt(alt)?;
         Ok(dfu)
@@ -85,9 +101,35 @@ impl<T: Transport> Dfu<T> {
         self.info().functional.is_dfuse()
     }
 
-    /// wTransferSize, at least 1 and capped at 4096 (the Linux control transfer limit).
+    /// The bytes of one data block: wTransferSize, at least 1 and capped at 4096 (the largest
+    /// control transfer Linux and WinUSB carry).
     pub fn transfer_size(&self) -> usize {
-        (self.info().functional.transfer_size as usize).clamp(1, 4096)
+        (self.info().functional.transfer_size as usize).clamp(1, MAX_CONTROL_TRANSFER)
+    }
+
+    /// The device's wTransferSize when data can move at all (it is not 0).
+    pub(super) fn checked_transfer_size(&self) -> Result<usize, ProtocolError> {
+        match self.info().functional.transfer_size {
+            0 => Err(ProtocolError::TransferSize { size: 0 }),
+            _ => Ok(self.transfer_size()),
+        }
+    }
+
+    /// How to address the DfuSe blocks of [address, address + len). A block n lands at
+    /// `pointer + (n - 2) × wTransferSize` (AN3156), so blocks are numbered from a Set Address
+    /// only when each carries exactly wTransferSize bytes; a device whose wTransferSize is more
+    /// than one control transfer carries gets a Set Address before every block.
+    pub(super) fn dfuse_blocks(&self, address: u32, len: usize) -> Result<Blocks, ProtocolError> {
+        if address as u64 + len as u64 > 1 << 32 {
+            return Err(ProtocolError::OutOfRange { address, len });
+        }
+        let chunk = self.checked_transfer_size()?;
+        let per_base = if self.info().functional.transfer_size as usize <= MAX_CONTROL_TRANSFER {
+            u16::MAX as u32 - 1
+        } else {
+            1
+        };
+        Ok(Blocks { chunk, per_base })
     }
 
     /// Selects another alt setting.
@@ -124,16 +166,14 @@ impl<T: Transport> Dfu<T> {
         data: &[u8],
         during: &str,
     ) -> Result<(), ProtocolError> {
+        self.keep_quiet(during)?;
         self.requests += 1;
         let timeout = self.opts.timeouts.control;
-        self.t
-            .control_out(req, value, data, timeout)
-            .map(|_| ())
-            .map_err(|source| ProtocolError::Transport {
-                request: req,
-                during: during.to_string(),
-                source,
-            })
+        let capped = self.capped(timeout);
+        match self.t.control_out(req, value, data, capped) {
+            Ok(_) => Ok(()),
+            Err(source) => Err(self.transfer_error(req, source, capped < timeout, during)),
+        }
     }
 
     pub(super) fn input(
@@ -144,25 +184,50 @@ impl<T: Transport> Dfu<T> {
         timeout: Duration,
         during: &str,
     ) -> Result<usize, ProtocolError> {
+        self.keep_quiet(during)?;
         self.requests += 1;
-        self.t
-            .control_in(req, value, buf, timeout)
-            .map_err(|source| ProtocolError::Transport {
-                request: req,
-                during: during.to_string(),
-                source,
-            })
+        let capped = self.capped(timeout);
+        let n = match self.t.control_in(req, value, buf, capped) {
+            Ok(n) => n,
+            Err(source) => return Err(self.transfer_error(req, source, capped < timeout, during)),
+        };
+        // A transport (perhaps a third party's) that claims more than the buffer holds.
+        if n > buf.len() {
+            return Err(self.transfer_error(req, TransportError::Overflow, false, during));
+        }
+        Ok(n)
+    }
+
+    /// A failed transfer as an error; one that timed out only because the job's deadline cut
+    /// its timeout short is the deadline's failure.
+    fn transfer_error(
+        &self,
+        req: u8,
+        source: TransportError,
+        cut_short: bool,
+        during: &str,
+    ) -> ProtocolError {
+        if cut_short && matches!(source, TransportError::Timeout(_)) {
+            return self.past_deadline(during);
+        }
+        ProtocolError::Transport {
+            request: req,
+            during: during.to_string(),
+            source,
+        }
     }
 
     pub(super) fn get_status_during(&mut self, during: &str) -> Result<StatusReply, ProtocolError> {
         let mut buf = [0u8; 6];
         let timeout = self.opts.timeouts.status;
         let n = self.input(request::GETSTATUS, 0, &mut buf, timeout, during)?;
-        StatusReply::parse(&buf[..n]).ok_or_else(|| ProtocolError::Malformed {
+        let reply = StatusReply::parse(&buf[..n]).ok_or_else(|| ProtocolError::Malformed {
             request: request::GETSTATUS,
             during: during.to_string(),
             detail: format!("{n} bytes instead of 6"),
-        })
+        })?;
+        self.note_poll_timeout(&reply);
+        Ok(reply)
     }
 
     /// DFU_GETSTATUS.

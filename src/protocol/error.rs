@@ -109,6 +109,41 @@ pub enum ProtocolError {
         /// The device's alt settings, listed.
         available: String,
     },
+    /// A wait was cut short by a cancel; the device may still be busy with the command.
+    #[error("cancelled while waiting for the device during {during}")]
+    Interrupted {
+        /// What the engine was doing.
+        during: String,
+    },
+    /// The job ran past its deadline as a whole.
+    #[error(
+        "the job ran past its deadline of {:.0} s during {during}; the device is too slow or \
+         keeps asking the host to wait: power-cycle it, or allow more time",
+        deadline.as_secs_f64()
+    )]
+    JobDeadline {
+        /// What the engine was doing.
+        during: String,
+        /// The deadline the job was given.
+        deadline: Duration,
+    },
+    /// The functional descriptor's wTransferSize leaves no room for data.
+    #[error(
+        "the device reports a wTransferSize of {size} bytes, so no data can be moved; it is broken \
+         or not a DFU device"
+    )]
+    TransferSize {
+        /// wTransferSize.
+        size: u16,
+    },
+    /// A range runs past the 32-bit address space.
+    #[error("{len} bytes at {address:#010x} run past 4 GiB")]
+    OutOfRange {
+        /// First address.
+        address: u32,
+        /// Bytes.
+        len: usize,
+    },
     /// An upload returned fewer bytes than asked for.
     #[error("device returned {got} of {wanted} bytes reading at {address:#010x}")]
     ShortRead {

@@ -13,7 +13,7 @@
 //! assert_eq!(dfu.get_state().unwrap(), State::DfuIdle);
 //! dfu.erase_page(0x0802_0000).unwrap();
 //! let mut buf = [0u8; 16];
-//! dfu.read_memory(0x0802_0000, &mut buf, &mut |_| true).unwrap();
+//! dfu.read_memory(0x0802_0000, &mut buf, &mut |_, _| true).unwrap();
 //! assert_eq!(buf, [0xff; 16]);
 //! ```
 
@@ -24,12 +24,14 @@ mod error;
 mod leave;
 mod options;
 mod polling;
+mod watch;
 
 pub use dfuse::EraseOutcome;
 pub use engine::Dfu;
 pub use error::ProtocolError;
 pub use leave::LeaveOutcome;
 pub use options::{EngineOptions, Timeouts};
+pub use watch::CANCEL_SLICE;
 
 use std::fmt;
 

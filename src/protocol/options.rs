@@ -26,6 +26,9 @@ pub struct Timeouts {
     /// How many stalled GETSTATUS requests in a row are tolerated (STM32L4 stalls GETSTATUS
     /// polled during a page erase).
     pub max_status_stalls: u32,
+    /// Deadline of a job as a whole (a flash, erase, read or leave). None: a default from
+    /// the work the job plans (see [`crate::job`]'s deadline table).
+    pub job: Option<Duration>,
 }
 
 impl Default for Timeouts {
@@ -39,6 +42,7 @@ impl Default for Timeouts {
             manifest: Duration::from_secs(30),
             wedge_wait: Duration::from_secs(2),
             max_status_stalls: 100,
+            job: None,
         }
     }
 }

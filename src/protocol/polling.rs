@@ -11,6 +11,16 @@ use crate::transport::{Transport, TransportError};
 /// bootloader (the operation is done inside the first GETSTATUS).
 const POLLS_AT_ONCE: &[(u16, u16)] = &[(0x0483, 0xdf11)];
 
+/// A page erase that a cancel or a deadline stopped waiting for in OK/dfuDNBUSY.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct AbandonedErase {
+    pub(super) address: u32,
+    /// When its command was sent (transport clock).
+    pub(super) started: Duration,
+    /// The poll timeout of its first dfuDNBUSY.
+    pub(super) first_poll: Duration,
+}
+
 /// How polling ended.
 pub(super) enum PollEnd {
     /// One of the awaited states.
@@ -27,9 +37,28 @@ impl<T: Transport> Dfu<T> {
         let start = self.t.now();
         let deadline = self.opts.timeouts.erase;
         let mut last = State::DfuIdle;
-        for _ in 0..8 {
-            let st = self.get_status_during("returning to dfuIDLE")?;
+        // CLRSTATUS and ABORT are tried a few times; busy states are waited out by the deadline.
+        let mut commands = 0;
+        let mut stalls = 0;
+        while commands < 8 {
+            // A device still busy with a command the host stopped waiting for (a cancel, a
+            // contained panic) may stall GETSTATUS meanwhile (STM32L4): waited out.
+            let st = match self.get_status_during("returning to dfuIDLE") {
+                Err(e)
+                    if e.transport_error() == Some(&TransportError::Stall)
+                        && stalls < self.opts.timeouts.max_status_stalls
+                        && self.t.now().saturating_sub(start) < deadline =>
+                {
+                    stalls += 1;
+                    self.wait(Duration::from_millis(50), "returning to dfuIDLE")?;
+                    continue;
+                }
+                r => r?,
+            };
             last = st.state;
+            if st.state != State::DnBusy {
+                self.abandoned_erase = None;
+            }
             match st.state {
                 State::DfuIdle => return Ok(()),
                 State::Error => {
@@ -40,8 +69,12 @@ impl<T: Transport> Dfu<T> {
                         );
                     }
                     self.clear_status()?;
+                    commands += 1;
                 }
-                State::DnloadIdle | State::UploadIdle => self.abort()?,
+                State::DnloadIdle | State::UploadIdle => {
+                    self.abort()?;
+                    commands += 1;
+                }
                 State::DnloadSync | State::DnBusy | State::ManifestSync | State::Manifest => {
                     let waited = self.t.now().saturating_sub(start);
                     if waited >= deadline {
@@ -54,9 +87,14 @@ impl<T: Transport> Dfu<T> {
                             hint: String::new(),
                         });
                     }
+                    if st.state == State::DnBusy && self.recover_abandoned_erase()? {
+                        continue;
+                    }
                     let wait = Duration::from_millis(st.poll_timeout_ms as u64)
                         .max(Duration::from_millis(1));
-                    self.t.sleep(wait.min(deadline - waited));
+                    self.wait(wait.min(deadline - waited), "returning to dfuIDLE")?;
+                    // This loop chose how long to wait; past its deadline it polls anyway.
+                    self.quiet_until = None;
                 }
                 State::AppIdle | State::AppDetach => return Err(ProtocolError::UnexpectedState {
                     during: "returning to dfuIDLE".into(),
@@ -80,23 +118,27 @@ impl<T: Transport> Dfu<T> {
         })
     }
 
-    /// [`ensure_idle`](Self::ensure_idle) after a call was cut short (a contained panic): the
-    /// device may still be busy with the interrupted command and stall GETSTATUS meanwhile
-    /// (STM32L4), so stalls are waited out, within the erase deadline.
-    pub fn recover_idle(&mut self) -> Result<(), ProtocolError> {
-        let start = self.t.now();
-        let deadline = self.opts.timeouts.erase;
-        loop {
-            match self.ensure_idle() {
-                Err(e)
-                    if e.transport_error() == Some(&TransportError::Stall)
-                        && self.t.now().saturating_sub(start) < deadline =>
-                {
-                    self.t.sleep(Duration::from_millis(50));
-                }
-                other => return other,
-            }
+    /// One look at the device and, where it needs no waiting, the request that returns it to
+    /// dfuIDLE (CLRSTATUS from dfuERROR, ABORT from dfuDNLOAD-IDLE or dfuUPLOAD-IDLE); a busy
+    /// device is left as it is and failures are ignored. For after a job ran out of time.
+    pub fn idle_without_waiting(&mut self) {
+        if self.quiet_until.is_some_and(|t| t > self.t.now()) {
+            return; // busy, and it asked not to be disturbed yet
         }
+        let Ok(st) = self.get_status_during("returning to dfuIDLE") else {
+            return;
+        };
+        let _ = match st.state {
+            State::Error => self.clear_status(),
+            State::DnloadIdle | State::UploadIdle => self.abort(),
+            _ => Ok(()),
+        };
+    }
+
+    /// [`ensure_idle`](Self::ensure_idle), after a call was cut short (a contained panic); it
+    /// already waits out a device that stalls GETSTATUS while it finishes a command.
+    pub fn recover_idle(&mut self) -> Result<(), ProtocolError> {
+        self.ensure_idle()
     }
 
     /// Polls GETSTATUS until one of `done` states, with a deadline.
@@ -151,7 +193,7 @@ impl<T: Transport> Dfu<T> {
                     // time lost after it finishes.
                     let step =
                         (last_poll / 8).clamp(Duration::from_millis(1), Duration::from_millis(100));
-                    self.t.sleep(step.min(deadline - waited));
+                    self.wait(step.min(deadline - waited), during)?;
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -216,8 +258,63 @@ impl<T: Transport> Dfu<T> {
             if let Some(after) = wedge_after {
                 wait = wait.min(after - waited);
             }
-            self.t.sleep(wait);
+            if let Err(e) = self.wait(wait, during) {
+                // A page erase left in OK/dfuDNBUSY: if it turns out to be the Rev V wedge, the
+                // next return to dfuIDLE applies the recovery it would have had.
+                if let (true, Some(poll), Some(address)) = (wedge, first_busy, address) {
+                    self.abandoned_erase = Some(AbandonedErase {
+                        address,
+                        started: start,
+                        first_poll: poll,
+                    });
+                }
+                return Err(e);
+            }
+            self.quiet_until = None;
         }
+    }
+
+    /// In dfuDNBUSY, a page erase that a cancel or a deadline left waiting gets the Rev V
+    /// recovery under the same narrow conditions as during the erase (DfuSe, workarounds on,
+    /// OK/dfuDNBUSY past the wedge wait); true when it was applied. The erase is unconfirmed:
+    /// the next flash compares the sector and erases it again.
+    fn recover_abandoned_erase(&mut self) -> Result<bool, ProtocolError> {
+        let Some(e) = self.abandoned_erase else {
+            return Ok(false);
+        };
+        let after = self.opts.timeouts.wedge_wait.max(e.first_poll * 2);
+        if !(self.opts.workarounds && self.is_dfuse())
+            || self.t.now().saturating_sub(e.started) < after
+        {
+            return Ok(false);
+        }
+        self.abandoned_erase = None;
+        self.recover_wedged_erase(e.address)?;
+        Ok(true)
+    }
+
+    /// A busy reply asks the host to send nothing for bwPollTimeout (DFU 1.1, 6.1.2), and a
+    /// strict device stalls a request that comes earlier. The engine waits that out before its
+    /// next request, also when a cancel or a deadline ended the wait and another call comes
+    /// (at most the erase limit: the number is the device's). ST ROMs, polled at once, excepted.
+    pub(super) fn note_poll_timeout(&mut self, reply: &StatusReply) {
+        let busy = matches!(reply.state, State::DnBusy | State::Manifest);
+        self.quiet_until = (busy && !self.polls_at_once()).then(|| {
+            let poll = Duration::from_millis(reply.poll_timeout_ms as u64);
+            self.t.now() + poll.min(self.opts.timeouts.erase)
+        });
+    }
+
+    /// Waits until the device's last poll timeout has passed, then checks the job's deadline.
+    pub(super) fn keep_quiet(&mut self, during: &str) -> Result<(), ProtocolError> {
+        if let Some(until) = self.quiet_until.take() {
+            let left = until.saturating_sub(self.t.now());
+            if let Err(e) = self.wait(left, during) {
+                self.quiet_until = Some(until);
+                return Err(e);
+            }
+        }
+        self.check_deadline(during)
     }
 
     /// Whether to poll once more at once after dfuDNBUSY instead of waiting bwPollTimeout.

@@ -38,7 +38,7 @@ impl SimDevice {
 
     pub(super) fn dnload(&mut self, value: u16, data: &[u8]) -> Result<(), TransportError> {
         if !matches!(self.state, State::DfuIdle | State::DnloadIdle)
-            || data.len() > self.model.functional.transfer_size as usize
+            || data.len() > self.info.functional.transfer_size as usize
         {
             return Err(self.stall());
         }
@@ -61,7 +61,7 @@ impl SimDevice {
                 } else if value == 1 {
                     return Err(self.stall());
                 } else {
-                    let xfer = self.model.functional.transfer_size as u32;
+                    let xfer = self.info.functional.transfer_size as u32;
                     Pending::Write {
                         address: self.pointer.wrapping_add((value as u32 - 2) * xfer),
                         data: data.to_vec(),
@@ -299,7 +299,7 @@ impl SimDevice {
 
     pub(super) fn upload(&mut self, value: u16, len: usize) -> Result<Vec<u8>, TransportError> {
         if !matches!(self.state, State::DfuIdle | State::UploadIdle)
-            || len > self.model.functional.transfer_size as usize
+            || len > self.info.functional.transfer_size as usize
         {
             return Err(self.stall());
         }
@@ -322,7 +322,7 @@ impl SimDevice {
                     self.fail(Status::ErrVendor);
                     return Err(TransportError::Stall);
                 }
-                let xfer = self.model.functional.transfer_size as u32;
+                let xfer = self.info.functional.transfer_size as u32;
                 let address = self.pointer.wrapping_add((value as u32 - 2) * xfer);
                 if self.check(address, len, |p| p.readable()).is_err() {
                     self.fail(Status::ErrTarget);
@@ -335,7 +335,7 @@ impl SimDevice {
                     .to_vec())
             }
             Dialect::Dfu11 { .. } => {
-                let xfer = self.model.functional.transfer_size as usize;
+                let xfer = self.info.functional.transfer_size as usize;
                 let off = if self.state == State::DfuIdle {
                     0
                 } else {

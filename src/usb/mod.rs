@@ -12,10 +12,8 @@ use rusb::{Context, Device, DeviceHandle, Direction, Recipient, RequestType, Usb
 
 use crate::transport::{
     AltSetting, DeviceInfo, FunctionalDescriptor, Mode, Transport, TransportError,
+    MAX_CONTROL_TRANSFER as MAX_CONTROL,
 };
-
-/// Linux refuses control transfers longer than this.
-pub(crate) const MAX_CONTROL: usize = 4096;
 
 /// Why a USB device cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

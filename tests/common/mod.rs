@@ -8,6 +8,8 @@ use dfuflash::protocol::{Dfu, EngineOptions, State};
 use dfuflash::sim::{Op, Outcome, Record, SimDevice};
 use dfuflash::Error;
 
+pub mod liar;
+
 #[path = "../../examples/common/xorshift.rs"]
 mod xorshift;
 

@@ -74,7 +74,7 @@ _CONTINUE, _CANCEL = 0, 1
 _LIST_SIMULATED = 1
 _OPT_VERIFY, _OPT_LEAVE, _OPT_MASS_ERASE, _OPT_WORKAROUNDS = 1, 2, 3, 4
 _OPT_ALLOW_OPTION_BYTES, _OPT_ALLOW_OTP, _OPT_CHECK_SUFFIX, _OPT_FULL = 5, 6, 7, 8
-_TIMEOUTS = {"control": 1, "status": 2, "erase": 3, "mass_erase": 4, "command": 5, "manifest": 6}
+_TIMEOUTS = {"control": 1, "status": 2, "erase": 3, "mass_erase": 4, "command": 5, "manifest": 6, "job": 7}
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -487,7 +487,8 @@ class Device(_Handle):
 
     def _options(self, call: _Call, verify=True, leave=False, leave_address=None, mass_erase=False,
                  workarounds=True, allow_option_bytes=False, allow_otp=False, check_suffix=True,
-                 full=False, timeouts_ms: Optional[Dict[str, int]] = None) -> _Options:
+                 full=False, timeout: Optional[float] = None,
+                 timeouts_ms: Optional[Dict[str, int]] = None) -> _Options:
         out = c_void_p()
         _check(_lib.dfuflash_options_new(byref(out)))
         o = _Options(out.value)
@@ -498,7 +499,12 @@ class Device(_Handle):
             _check(_lib.dfuflash_options_set_flag(o._p, flag, on))
         if leave_address is not None:
             _check(_lib.dfuflash_options_set_leave_address(o._p, leave_address))
-        for name, ms in (timeouts_ms or {}).items():
+        timeouts_ms = dict(timeouts_ms or {})
+        if timeout is not None:
+            if not timeout > 0:
+                raise ValueError(f"timeout {timeout!r}: give the seconds the whole operation may take, above 0")
+            timeouts_ms["job"] = max(1, round(timeout * 1000))
+        for name, ms in timeouts_ms.items():
             if name not in _TIMEOUTS:
                 raise ValueError(f"unknown timeout {name!r}; known: {', '.join(_TIMEOUTS)}")
             _check(_lib.dfuflash_options_set_timeout_ms(o._p, _TIMEOUTS[name], ms))
@@ -528,7 +534,9 @@ class Device(_Handle):
         to cancel; an exception it raises cancels and is re-raised here. Options: verify, leave,
         leave_address, mass_erase, workarounds, allow_option_bytes, allow_otp, check_suffix,
         full (erase and write every planned sector instead of skipping those already equal),
-        timeouts_ms (control, status, erase, mass_erase, command, manifest)."""
+        timeout (seconds the whole operation may take; by default an allowance for its work;
+        past it DeviceError with code DFUFLASH_ERR_JOB_TIMEOUT), timeouts_ms (control, status,
+        erase, mass_erase, command, manifest, job)."""
         self._run(progress, log, lambda o: _lib.dfuflash_download(self._p, image._p, o), **options)
         return self.report
 

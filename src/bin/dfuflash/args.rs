@@ -243,9 +243,22 @@ pub struct DeviceArgs {
     /// image for another alt setting is refused.
     #[arg(short = 'a', long = "alt")]
     pub alt: Option<String>,
+    /// Give up when the whole job (flash, read, erase) has taken this many seconds; by default
+    /// an allowance for the work it plans at the slowest documented device timings.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub timeout: Option<std::time::Duration>,
     /// Show debug messages.
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 1e6 => Ok(std::time::Duration::from_secs_f64(v)),
+        _ => Err(format!(
+            "{s:?} is not a number of seconds above 0 (such as 300)"
+        )),
+    }
 }
 
 pub fn parse_u32(s: &str) -> Result<u32, String> {

@@ -48,6 +48,8 @@ pub struct Opener {
     sel: Selector,
     alt_selected: bool,
     workarounds: bool,
+    /// `--timeout`: the deadline of each job.
+    job_deadline: Option<std::time::Duration>,
     realtime: bool,
     /// Faults to arm, by port path (`--sim-fault`, `--sim MODEL:FAULTS`).
     faults: Vec<(String, Faults)>,
@@ -69,6 +71,7 @@ impl Opener {
         let alt = device::resolve_alt(t.info(), &self.sel)?;
         let mut opts = EngineOptions::default();
         opts.workarounds = self.workarounds;
+        opts.timeouts.job = self.job_deadline;
         let dfu = Dfu::open(t, alt, opts)?;
         Ok(Opened {
             dfu,
@@ -93,6 +96,7 @@ pub fn candidates(d: &DeviceArgs, workarounds: bool) -> Result<(Vec<Entry>, Open
         sel: selector(d)?,
         alt_selected: d.alt.is_some(),
         workarounds,
+        job_deadline: d.timeout,
         realtime: d.sim_realtime,
         faults: Vec::new(),
         transcript: d.sim_transcript.clone(),
