@@ -188,12 +188,24 @@ pub struct DeviceInfo {
     pub alt_settings: Vec<AltSetting>,
     /// The functional descriptor.
     pub functional: FunctionalDescriptor,
+    /// What could not be read at enumeration (strings that did not come within the budget),
+    /// when the description is incomplete.
+    pub incomplete: Option<String>,
 }
 
 impl DeviceInfo {
     /// The alt setting with this number.
     pub fn alt(&self, alt: u8) -> Option<&AltSetting> {
         self.alt_settings.iter().find(|a| a.alt == alt)
+    }
+
+    /// Why an alt setting of a DfuSe device is unusable, if it is: its name is not a memory
+    /// layout that passes the checks of [`crate::layout`]. Plain DFU 1.1 names are free text.
+    pub fn layout_problem(&self, alt: &AltSetting) -> Option<crate::layout::LayoutError> {
+        if !self.functional.is_dfuse() {
+            return None;
+        }
+        crate::layout::Layout::parse(&alt.name).err()
     }
 }
 
@@ -291,6 +303,23 @@ mod tests {
         assert_eq!(FunctionalDescriptor::find(&extra), Some(fd));
         assert!(fd.can_download() && fd.can_upload() && !fd.manifestation_tolerant());
         assert!(fd.will_detach() && fd.is_dfuse());
+    }
+
+    #[test]
+    fn only_a_dfuse_device_s_alt_names_are_layouts_that_can_be_unusable() {
+        let mut info = crate::sim::SimDevice::describe("stm32f405").unwrap();
+        let bad = AltSetting {
+            alt: 0,
+            name: "@F/0x0/4294967295*1Bg".into(),
+        };
+        let reason = info.layout_problem(&bad).unwrap().to_string();
+        assert!(reason.contains("the most is 1048576"), "{reason}");
+        assert!(info.layout_problem(&info.alt_settings[0]).is_none());
+        info.functional.dfu_version = 0x0110;
+        assert!(
+            info.layout_problem(&bad).is_none(),
+            "DFU 1.1 names are free text"
+        );
     }
 
     #[test]

@@ -106,6 +106,44 @@ fn without_workarounds_the_command_fails_with_one_clear_line() {
 }
 
 #[test]
+fn a_job_past_its_timeout_fails_with_its_own_kind() {
+    let dir = tmp("timeout");
+    let (fw, _) = write_fw(&dir, 0x1c_0000);
+    let run = |timeout: &str| {
+        dfuflash(&[
+            "flash",
+            "--sim",
+            "stm32h743-revv",
+            "--address",
+            "0x08040000",
+            "--timeout",
+            timeout,
+            "--json",
+            fw.to_str().unwrap(),
+        ])
+    };
+    // 10 simulated seconds: the Rev V job needs about 30.
+    let o = run("10");
+    assert_eq!(o.status.code(), Some(1));
+    let v = json(&o);
+    assert_eq!(v["error_kind"], "job_deadline");
+    assert!(
+        stderr(&o).starts_with("dfuflash: error: the job ran past its deadline of 10 s during"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(json(&run("120"))["ok"], true);
+    let o = run("0");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is not a number of seconds above 0"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn a_persisted_device_survives_power_loss_and_the_next_run_recovers() {
     let dir = tmp("state");
     let (fw, data) = write_fw(&dir, 300 * 1024);

@@ -190,3 +190,45 @@ impl Described {
         Ok((s.address, s.size, s.perms.0))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::SimDevice;
+    use crate::transport::AltSetting;
+
+    fn described(alts: &[&str]) -> Described {
+        let mut info = SimDevice::describe("stm32h743-revv").unwrap();
+        info.alt_settings = alts
+            .iter()
+            .enumerate()
+            .map(|(i, n)| AltSetting {
+                alt: i as u8,
+                name: n.to_string(),
+            })
+            .collect();
+        Described::new(info, true)
+    }
+
+    #[test]
+    fn a_listing_of_hostile_layouts_marks_them_unusable_and_allocates_nothing_by_their_numbers() {
+        // 21 characters that once made a listing try to allocate 6 GB and abort the host.
+        let d = described(&[
+            "@F/0x0/4294967295*1Bg",
+            "@x/0x0/4294967295*4294967295Bg,2*4294967295Bg,1*2Bg",
+            "@Flash/0x08000000/2*1Kg/0x08000400/1*4Kg",
+            "@Big/0x0/1048576*1Bg",
+        ]);
+        for i in 0..3 {
+            let a = d.alt(i).unwrap();
+            assert!(!a.has_layout && a.sector_count == 0, "{i}");
+        }
+        // The largest layout allowed: a million sectors, counted and found by arithmetic.
+        let big = d.alt(3).unwrap();
+        assert!(big.has_layout);
+        assert_eq!(big.sector_count, 1 << 20);
+        assert_eq!(d.sector(3, (1 << 20) - 1).unwrap(), (0xf_ffff, 1, 7));
+        assert_eq!(d.sector(3, 1 << 20), Err(DFUFLASH_ERR_INVALID_ARGUMENT));
+        assert_eq!(d.sector(0, 0), Err(DFUFLASH_ERR_INVALID_ARGUMENT));
+    }
+}

@@ -180,6 +180,7 @@ impl SimDevice {
                 })
                 .collect(),
             functional: m.functional,
+            incomplete: None,
         }
     }
 

@@ -6,6 +6,9 @@
 //! only as a last resort with a GET_DESCRIPTOR request. [`UsbTransport`] implements
 //! [`Transport`] over an opened interface.
 
+mod failure;
+mod strings;
+
 use std::time::{Duration, Instant};
 
 use rusb::{Context, Device, DeviceHandle, Direction, Recipient, RequestType, UsbContext};
@@ -130,11 +133,35 @@ pub struct Found {
     config: u8,
 }
 
-fn read_string(h: &DeviceHandle<Context>, index: Option<u8>) -> Option<String> {
-    let i = index?;
-    let timeout = Duration::from_millis(500);
-    let lang = *h.read_languages(timeout).ok()?.first()?;
-    h.read_string_descriptor(lang, i, timeout).ok()
+/// The strings at `indices`, read within the device's budget (see [`strings`]); the second
+/// value says what could not be read.
+fn read_strings(
+    h: Option<&DeviceHandle<Context>>,
+    indices: &[Option<u8>],
+) -> (Vec<Option<String>>, Option<String>) {
+    let Some(h) = h else {
+        return (vec![None; indices.len()], None);
+    };
+    let start = Instant::now();
+    let mut lang = None;
+    strings::read_within(
+        indices,
+        strings::DESCRIBE_BUDGET,
+        || start.elapsed(),
+        |i, timeout| {
+            let l = match lang {
+                Some(l) => l,
+                None => {
+                    let l = *h
+                        .read_languages(timeout)?
+                        .first()
+                        .ok_or(rusb::Error::NotFound)?;
+                    *lang.insert(l)
+                }
+            };
+            h.read_string_descriptor(l, i, timeout)
+        },
+    )
 }
 
 /// Every DFU interface on the bus. Devices that cannot be opened are listed without strings.
@@ -187,17 +214,27 @@ pub fn discover() -> Result<Vec<Found>, UsbError> {
         }
         let path = port_path(&device);
         let handle = device.open().ok();
-        for (interface, mode, mut alts, name_idx) in candidates {
+        // Every string of the device (its own three, then each candidate's alt names), read
+        // within one budget.
+        let mut indices = vec![
+            dd.manufacturer_string_index(),
+            dd.product_string_index(),
+            dd.serial_number_string_index(),
+        ];
+        for (_, _, _, name_idx) in &candidates {
+            indices.extend(name_idx);
+        }
+        let (mut strings, incomplete) = read_strings(handle.as_ref(), &indices);
+        let mut names = strings.split_off(3).into_iter();
+        for (interface, mode, mut alts, _) in candidates {
+            for a in alts.iter_mut() {
+                a.name = names.next().flatten().unwrap_or_default();
+            }
             let functional =
                 functional.or_else(|| handle.as_ref().and_then(|h| get_functional(h, interface)));
             let Some(functional) = functional else {
                 continue;
             };
-            if let Some(h) = &handle {
-                for (a, idx) in alts.iter_mut().zip(&name_idx) {
-                    a.name = read_string(h, *idx).unwrap_or_default();
-                }
-            }
             let info = DeviceInfo {
                 vendor_id: dd.vendor_id(),
                 product_id: dd.product_id(),
@@ -205,20 +242,15 @@ pub fn discover() -> Result<Vec<Found>, UsbError> {
                     let v = dd.device_version();
                     ((v.major() as u16) << 8) | ((v.minor() as u16) << 4) | v.sub_minor() as u16
                 },
-                manufacturer: handle
-                    .as_ref()
-                    .and_then(|h| read_string(h, dd.manufacturer_string_index())),
-                product: handle
-                    .as_ref()
-                    .and_then(|h| read_string(h, dd.product_string_index())),
-                serial: handle
-                    .as_ref()
-                    .and_then(|h| read_string(h, dd.serial_number_string_index())),
+                manufacturer: strings[0].clone(),
+                product: strings[1].clone(),
+                serial: strings[2].clone(),
                 port_path: Some(path.clone()),
                 interface,
                 mode,
                 alt_settings: alts,
                 functional,
+                incomplete: incomplete.clone(),
             };
             out.push(Found {
                 info,
@@ -275,32 +307,21 @@ impl Found {
 }
 
 impl UsbTransport {
-    /// A transfer cut short by an unplug often fails with a plain I/O error rather than "no
-    /// device". A standard GET_STATUS (which no DFU state machine sees) tells: a device that is
-    /// gone fails it too, a device that is there answers.
+    /// Names a failed transfer, asking the device whether it is still there first (see
+    /// [`failure`]).
     fn classify(&self, e: rusb::Error, timeout: Duration) -> TransportError {
-        if matches!(e, rusb::Error::Io | rusb::Error::Other) {
-            let rt = rusb::request_type(Direction::In, RequestType::Standard, Recipient::Device);
-            let mut status = [0u8; 2];
-            for _ in 0..3 {
-                match self
-                    .handle
+        let rt = rusb::request_type(Direction::In, RequestType::Standard, Recipient::Device);
+        failure::classify(
+            e,
+            timeout,
+            || {
+                let mut status = [0u8; 2];
+                self.handle
                     .read_control(rt, 0, 0, 0, &mut status, Duration::from_millis(200))
-                {
-                    Ok(_) => break,
-                    Err(rusb::Error::NoDevice) => return TransportError::Disconnected,
-                    Err(_) => std::thread::sleep(Duration::from_millis(50)),
-                }
-            }
-            if self
-                .handle
-                .read_control(rt, 0, 0, 0, &mut status, Duration::from_millis(200))
-                .is_err()
-            {
-                return TransportError::Disconnected;
-            }
-        }
-        map_transfer(e, timeout)
+                    .map(|_| ())
+            },
+            std::thread::sleep,
+        )
     }
 }
 

@@ -515,6 +515,69 @@ static void test_codes_and_queries(void) {
     dfuflash_device_close(dev); /* a second close is a no-op */
 }
 
+/* Issue 16: what the header promises about untrusted devices, alt pairs, deadlines. */
+static void test_header_contract(const char *dfu) {
+    dfuflash_device *dev = NULL;
+    /* An alt number and an alt name together must name the same alt setting. */
+    int rc = dfuflash_open(0, 0, NULL, "sim:stm32f405", 2, "@Option Bytes", DFUFLASH_LIST_SIMULATED, &dev);
+    CHECK(rc == DFUFLASH_ERR_INVALID_ARGUMENT && dev == NULL, "alt 2 with the name of alt 1: %d", rc);
+    CHECK(strstr(dfuflash_last_error(), "name different alt settings") != NULL, "says why: %s", dfuflash_last_error());
+    rc = dfuflash_open(0, 0, NULL, "sim:stm32f405", 1, "@Option Bytes", DFUFLASH_LIST_SIMULATED, &dev);
+    CHECK(rc == DFUFLASH_OK, "alt 1 with its own name: %d", rc);
+    uint8_t alt = 99;
+    if (dev) {
+        CHECK(dfuflash_device_select_alt(dev, 2, "@Option Bytes") == DFUFLASH_ERR_INVALID_ARGUMENT, "select a mismatched pair");
+        CHECK(dfuflash_device_current_alt(dev, &alt) == DFUFLASH_OK && alt == 1, "still alt 1: %u", alt);
+        CHECK(dfuflash_device_select_alt(dev, 0, "@Internal Flash") == DFUFLASH_OK, "select a matching pair");
+        CHECK(dfuflash_device_current_alt(dev, &alt) == DFUFLASH_OK && alt == 0, "now alt 0: %u", alt);
+        dfuflash_device_close(dev);
+        dev = NULL;
+    }
+
+    /* An unknown model in DFUFLASH_SIM is the simulator's error, not an argument's. */
+    setenv("DFUFLASH_SIM", "nosuch", 1);
+    dfuflash_device_list *list = NULL;
+    rc = dfuflash_device_list_new(0, &list);
+    CHECK(rc == DFUFLASH_ERR_SIMULATOR && list == NULL, "DFUFLASH_SIM=nosuch: %d", rc);
+    CHECK(strstr(dfuflash_last_error(), "DFUFLASH_SIM=nosuch: unknown simulator model") != NULL, "%s",
+          dfuflash_last_error());
+    rc = dfuflash_open(0x0483, 0xdf11, NULL, NULL, -1, NULL, 0, &dev);
+    CHECK(rc == DFUFLASH_ERR_SIMULATOR, "open with DFUFLASH_SIM=nosuch: %d", rc);
+    unsetenv("DFUFLASH_SIM");
+
+    /* With verify off, the bytes the comparison read and found equal still count as verified. */
+    dfuflash_image *img = NULL;
+    CHECK(dfuflash_image_load(dfu, 0, false, 0, &img) == DFUFLASH_OK, "load %s", dfu);
+    CHECK(dfuflash_open_simulated("stm32h743-revy", NULL, -1, &dev) == DFUFLASH_OK, "open rev y");
+    if (!dev || !img) return;
+    uint32_t addr = 0;
+    const uint8_t *data = NULL;
+    size_t bytes = 0;
+    CHECK(dfuflash_image_segment(img, 0, 0, &addr, &data, &bytes) == DFUFLASH_OK, "segment");
+    dfuflash_options *o = NULL;
+    CHECK(dfuflash_options_new(&o) == DFUFLASH_OK, "options");
+    CHECK(dfuflash_download(dev, img, o) == DFUFLASH_OK, "first download");
+    CHECK(dfuflash_options_set_flag(o, DFUFLASH_OPT_VERIFY, false) == DFUFLASH_OK, "verify off");
+    CHECK(dfuflash_download(dev, img, o) == DFUFLASH_OK, "unchanged download, verify off");
+    dfuflash_report r;
+    CHECK(dfuflash_device_report(dev, &r) == DFUFLASH_OK, "report");
+    CHECK(r.sectors_skipped_count == 14 && r.bytes_written == 0, "every sector compared equal: %zu", r.sectors_skipped_count);
+    CHECK(r.bytes_verified == bytes, "compared bytes count as verified: %llu of %zu",
+          (unsigned long long)r.bytes_verified, bytes);
+
+    /* A deadline for the whole operation: 1 ms of the simulator's clock is two requests. */
+    CHECK(dfuflash_options_set_timeout_ms(o, DFUFLASH_TIMEOUT_JOB, 1) == DFUFLASH_OK, "job timeout");
+    rc = dfuflash_download(dev, img, o);
+    CHECK(rc == DFUFLASH_ERR_JOB_TIMEOUT, "past the deadline: %d", rc);
+    CHECK(strstr(dfuflash_last_error(), "ran past its deadline") != NULL, "%s", dfuflash_last_error());
+    CHECK(strcmp(dfuflash_status_str(DFUFLASH_ERR_JOB_TIMEOUT), "the operation ran past its deadline") == 0, "code string");
+    CHECK(dfuflash_options_set_timeout_ms(o, DFUFLASH_TIMEOUT_JOB, 600000) == DFUFLASH_OK, "a long one");
+    CHECK(dfuflash_download(dev, img, o) == DFUFLASH_OK, "the next operation works");
+    dfuflash_options_free(o);
+    dfuflash_image_free(img);
+    dfuflash_device_close(dev);
+}
+
 static void test_abi(void) {
     CHECK((dfuflash_abi_version() >> 16) == DFUFLASH_ABI_MAJOR, "abi major");
     const dfuflash_api *api = dfuflash_get_api(DFUFLASH_ABI_MAJOR);
@@ -539,6 +602,7 @@ int main(int argc, char **argv) {
     test_discovery_and_selection();
     test_refusals();
     test_codes_and_queries();
+    test_header_contract(argv[1]);
     printf("c api: %d passed, %d failed\n", passed, failed);
     return failed != 0;
 }

@@ -75,6 +75,20 @@ class FlashTest(unittest.TestCase):
             self.assertEqual((full.sectors_skipped, len(full.sectors_erased)), ([], 3))
             self.assertEqual(full.workaround_sectors, [0x08100000])
 
+    def test_a_deadline_for_the_whole_operation(self):
+        image = dfuflash.Image.from_bytes(FW[:0x60000], 0x080C0000)
+        with dfuflash.open_simulated("stm32h743-revv") as dev:
+            # 1 ms of the simulator's clock: two requests, then the deadline.
+            with self.assertRaises(dfuflash.DeviceError) as e:
+                dev.download(image, timeout=0.001)
+            self.assertEqual(e.exception.code, 309)
+            self.assertIn("ran past its deadline", str(e.exception))
+            with self.assertRaises(ValueError):
+                dev.download(image, timeout=0)
+            self.assertEqual(dev.download(image, timeout=600).bytes_verified, 0x60000)
+            # With verify off, what the comparison read and found equal still counts.
+            self.assertEqual(dev.download(image, verify=False).bytes_verified, 0x60000)
+
     def test_cancel_from_the_callback_and_from_another_thread(self):
         image = dfuflash.Image.from_bytes(FW[:0x60000], 0x080C0000)
         with dfuflash.open_simulated("stm32h743-revv") as dev:

@@ -21,6 +21,7 @@ pub fn run(args: InfoArgs) -> Result<(), String> {
             json!({
                 "alt": a.alt,
                 "name": a.name,
+                "unusable": info.layout_problem(a).map(|e| e.to_string()),
                 "layout": layout.map(|l| json!({
                     "name": l.name,
                     "groups": l.groups.iter().map(|g| json!({
@@ -41,6 +42,7 @@ pub fn run(args: InfoArgs) -> Result<(), String> {
                 "manufacturer": info.manufacturer, "product": info.product, "serial": info.serial,
                 "path": info.port_path, "mode": info.mode.to_string(), "dfu_version": f.dfu_version,
                 "transfer_size": f.transfer_size, "attributes": f.attributes, "detach_timeout_ms": f.detach_timeout_ms,
+                "incomplete": info.incomplete,
                 "alt_settings": alts,
             })
         );
@@ -63,8 +65,14 @@ pub fn run(args: InfoArgs) -> Result<(), String> {
             f.transfer_size,
             f.attributes
         );
+        if let Some(why) = &info.incomplete {
+            println!("incomplete: {why}");
+        }
         for a in &info.alt_settings {
             println!("alt {}: {:?}", a.alt, a.name);
+            if let Some(e) = info.layout_problem(a) {
+                println!("    unusable: {e}");
+            }
             if let Ok(l) = Layout::parse(&a.name) {
                 for g in &l.groups {
                     for r in &g.runs {

@@ -22,8 +22,11 @@ pub fn run(args: ListArgs) -> Result<(), String> {
                 "manufacturer": i.manufacturer, "product": i.product, "serial": i.serial,
                 "path": i.port_path, "interface": i.interface, "mode": i.mode.to_string(),
                 "dfu_version": i.functional.dfu_version, "transfer_size": i.functional.transfer_size,
-                "attributes": i.functional.attributes,
-                "alt_settings": i.alt_settings.iter().map(|a| json!({"alt": a.alt, "name": a.name})).collect::<Vec<_>>(),
+                "attributes": i.functional.attributes, "incomplete": i.incomplete,
+                "alt_settings": i.alt_settings.iter().map(|a| json!({
+                    "alt": a.alt, "name": a.name,
+                    "unusable": i.layout_problem(a).map(|e| e.to_string()),
+                })).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -55,8 +58,14 @@ pub fn run(args: ListArgs) -> Result<(), String> {
                 i.functional.transfer_size,
                 i.product.as_deref().unwrap_or("")
             );
+            if let Some(why) = &i.incomplete {
+                println!("    incomplete: {why}");
+            }
             for a in &i.alt_settings {
-                println!("    alt {}: {:?}", a.alt, a.name);
+                match i.layout_problem(a) {
+                    Some(e) => println!("    alt {}: {:?}  unusable: {e}", a.alt, a.name),
+                    None => println!("    alt {}: {:?}", a.alt, a.name),
+                }
             }
         }
         if !simulated {
