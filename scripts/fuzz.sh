@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for SECONDS each (default 20: the CI smoke run), two at a time.
+# Runs every fuzz target for SECONDS each (default 20: the CI smoke run), two at a time: the
+# file readers, content detection, and what a device sends (layouts, descriptors, and the
+# engine against a device whose every answer is the fuzzer's).
 # Needs cargo-fuzz; installs it from crates.io when missing. Fuzzing uses the nightly-only
 # sanitizer flags, which the stable toolchain accepts with RUSTC_BOOTSTRAP=1.
 set -euo pipefail
@@ -8,7 +10,7 @@ seconds=${1:-20}
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version "^0.13"
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build -O
-targets=(dfuse ihex srec elf suffix detect)
+targets=(dfuse ihex srec elf suffix detect layout descriptor device)
 status=0
 run() {
     local t=$1
@@ -23,8 +25,10 @@ run() {
 }
 for ((i = 0; i < ${#targets[@]}; i += 2)); do
     run "${targets[i]}" & a=$!
-    run "${targets[i+1]}" & b=$!
+    if ((i + 1 < ${#targets[@]})); then
+        run "${targets[i+1]}" & b=$!
+        wait $b || status=1
+    fi
     wait $a || status=1
-    wait $b || status=1
 done
 exit $status

@@ -51,6 +51,9 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// How long the return to dfuIDLE after a missed deadline may take.
+const CLEANUP: Duration = Duration::from_secs(1);
+
 /// Runs a job: its observer, its cancel token and its deadline (from the start of the job)
 /// armed on the engine for the whole body, `first` as the phase until another starts. The
 /// engine sees the token in its waits, so a cancel from another thread ends a wait within
@@ -75,7 +78,11 @@ pub(super) fn run<T: Transport, R>(
             Err(Error::CancelledBusy { phase })
         }
         Err(e @ Error::Protocol(ProtocolError::JobDeadline { .. })) => {
+            // The cleanup has a second of its own: a device that does not answer cannot hold
+            // the host past the deadline by more.
+            dfu.watch(cancel, Some(CLEANUP));
             dfu.idle_without_waiting();
+            dfu.unwatch();
             Err(e)
         }
         other => other,

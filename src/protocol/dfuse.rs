@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::polling::PollEnd;
+use super::polling::{AbandonedErase, PollEnd};
 use super::{dfuse_cmd, request, Dfu, ProtocolError, State, Status};
 use crate::progress::Level;
 use crate::transport::{Transport, TransportError};
@@ -72,13 +72,22 @@ impl<T: Transport> Dfu<T> {
         let during = format!("erase of sector {address:#010x}");
         let deadline = self.opts.timeouts.erase;
         let wedge = self.opts.workarounds;
-        match self.dfuse_command(
-            &[dfuse_cmd::ERASE, a[0], a[1], a[2], a[3]],
+        // Until its end is seen (from before it is sent: a failed transfer may still have
+        // reached the device), a later return to dfuIDLE knows what the device is busy with.
+        self.abandoned_erase = Some(AbandonedErase {
+            address,
+            started: self.t.now(),
+        });
+        self.out(request::DNLOAD, 0, &[dfuse_cmd::ERASE, a[0], a[1], a[2], a[3]], &during)?;
+        let end = self.poll_until(
             &during,
             Some(address),
             deadline,
+            &[State::DnloadIdle, State::DfuIdle],
             wedge,
-        )? {
+        )?;
+        self.abandoned_erase = None;
+        match end {
             PollEnd::Done(_) => Ok(EraseOutcome { workaround: false }),
             PollEnd::Wedged => {
                 self.recover_wedged_erase(address)?;

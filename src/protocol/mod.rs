@@ -316,8 +316,10 @@ impl StatusReply {
 
 /// Bytes a device programs at once; writes are padded with 0xFF and aligned to it.
 ///
-/// STM32H72x..H75x program 256-bit flash words (the 2 MB `16*128Kg` ROM layout); other ST
-/// parts program at most 64 bits at once (L4, G4, C0: double words; F2/F4/F7 accept less).
+/// STM32H72x..H75x program 256-bit flash words with ECC (their internal flash is 128 KB
+/// sectors from 0x08000000, whoever's bootloader describes it: ST's ROM, or Arduino's on the
+/// Portenta H7's H747); other ST parts program at most 64 bits at once (L4, G4, C0: double
+/// words; F2/F4/F7 accept less). Padding more than needed costs nothing on erased flash.
 /// Plain DFU 1.1 devices get the bytes as they are.
 pub fn write_granularity(
     info: &crate::transport::DeviceInfo,
@@ -326,8 +328,7 @@ pub fn write_granularity(
     if !info.functional.is_dfuse() {
         return 1;
     }
-    let h7 = info.vendor_id == 0x0483
-        && layout
+    let h7 = layout
             .groups
             .first()
             .is_some_and(|g| g.start == 0x0800_0000 && g.runs.iter().all(|r| r.size == 128 * 1024))

@@ -23,8 +23,9 @@ pub struct Timeouts {
     /// The least time an erase must have been stuck in OK/dfuDNBUSY before the Rev V recovery
     /// is sent; the engine also waits at least twice the poll timeout the device reported.
     pub wedge_wait: Duration,
-    /// How many stalled GETSTATUS requests in a row are tolerated (STM32L4 stalls GETSTATUS
-    /// polled during a page erase).
+    /// How many stalled GETSTATUS requests in a row are retried at a fine step (STM32L4 stalls
+    /// GETSTATUS polled during a page erase); after that every 100 ms, until the wait's
+    /// deadline.
     pub max_status_stalls: u32,
     /// Deadline of a job as a whole (a flash, erase, read or leave). None: a default from
     /// the work the job plans (see [`crate::job`]'s deadline table).

@@ -11,14 +11,13 @@ use crate::transport::{Transport, TransportError};
 /// bootloader (the operation is done inside the first GETSTATUS).
 const POLLS_AT_ONCE: &[(u16, u16)] = &[(0x0483, 0xdf11)];
 
-/// A page erase that a cancel or a deadline stopped waiting for in OK/dfuDNBUSY.
+/// A page erase sent and not seen to its end: the poll was cut short by a cancel, the job's
+/// deadline or a failed transfer.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct AbandonedErase {
     pub(super) address: u32,
     /// When its command was sent (transport clock).
     pub(super) started: Duration,
-    /// The poll timeout of its first dfuDNBUSY.
-    pub(super) first_poll: Duration,
 }
 
 /// How polling ended.
@@ -39,17 +38,14 @@ impl<T: Transport> Dfu<T> {
         let mut last = State::DfuIdle;
         // CLRSTATUS and ABORT are tried a few times; busy states are waited out by the deadline.
         let mut commands = 0;
-        let mut stalls = 0;
         while commands < 8 {
             // A device still busy with a command the host stopped waiting for (a cancel, a
             // contained panic) may stall GETSTATUS meanwhile (STM32L4): waited out.
             let st = match self.get_status_during("returning to dfuIDLE") {
                 Err(e)
                     if e.transport_error() == Some(&TransportError::Stall)
-                        && stalls < self.opts.timeouts.max_status_stalls
                         && self.t.now().saturating_sub(start) < deadline =>
                 {
-                    stalls += 1;
                     self.wait(Duration::from_millis(50), "returning to dfuIDLE")?;
                     continue;
                 }
@@ -87,7 +83,7 @@ impl<T: Transport> Dfu<T> {
                             hint: String::new(),
                         });
                     }
-                    if st.state == State::DnBusy && self.recover_abandoned_erase()? {
+                    if self.recover_abandoned_erase(&st)? {
                         continue;
                     }
                     let wait = Duration::from_millis(st.poll_timeout_ms as u64)
@@ -163,23 +159,17 @@ impl<T: Transport> Dfu<T> {
         let mut repolled = false;
         let mut first_busy: Option<Duration> = None;
         let mut last_poll = Duration::from_millis(5);
-        let mut last_state = State::DnBusy;
         loop {
             let reply = match self.get_status_during(during) {
                 Ok(r) => r,
                 Err(e) if e.transport_error() == Some(&TransportError::Stall) => {
                     stalls += 1;
                     let waited = self.t.now().saturating_sub(start);
-                    if stalls > self.opts.timeouts.max_status_stalls {
+                    if waited >= deadline {
                         return Err(ProtocolError::StatusStalled {
                             during: during.to_string(),
                             count: stalls,
                         });
-                    }
-                    if waited >= deadline {
-                        return Err(
-                            self.stuck(during, address, last_state, waited, deadline, false)
-                        );
                     }
                     if stalls == 1 {
                         self.note(
@@ -190,9 +180,14 @@ impl<T: Transport> Dfu<T> {
                         );
                     }
                     // Fine steps: the device stalls while it is busy, so the step bounds the
-                    // time lost after it finishes.
-                    let step =
-                        (last_poll / 8).clamp(Duration::from_millis(1), Duration::from_millis(100));
+                    // time lost after it finishes. A device still stalling after many of them
+                    // is busy for long (a large sector): it is asked every 100 ms, until the
+                    // deadline.
+                    let step = if stalls <= self.opts.timeouts.max_status_stalls {
+                        (last_poll / 8).clamp(Duration::from_millis(1), Duration::from_millis(100))
+                    } else {
+                        Duration::from_millis(100)
+                    };
                     self.wait(step.min(deadline - waited), during)?;
                     continue;
                 }
@@ -225,7 +220,6 @@ impl<T: Transport> Dfu<T> {
                     got: reply.state,
                 });
             }
-            last_state = reply.state;
             let poll = Duration::from_millis(reply.poll_timeout_ms as u64);
             last_poll = poll.max(Duration::from_millis(1));
             if replies == 1 && reply.state == State::DnBusy {
@@ -258,38 +252,34 @@ impl<T: Transport> Dfu<T> {
             if let Some(after) = wedge_after {
                 wait = wait.min(after - waited);
             }
-            if let Err(e) = self.wait(wait, during) {
-                // A page erase left in OK/dfuDNBUSY: if it turns out to be the Rev V wedge, the
-                // next return to dfuIDLE applies the recovery it would have had.
-                if let (true, Some(poll), Some(address)) = (wedge, first_busy, address) {
-                    self.abandoned_erase = Some(AbandonedErase {
-                        address,
-                        started: start,
-                        first_poll: poll,
-                    });
-                }
-                return Err(e);
-            }
+            self.wait(wait, during)?;
             self.quiet_until = None;
         }
     }
 
-    /// In dfuDNBUSY, a page erase that a cancel or a deadline left waiting gets the Rev V
-    /// recovery under the same narrow conditions as during the erase (DfuSe, workarounds on,
-    /// OK/dfuDNBUSY past the wedge wait); true when it was applied. The erase is unconfirmed:
-    /// the next flash compares the sector and erases it again.
-    fn recover_abandoned_erase(&mut self) -> Result<bool, ProtocolError> {
+    /// A page erase that this engine sent and never saw to its end, still OK/dfuDNBUSY: it gets
+    /// the Rev V recovery under the same narrow conditions as during the erase (DfuSe,
+    /// workarounds on, the command in flight a page erase, OK/dfuDNBUSY past the wedge wait);
+    /// true when it was applied. The erase is unconfirmed: the next flash compares the sector
+    /// and erases it again.
+    fn recover_abandoned_erase(&mut self, st: &StatusReply) -> Result<bool, ProtocolError> {
         let Some(e) = self.abandoned_erase else {
             return Ok(false);
         };
-        let after = self.opts.timeouts.wedge_wait.max(e.first_poll * 2);
+        if st.state != State::DnBusy || st.status != Status::Ok {
+            return Ok(false);
+        }
+        // The poll timeout the device asks for now (an earlier answer may have been garbled).
+        let poll = Duration::from_millis(st.poll_timeout_ms as u64);
+        let (address, started) = (e.address, e.started);
+        let after = self.opts.timeouts.wedge_wait.max(poll * 2);
         if !(self.opts.workarounds && self.is_dfuse())
-            || self.t.now().saturating_sub(e.started) < after
+            || self.t.now().saturating_sub(started) < after
         {
             return Ok(false);
         }
         self.abandoned_erase = None;
-        self.recover_wedged_erase(e.address)?;
+        self.recover_wedged_erase(address)?;
         Ok(true)
     }
 

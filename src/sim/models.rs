@@ -13,6 +13,7 @@
 //! | H743 sector erase, 128 KB (inside the first GETSTATUS) | 903 ms | the same CubeProgrammer log: `41 00 00 00 08` sent at 04:122, dfuDNBUSY at 05:025 |
 //! | H743 erase poll timeout reported | 1000 ms | PROTOCOL.md section 4 (the Rev V ROM reports 1000 ms); assumed the same on Rev Y |
 //! | H743 Rev V: first GETSTATUS after an erase at or above 0x08100000 | 16 ms, OK/dfuDNBUSY, then dfuDNBUSY forever | the CubeProgrammer log (11:397 -> 11:413) and PROTOCOL.md section 4 |
+//! | H743 Rev V: a request the wedged ROM does not expect (a DNLOAD, an UPLOAD) | stalled, dfuERROR/errSTALLEDPKT; the erase keeps the part done, as the recovery's first CLRSTATUS does | assumption (DFU 1.1 section 6.1.2 for the stall; nothing public on the wedged ROM) |
 //! | H743 256-bit flash word program | 16 us | assumption (order of the datasheet's typical word programming time) |
 //! | H743 write / Set Address poll timeout reported | 25 ms | assumption |
 //! | H743 mass erase (two banks in parallel) | 7.2 s, reports 1000 ms | assumption (8 sectors of 903 ms per bank) |

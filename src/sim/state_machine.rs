@@ -25,9 +25,24 @@ pub(super) enum Pending {
 
 impl SimDevice {
     pub(super) fn fail(&mut self, status: Status) {
+        self.end_wedge();
         self.state = State::Error;
         self.status = status;
         self.pending = Pending::None;
+    }
+
+    /// Leaving the Rev V wedge (the recovery's CLRSTATUS, or a request the ROM stalls) ends
+    /// the erase: it keeps only the part already done.
+    fn end_wedge(&mut self) {
+        let Some(bg) = self.bg.filter(|b| b.wedged) else {
+            return;
+        };
+        if let Some(work) = bg.work {
+            let total = bg.done_at - bg.started;
+            let fraction = (self.now - bg.started).as_secs_f64() / total.as_secs_f64();
+            self.apply(work, fraction.clamp(0.0, 1.0));
+        }
+        self.bg = None;
     }
 
     fn stall(&mut self) -> TransportError {
@@ -262,14 +277,7 @@ impl SimDevice {
         }
         if let (State::DnBusy, Some(bg)) = (self.state, self.bg) {
             if bg.wedged {
-                // The first CLRSTATUS of ST's recovery: errUNKNOWN/dfuERROR. An erase cut short
-                // keeps only the part already done.
-                if let Some(work) = bg.work {
-                    let total = bg.done_at - bg.started;
-                    let fraction = (self.now - bg.started).as_secs_f64() / total.as_secs_f64();
-                    self.apply(work, fraction.clamp(0.0, 1.0));
-                }
-                self.bg = None;
+                // The first CLRSTATUS of ST's recovery: errUNKNOWN/dfuERROR.
                 self.fail(Status::ErrUnknown);
                 self.pointer = ST_DEFAULT_POINTER;
                 return Ok(());
