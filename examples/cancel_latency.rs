@@ -47,7 +47,11 @@ fn trial(model: &'static str, bogus_poll: bool, delay: Duration) -> (Duration, S
             });
         }
         let mut dfu = Dfu::open(liar, 0, EngineOptions::default()).unwrap();
-        let start = if model == "stm32h743-revy" { 0x0804_0000 } else { 0x0800_0000 };
+        let start = if model == "stm32h743-revy" {
+            0x0804_0000
+        } else {
+            0x0800_0000
+        };
         let image = Image::from_binary(start, xorshift::pattern(512 * 1024, 7)).unwrap();
         let mut o = FlashOptions::default();
         o.full = true;
@@ -78,8 +82,16 @@ fn main() {
         "board", "min ms", "median", "max ms"
     );
     for (label, model, bogus) in [
-        ("bootloader asking for 4.9 s after every block", "dfuse-strict", true),
-        ("STM32H7 ROM (erases inside GETSTATUS, 0.9 s)", "stm32h743-revy", false),
+        (
+            "bootloader asking for 4.9 s after every block",
+            "dfuse-strict",
+            true,
+        ),
+        (
+            "STM32H7 ROM (erases inside GETSTATUS, 0.9 s)",
+            "stm32h743-revy",
+            false,
+        ),
     ] {
         let mut seed = 0x2545_f491u32;
         let mut lat = Vec::new();

@@ -227,6 +227,11 @@
 // USB: another driver or program holds the interface.
 #define DFUFLASH_ERR_USB_BUSY 208
 
+// USB (Windows): the device is bound to a driver libusb cannot open it through, such as
+// STTub30, ST's DfuSe driver. The message names the driver and how to install WinUSB with
+// Zadig; an IDE may show its own driver dialog for this code.
+#define DFUFLASH_ERR_USB_DRIVER 209
+
 // Device: it reported an error status (errTARGET, errVENDOR, ...).
 #define DFUFLASH_ERR_DEVICE_STATUS 300
 

@@ -29,14 +29,5 @@ if [ ${#need[@]} -gt 0 ]; then
         $sudo apt-get install -y -q "${need[@]}" >/dev/null
     }
 fi
-# The bindings' build requirement (setuptools, from PyPI), fetched once here so that the
-# `pip install ./bindings/python` test itself runs offline (--no-index).
-wheels="$(dirname "$0")/../target/pip-wheels"
-if ! ls "$wheels"/setuptools-*.whl >/dev/null 2>&1; then
-    mkdir -p "$wheels"
-    python3 -m pip download -q --disable-pip-version-check --retries 5 --only-binary=:all: \
-        --dest "$wheels" "setuptools>=70.1" || {
-        echo "setup-test-deps: could not fetch setuptools from PyPI (needed to test pip install of the bindings)" >&2
-        exit 1
-    }
-fi
+# The bindings' build requirement, fetched once so the pip install test runs offline.
+"$(dirname "$0")/fetch-pip-wheels.sh"

@@ -8,11 +8,15 @@ cd "$(dirname "$0")/.."
 exec </dev/null
 
 current="start"
+started=0
+# Each section's start, and how long the one before it took.
 section() {
+    [ "$current" = start ] || echo "== $current: took $((SECONDS - started)) s"
     current=$1
+    started=$SECONDS
     echo "== $1 (at ${SECONDS} s)"
 }
-trap 'rc=$?; if [ $rc -ne 0 ]; then echo "test.sh: FAILED in \"$current\": exit code $rc at ${SECONDS} s"; else echo "test.sh: every section passed in ${SECONDS} s"; fi' EXIT
+trap 'rc=$?; if [ $rc -ne 0 ]; then echo "test.sh: FAILED in \"$current\": exit code $rc at ${SECONDS} s"; else echo "== $current: took $((SECONDS - started)) s"; echo "test.sh: every section passed in ${SECONDS} s"; fi' EXIT
 
 section "test dependencies"
 ./scripts/setup-test-deps.sh
@@ -74,6 +78,12 @@ section "Qt example: build, headless flash of the simulated Rev V"
 
 section "packaging: install, then build the C example with pkg-config and CMake"
 ./scripts/test-packaging.sh
+
+section "Windows: cross build, then the tests, the command, the drop-in, Ctrl-C and the C example under Wine"
+./scripts/test-windows.sh
+
+section "macOS: the library and the command compile for aarch64-apple-darwin (check only)"
+./scripts/check-macos.sh
 
 section "Simulator benchmark: every model, then the differential flash against the full one"
 cargo run -q --locked --release --example bench

@@ -193,6 +193,7 @@ impl Error {
                 crate::usb::UsbError::Busy { .. } => "usb_busy",
                 crate::usb::UsbError::Gone { .. } => "disconnected",
                 crate::usb::UsbError::NoReenumeration { .. } => "no_reenumeration",
+                crate::usb::UsbError::Driver { .. } => "usb_driver",
                 _ => "usb",
             },
             Error::Cancelled { .. } | Error::CancelledBusy { .. } => "cancelled",

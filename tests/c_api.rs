@@ -1,5 +1,8 @@
 //! Compiles the C clients with -Wall -Wextra -Werror and runs them against the cdylib:
 //! plainly, under AddressSanitizer and UndefinedBehaviorSanitizer, and once under valgrind.
+//! Linux only: the host's cc, the sanitizers and valgrind are Linux programs (the Windows stage
+//! builds and runs the C clients with mingw-w64 under Wine instead).
+#![cfg(not(windows))]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

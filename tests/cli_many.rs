@@ -457,6 +457,7 @@ impl Running {
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"))
     }
 
+    #[cfg(unix)]
     fn signal(&self, signal: i32) {
         // SAFETY: kill(2) on our own child's pid.
         assert_eq!(unsafe { libc::kill(self.child.id() as i32, signal) }, 0);
@@ -512,6 +513,7 @@ fn plug(file: &Path, boards: &[&str]) {
 }
 
 #[test]
+#[cfg(unix)] // sends SIGINT/SIGTERM; scripts/test-windows.sh sends Ctrl-C under Wine
 fn watch_flashes_each_newly_attached_board_once_and_a_replugged_one_again() {
     let dir = tmp("watch");
     let fw = write_fw(&dir, 64 * 1024);
@@ -565,6 +567,7 @@ fn watch_flashes_each_newly_attached_board_once_and_a_replugged_one_again() {
 }
 
 #[test]
+#[cfg(unix)] // sends SIGINT/SIGTERM; scripts/test-windows.sh sends Ctrl-C under Wine
 fn watch_prints_a_row_per_board_and_refuses_sim_boards() {
     let dir = tmp("watch-rows");
     let fw = write_fw(&dir, 4096);
@@ -609,6 +612,7 @@ fn watch_prints_a_row_per_board_and_refuses_sim_boards() {
 }
 
 #[test]
+#[cfg(unix)] // sends SIGINT/SIGTERM; scripts/test-windows.sh sends Ctrl-C under Wine
 fn ctrl_c_cancels_every_board_cleanly() {
     let dir = tmp("ctrl-c");
     // 768 KB in real time: seconds of erasing per board, so the signal lands mid-erase.
@@ -647,6 +651,7 @@ fn ctrl_c_cancels_every_board_cleanly() {
 }
 
 #[test]
+#[cfg(unix)] // sends SIGINT/SIGTERM; scripts/test-windows.sh sends Ctrl-C under Wine
 fn a_second_ctrl_c_exits_at_once() {
     let dir = tmp("ctrl-c-twice");
     let fw = write_fw(&dir, 4096);
@@ -677,6 +682,7 @@ fn a_second_ctrl_c_exits_at_once() {
 }
 
 #[test]
+#[cfg(unix)] // sends SIGINT/SIGTERM; scripts/test-windows.sh sends Ctrl-C under Wine
 fn ctrl_c_cancels_a_single_board_flash_too() {
     let dir = tmp("ctrl-c-one");
     let fw = write_fw(&dir, 768 * 1024);

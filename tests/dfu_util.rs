@@ -16,17 +16,21 @@ impl Drop for Dir {
     }
 }
 
-/// A directory with `dfu-util` linked to the dfuflash binary, as an IDE bundles it.
+/// A directory with `dfu-util` linked to the dfuflash binary (on Windows, a copy named
+/// dfu-util.exe), as an IDE bundles it.
 fn bundle(name: &str) -> Dir {
     let d = std::env::temp_dir().join(format!("dfuflash-du-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
+    #[cfg(unix)]
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_dfuflash"), d.join("dfu-util")).unwrap();
+    #[cfg(windows)]
+    std::fs::copy(env!("CARGO_BIN_EXE_dfuflash"), d.join("dfu-util.exe")).unwrap();
     Dir(d)
 }
 
 /// Runs `dfu-util ARGS` in `dir` with `boards` attached (DFUFLASH_SIM), memory kept in `state`.
 fn dfu_util(dir: &Path, boards: &str, args: &[&str]) -> Output {
-    let mut c = Command::new(dir.join("dfu-util"));
+    let mut c = Command::new(dir.join(format!("dfu-util{}", std::env::consts::EXE_SUFFIX)));
     c.args(args)
         .current_dir(dir)
         .env("DFUFLASH_SIM_STATE", dir.join("state"));

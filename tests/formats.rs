@@ -75,6 +75,7 @@ fn seg(img: &Image, t: usize, s: usize) -> (u32, &[u8]) {
 }
 
 #[test]
+#[cfg_attr(windows, ignore = "runs dfuse-pack, Linux programs from Debian")]
 fn dfuse_pack_files_with_several_elements_and_targets_parse_to_the_same_bytes() {
     let d = Dir::new("dfusepack");
     let a = pattern(5000, 1);
@@ -116,6 +117,7 @@ fn dfuse_pack_files_with_several_elements_and_targets_parse_to_the_same_bytes() 
 }
 
 #[test]
+#[cfg_attr(windows, ignore = "runs dfu-suffix, Linux programs from Debian")]
 fn dfu_suffix_files_carry_their_ids_and_the_payload() {
     let d = Dir::new("dfusuffix");
     let fw = pattern(3000, 4);
@@ -146,6 +148,7 @@ fn dfu_suffix_files_carry_their_ids_and_the_payload() {
 }
 
 #[test]
+#[cfg_attr(windows, ignore = "runs objcopy, Linux programs from Debian")]
 fn objcopy_hex_with_segment_and_linear_addresses_parses_to_the_same_bytes() {
     let d = Dir::new("ihex");
     let fw = pattern(100_000, 5);
@@ -170,6 +173,7 @@ fn objcopy_hex_with_segment_and_linear_addresses_parses_to_the_same_bytes() {
 }
 
 #[test]
+#[cfg_attr(windows, ignore = "runs objcopy, Linux programs from Debian")]
 fn objcopy_srec_s2_and_s3_parse_to_the_same_bytes() {
     let d = Dir::new("srec");
     let fw = pattern(70_000, 6);
@@ -188,6 +192,7 @@ fn objcopy_srec_s2_and_s3_parse_to_the_same_bytes() {
 }
 
 #[test]
+#[cfg_attr(windows, ignore = "runs ld and objcopy, Linux programs from Debian")]
 fn elf_segments_load_at_their_physical_address_and_nobits_is_skipped() {
     let d = Dir::new("elf");
     let fw = pattern(40_000, 7);
@@ -219,6 +224,10 @@ fn elf_segments_load_at_their_physical_address_and_nobits_is_skipped() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs dfuse-pack and dfu-suffix, Linux programs from Debian"
+)]
 fn files_dfuflash_writes_are_accepted_by_dfuse_pack_and_dfu_suffix() {
     let d = Dir::new("writers");
     let a = pattern(4000, 8);
@@ -375,6 +384,7 @@ fn same_or_err(
 /// Every truncation and single-byte corruption is rejected with a specific error, or parses
 /// to exactly what the file says.
 #[test]
+#[cfg_attr(windows, ignore = "runs objcopy, Linux programs from Debian")]
 fn mutations_are_rejected_or_parse_to_exactly_what_the_file_says() {
     let data = pattern(300, 10);
     let base = Image::new(vec![Target {

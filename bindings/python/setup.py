@@ -1,10 +1,15 @@
 """Copies the built library into the package when one is found, so `pip install` of this
-directory carries it (build it first: cargo build --release; or name it with DFUFLASH_LIBRARY)."""
+directory carries it (build it first: cargo build --release; or name it with DFUFLASH_LIBRARY).
+
+A wheel that carries a native library is tagged for its platform (py3-none-linux_x86_64, or
+py3-none-win_amd64 with --plat-name win_amd64 and the cross-built dfuflash.dll), never
+py3-none-any: the library is loaded through ctypes, so any Python 3 on that platform can use it."""
 import os
 import pathlib
 import shutil
 
-from setuptools import setup
+from setuptools import Distribution, setup
+from setuptools.command.bdist_wheel import bdist_wheel
 from setuptools.command.build_py import build_py
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -28,4 +33,17 @@ class BuildWithLibrary(build_py):
             shutil.copy2(found[0], pathlib.Path(self.build_lib) / "dfuflash" / found[0].name)
 
 
-setup(cmdclass={"build_py": BuildWithLibrary})
+class WithNativeLibrary(Distribution):
+    """The package carries a native library: its files go to platlib and its wheel is not pure."""
+
+    def has_ext_modules(self):
+        return True
+
+
+class PlatformWheel(bdist_wheel):
+    def get_tag(self):
+        _, _, platform = super().get_tag()
+        return "py3", "none", platform
+
+
+setup(distclass=WithNativeLibrary, cmdclass={"build_py": BuildWithLibrary, "bdist_wheel": PlatformWheel})

@@ -101,6 +101,7 @@ fuzz_target!(|data: &[u8]| {
             dfu_version: if head[0] & 2 == 0 { 0x011a } else { 0x0110 },
         },
         incomplete: None,
+        driver: None,
     };
     let dfuse = info.functional.is_dfuse();
     let mut opts = EngineOptions::default();

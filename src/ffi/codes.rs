@@ -42,6 +42,10 @@ pub const DFUFLASH_ERR_AMBIGUOUS_DEVICE: i32 = 206;
 pub const DFUFLASH_ERR_USB_ACCESS: i32 = 207;
 /// USB: another driver or program holds the interface.
 pub const DFUFLASH_ERR_USB_BUSY: i32 = 208;
+/// USB (Windows): the device is bound to a driver libusb cannot open it through, such as
+/// STTub30, ST's DfuSe driver. The message names the driver and how to install WinUSB with
+/// Zadig; an IDE may show its own driver dialog for this code.
+pub const DFUFLASH_ERR_USB_DRIVER: i32 = 209;
 
 /// Device: it reported an error status (errTARGET, errVENDOR, ...).
 pub const DFUFLASH_ERR_DEVICE_STATUS: i32 = 300;
@@ -121,6 +125,7 @@ pub const ALL: &[i32] = &[
     DFUFLASH_ERR_AMBIGUOUS_DEVICE,
     DFUFLASH_ERR_USB_ACCESS,
     DFUFLASH_ERR_USB_BUSY,
+    DFUFLASH_ERR_USB_DRIVER,
     DFUFLASH_ERR_DEVICE_STATUS,
     DFUFLASH_ERR_UNEXPECTED_STATE,
     DFUFLASH_ERR_STUCK_BUSY,
@@ -169,6 +174,7 @@ pub(crate) fn describe(code: i32) -> &'static CStr {
         DFUFLASH_ERR_AMBIGUOUS_DEVICE => c"several devices match; choose by serial or port path",
         DFUFLASH_ERR_USB_ACCESS => c"permission denied opening the USB device",
         DFUFLASH_ERR_USB_BUSY => c"the USB interface is held by another driver or program",
+        DFUFLASH_ERR_USB_DRIVER => c"the device's driver cannot be used by libusb; install WinUSB",
         DFUFLASH_ERR_DEVICE_STATUS => c"the device reported an error status",
         DFUFLASH_ERR_UNEXPECTED_STATE => c"the device is in an unexpected state",
         DFUFLASH_ERR_STUCK_BUSY => c"the device stayed busy past the deadline",
@@ -261,6 +267,7 @@ pub(crate) fn code_of(e: &Error) -> i32 {
             crate::usb::UsbError::Busy { .. } => DFUFLASH_ERR_USB_BUSY,
             crate::usb::UsbError::Gone { .. } => DFUFLASH_ERR_USB_DISCONNECTED,
             crate::usb::UsbError::NoReenumeration { .. } => DFUFLASH_ERR_DEVICE_NOT_FOUND,
+            crate::usb::UsbError::Driver { .. } => DFUFLASH_ERR_USB_DRIVER,
             crate::usb::UsbError::Init(_) | crate::usb::UsbError::Other { .. } => DFUFLASH_ERR_USB,
         },
         Error::SuffixMismatch { .. } => DFUFLASH_ERR_SUFFIX_MISMATCH,

@@ -78,7 +78,12 @@ impl<T: Transport> Dfu<T> {
             address,
             started: self.t.now(),
         });
-        self.out(request::DNLOAD, 0, &[dfuse_cmd::ERASE, a[0], a[1], a[2], a[3]], &during)?;
+        self.out(
+            request::DNLOAD,
+            0,
+            &[dfuse_cmd::ERASE, a[0], a[1], a[2], a[3]],
+            &during,
+        )?;
         let end = self.poll_until(
             &during,
             Some(address),

@@ -16,6 +16,22 @@
 //! dfu.read_memory(0x0802_0000, &mut buf, &mut |_, _| true).unwrap();
 //! assert_eq!(buf, [0xff; 16]);
 //! ```
+//!
+//! # Trust
+//!
+//! Everything a device says is untrusted input: an IDE runs this engine in its own process.
+//! No allocation and no loop is sized by a number the device reports, unless the image or a
+//! fixed cap bounds it:
+//! - wTransferSize is the stride the device applies to block numbers, so every DfuSe block
+//!   carries exactly that many bytes; above [`MAX_CONTROL_TRANSFER`](crate::transport::MAX_CONTROL_TRANSFER)
+//!   each block gets its own Set Address, and 0 is refused ([`ProtocolError::TransferSize`]);
+//! - read-backs never use the writer's (base, block number) pairs, so a stride the device
+//!   applies differently from what it reports cannot read back as correct;
+//! - buffers are one transfer (at most 4 KB) or the caller's; sector read-backs stream;
+//! - a GETSTATUS reply is exactly 6 bytes, and a count beyond the buffer fails the request;
+//! - every wait has its limit in [`Timeouts`], ends on a cancel within [`CANCEL_SLICE`], and
+//!   stops at the job's deadline ([`Dfu::watch`]);
+//! - memory layouts are checked when parsed (see [`crate::layout`]).
 
 mod dfu11;
 mod dfuse;
@@ -329,9 +345,9 @@ pub fn write_granularity(
         return 1;
     }
     let h7 = layout
-            .groups
-            .first()
-            .is_some_and(|g| g.start == 0x0800_0000 && g.runs.iter().all(|r| r.size == 128 * 1024))
+        .groups
+        .first()
+        .is_some_and(|g| g.start == 0x0800_0000 && g.runs.iter().all(|r| r.size == 128 * 1024))
         && layout.name.contains("Internal Flash");
     if h7 {
         32

@@ -181,6 +181,7 @@ impl SimDevice {
                 .collect(),
             functional: m.functional,
             incomplete: None,
+            driver: None,
         }
     }
 

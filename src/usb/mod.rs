@@ -6,8 +6,11 @@
 //! only as a last resort with a GET_DESCRIPTOR request. [`UsbTransport`] implements
 //! [`Transport`] over an opened interface.
 
+mod driver;
 mod failure;
 mod strings;
+
+pub use driver::advice as driver_advice;
 
 use std::time::{Duration, Instant};
 
@@ -63,6 +66,18 @@ pub enum UsbError {
         /// libusb's words.
         detail: String,
     },
+    /// Windows bound the device to a driver libusb cannot open it through.
+    #[error("cannot open {path} ({vid:04x}:{pid:04x}): it is {advice}")]
+    Driver {
+        /// Port path.
+        path: String,
+        /// idVendor.
+        vid: u16,
+        /// idProduct.
+        pid: u16,
+        /// Which driver, and how to install WinUSB.
+        advice: String,
+    },
     /// A device did not come back in DFU mode after DETACH.
     #[error("{path} did not re-enumerate in DFU mode within {waited:?} after DETACH")]
     NoReenumeration {
@@ -74,6 +89,20 @@ pub enum UsbError {
 }
 
 fn map_open(e: rusb::Error, path: &str, vid: u16, pid: u16, interface: u8) -> UsbError {
+    // On Windows most failures to open come from the driver Windows bound to the device.
+    #[cfg(windows)]
+    if e != rusb::Error::NoDevice {
+        if let Some(advice) = driver::bound_service(vid, pid)
+            .and_then(|service| driver::advice(service.as_deref(), vid, pid, None))
+        {
+            return UsbError::Driver {
+                path: path.into(),
+                vid,
+                pid,
+                advice,
+            };
+        }
+    }
     match e {
         rusb::Error::Access => UsbError::Access {
             path: path.into(),
@@ -251,6 +280,7 @@ pub fn discover() -> Result<Vec<Found>, UsbError> {
                 alt_settings: alts,
                 functional,
                 incomplete: incomplete.clone(),
+                driver: bound_driver(dd.vendor_id(), dd.product_id()),
             };
             out.push(Found {
                 info,
@@ -260,6 +290,17 @@ pub fn discover() -> Result<Vec<Found>, UsbError> {
         }
     }
     Ok(out)
+}
+
+/// The driver Windows bound to the device (its service name; "none" when it has none).
+#[cfg(windows)]
+fn bound_driver(vid: u16, pid: u16) -> Option<String> {
+    driver::bound_service(vid, pid).map(|s| s.unwrap_or_else(|| "none".into()))
+}
+
+#[cfg(not(windows))]
+fn bound_driver(_: u16, _: u16) -> Option<String> {
+    None
 }
 
 /// GET_DESCRIPTOR for the functional descriptor, with a short timeout: some ROMs never answer.

@@ -37,6 +37,13 @@ fn run(cli: Cli) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
+    // Output piped into `head` that closes early ends the program quietly, as it ends dfu-util
+    // and every C tool, instead of a panic on the next print (Rust ignores SIGPIPE).
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default action before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // Under dfu-util's name (or `dfuflash dfu-util ...`), the dfu-util 0.11 command line.
     let mut args = std::env::args_os();
     let argv0 = args.next().unwrap_or_default();

@@ -43,6 +43,7 @@ pub fn run(args: InfoArgs) -> Result<(), String> {
                 "path": info.port_path, "mode": info.mode.to_string(), "dfu_version": f.dfu_version,
                 "transfer_size": f.transfer_size, "attributes": f.attributes, "detach_timeout_ms": f.detach_timeout_ms,
                 "incomplete": info.incomplete,
+                "driver": info.driver, "driver_problem": info.driver_problem(),
                 "alt_settings": alts,
             })
         );
@@ -67,6 +68,9 @@ pub fn run(args: InfoArgs) -> Result<(), String> {
         );
         if let Some(why) = &info.incomplete {
             println!("incomplete: {why}");
+        }
+        if let Some(d) = &info.driver {
+            println!("driver {d}");
         }
         for a in &info.alt_settings {
             println!("alt {}: {:?}", a.alt, a.name);

@@ -21,12 +21,25 @@ const MORE_THAN_ONE: &str = "More than one DFU capable USB device found! Try `--
 /// How long `-w` waits for a board (dfu-util waits forever; IDEs kill it after 300 s).
 const WAIT: Duration = Duration::from_secs(300);
 
-/// The devices the selection options match (before -a).
+/// The devices the selection options match (before -a). One whose driver libusb cannot use
+/// (Windows) gets dfu-util's warning, which IDEs look for, then dfuflash's advice, and is left
+/// out, as dfu-util leaves it out.
 pub(super) fn matching(a: &DfuUtilArgs) -> Result<Vec<Entry>, Error> {
     let ids = a.device.as_deref().map_or_else(Ids::any, Ids::parse);
     Ok(device::list(false)?
         .into_iter()
         .filter(|e| ids.matches(e))
+        .filter(|e| match e.info.driver_problem() {
+            Some(problem) => {
+                eprintln!(
+                    "dfu-util: Cannot open DFU device {:04x}:{:04x} found on devnum 0 (LIBUSB_ERROR_NOT_SUPPORTED)",
+                    e.info.vendor_id, e.info.product_id
+                );
+                eprintln!("dfuflash: it is {problem}");
+                false
+            }
+            None => true,
+        })
         .filter(|e| {
             a.path
                 .as_ref()

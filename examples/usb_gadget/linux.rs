@@ -1,18 +1,4 @@
-//! Serves a simulator model as a real USB device through Linux's raw_gadget (the USB bench's
-//! device side). Every DFU class request on ep0 is answered by the same `SimDevice` code the
-//! in-process tests use, in real time (divided by `--scale`), so a host's libusb, usbfs and
-//! usbcore see an STM32 ROM bootloader.
-//!
-//! ```text
-//! usb_gadget MODEL [--scale N] [--state FILE] [--runtime] [--speed full|high] [--udc N]
-//! ```
-//!
-//! `--udc N` plugs the board into `dummy_udc.N` (default 0), so several boards can be on the
-//! bus at once, each behind its own root hub.
-//!
-//! `--runtime` first presents a runtime-mode DFU interface (protocol 1, willDetach); a DETACH
-//! makes it drop off the bus and come back in DFU mode on the same port. The program exits
-//! when the device leaves DFU mode (saving `--state`), and on SIGTERM (also saving).
+//! The gadget itself: raw_gadget's ioctls, the descriptors, and ep0 served by the simulator.
 
 use std::ffi::CString;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -164,7 +150,7 @@ fn usage() -> ! {
     std::process::exit(2)
 }
 
-fn main() {
+pub fn main() {
     let mut args = std::env::args().skip(1);
     let model = args.next().unwrap_or_else(|| usage());
     let (mut scale, mut state, mut runtime, mut speed) = (1.0f64, None::<String>, false, 2u8);
