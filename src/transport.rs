@@ -163,6 +163,20 @@ pub struct AltSetting {
     pub name: String,
 }
 
+impl AltSetting {
+    /// Alt settings 0, 1, 2... with these names, as most devices number them.
+    pub fn numbered<S: AsRef<str>>(names: &[S]) -> Vec<AltSetting> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| AltSetting {
+                alt: i as u8,
+                name: n.as_ref().to_string(),
+            })
+            .collect()
+    }
+}
+
 /// What the transport learned about the device at enumeration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceInfo {

@@ -199,14 +199,7 @@ mod tests {
 
     fn described(alts: &[&str]) -> Described {
         let mut info = SimDevice::describe("stm32h743-revv").unwrap();
-        info.alt_settings = alts
-            .iter()
-            .enumerate()
-            .map(|(i, n)| AltSetting {
-                alt: i as u8,
-                name: n.to_string(),
-            })
-            .collect();
+        info.alt_settings = AltSetting::numbered(alts);
         Described::new(info, true)
     }
 

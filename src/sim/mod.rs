@@ -170,15 +170,7 @@ impl SimDevice {
             port_path: Some(format!("sim:{}", m.name)),
             interface: 0,
             mode: Mode::Dfu,
-            alt_settings: m
-                .alts
-                .iter()
-                .enumerate()
-                .map(|(i, n)| AltSetting {
-                    alt: i as u8,
-                    name: n.to_string(),
-                })
-                .collect(),
+            alt_settings: AltSetting::numbered(m.alts),
             functional: m.functional,
             incomplete: None,
             driver: None,
@@ -213,14 +205,7 @@ impl SimDevice {
         }
         let mut info = Self::info_of(m);
         info.functional.transfer_size = transfer_size;
-        info.alt_settings = alts
-            .iter()
-            .enumerate()
-            .map(|(i, n)| AltSetting {
-                alt: i as u8,
-                name: n.to_string(),
-            })
-            .collect();
+        info.alt_settings = AltSetting::numbered(alts);
         Self::build(m, info)
     }
 
