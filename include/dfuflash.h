@@ -732,7 +732,9 @@ int32_t dfuflash_download(dfuflash_device *dev,
                           const dfuflash_image *img,
                           const dfuflash_options *opts);
 
-// Reads `len` bytes at `address` of the current alt setting into `buf`.
+// Reads `len` bytes at `address` of the current alt setting into `buf`. A device that has
+// fewer (a plain DFU 1.1 device's firmware ends where its upload ends) fails with
+// DFUFLASH_ERR_SHORT_READ, the message saying how many it has, and `buf` is not written.
 int32_t dfuflash_upload(dfuflash_device *dev,
                         const dfuflash_options *opts,
                         uint32_t address,

@@ -277,3 +277,124 @@ fn with_verify_off_a_recovered_sector_the_layout_marks_unreadable_is_not_read() 
         &data[..]
     );
 }
+
+#[test]
+fn a_range_past_4_gib_is_refused_before_any_request() {
+    // A layout that covers all 4 GiB: the range would wrap to address 0.
+    let mut liar = Liar::honest(SimDevice::new("stm32f405").unwrap());
+    liar.info.alt_settings[0].name = "@Internal Flash /0x00000000/16*256Mg".into();
+    let mut dfu = dfu(liar);
+    let c = CancelToken::new();
+    let e = job::read(&mut dfu, 0xffff_f000, 0x2000, &mut Silent, &c).unwrap_err();
+    assert_eq!(e.kind(), "invalid_argument");
+    assert!(
+        e.to_string()
+            .contains("run past the end of the 32-bit address space"),
+        "{e}"
+    );
+    let e = job::erase_range(&mut dfu, 0xffff_f000, 0x2000, &mut Silent, &c).unwrap_err();
+    assert_eq!(e.kind(), "invalid_argument");
+    assert_eq!(dfu.transport().dev.requests(), 0);
+}
+
+#[test]
+fn an_erase_that_reaches_past_its_sector_is_caught_even_across_a_gap_in_the_plan() {
+    // The device erases 4 KB; it says its sectors are 1 KB. The board holds B in sector 2; the
+    // image is A in sector 0 and B in sector 2, nothing in sector 1. Sector 2 is left alone as
+    // unchanged, and the erase of sector 0 wipes it.
+    let dev =
+        SimDevice::custom("stm32f405", 1024, &["@Internal Flash  /0x08000000/04*4Kg"]).unwrap();
+    let mut liar = Liar::honest(dev);
+    liar.info.alt_settings[0].name = "@Internal Flash  /0x08000000/16*1Kg".into();
+    let (a, b) = (pattern(1024, 11), pattern(1024, 13));
+    assert!(liar.dev.poke(0, 0x0800_0800, &b));
+    let mut dfu = dfu(liar);
+    let image = Image::single(
+        0,
+        vec![
+            dfuflash::image::Segment::new(0x0800_0000, a),
+            dfuflash::image::Segment::new(0x0800_0800, b),
+        ],
+    )
+    .unwrap();
+    let r = job::flash(
+        &mut dfu,
+        &image,
+        &dfuflash::job::FlashOptions::default(),
+        &mut Silent,
+        &CancelToken::new(),
+    );
+    match r {
+        Err(Error::Verify { address, .. }) => assert_eq!(address, 0x0800_0800),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_short_upload_through_the_c_api_is_an_error_and_leaves_the_buffer_alone() {
+    use dfuflash::ffi::*;
+    use std::ptr;
+    unsafe {
+        let mut dev = ptr::null_mut();
+        assert_eq!(
+            dfuflash_open_simulated(c"dfu11-generic".as_ptr(), ptr::null(), 0, &mut dev),
+            DFUFLASH_OK
+        );
+        let fw = pattern(1000, 3);
+        let mut img = ptr::null_mut();
+        assert_eq!(
+            dfuflash_image_from_memory(fw.as_ptr(), fw.len(), 0, 0, &mut img),
+            DFUFLASH_OK
+        );
+        assert_eq!(dfuflash_download(dev, img, ptr::null()), DFUFLASH_OK);
+        let mut buf = vec![0xaau8; 4096];
+        let rc = dfuflash_upload(dev, ptr::null(), 0, buf.as_mut_ptr(), buf.len());
+        assert_eq!(rc, DFUFLASH_ERR_SHORT_READ);
+        let message = std::ffi::CStr::from_ptr(dfuflash_last_error()).to_string_lossy();
+        assert!(message.contains("returned 1000 of 4096 bytes"), "{message}");
+        assert!(buf.iter().all(|b| *b == 0xaa));
+        let mut buf = vec![0u8; 1000];
+        assert_eq!(
+            dfuflash_upload(dev, ptr::null(), 0, buf.as_mut_ptr(), buf.len()),
+            DFUFLASH_OK
+        );
+        assert_eq!(buf, fw);
+        dfuflash_image_free(img);
+        dfuflash_device_close(dev);
+    }
+}
+
+#[test]
+fn an_erase_whose_poll_was_lost_is_finished_by_the_next_job_without_clrstatus() {
+    // The erase's first GETSTATUS times out: the command is pending on the ROM. The next job's
+    // first look runs it (OK/dfuDNBUSY, as every ST ROM answers), the next answers
+    // dfuDNLOAD-IDLE. A strict ROM must never see CLRSTATUS outside dfuERROR.
+    let c = CancelToken::new();
+    let mut dry = dfu(SimDevice::new("stm32c5-strict").unwrap());
+    job::erase_range(&mut dry, 0x0800_4000, 1, &mut Silent, &c).unwrap();
+    let k = dry
+        .transport()
+        .transcript()
+        .iter()
+        .find(|r| matches!(r.op, Op::Erase(_)))
+        .unwrap()
+        .index;
+    let mut dev = SimDevice::new("stm32c5-strict").unwrap();
+    dev.set_faults(dfuflash::sim::Faults::parse(&format!("timeout@{}", k + 1)).unwrap());
+    let mut dfu = dfu(dev);
+    let e = job::erase_range(&mut dfu, 0x0800_4000, 1, &mut Silent, &c).unwrap_err();
+    assert_eq!(e.kind(), "timeout");
+    let n = dfu.transport().transcript().len();
+    assert_eq!(
+        job::read(&mut dfu, 0x0800_0000, 16, &mut Silent, &c)
+            .unwrap()
+            .len(),
+        16
+    );
+    let after = &dfu.transport().transcript()[n..];
+    assert!(
+        !after.iter().any(|r| r.op == Op::ClrStatus),
+        "{:#?}",
+        ops(after)
+    );
+}

@@ -12,7 +12,7 @@ use crate::device::AnyTransport;
 use crate::error::Error;
 use crate::job::{self, FlashOptions, Report};
 use crate::progress::{CancelToken, Observer};
-use crate::protocol::Dfu;
+use crate::protocol::{Dfu, ProtocolError};
 
 /// Runs an operation on a device with the options' callbacks as observer. `op` also gets the
 /// alt setting the caller selected, if any.
@@ -45,6 +45,8 @@ fn operate(
         let selected = d.selected_alt();
         let alt_before = s.dfu.alt();
         if s.resync {
+            // The call cut short may have left its deadline armed: it is not this one's.
+            s.dfu.unwatch();
             s.dfu.recover_idle().map_err(|e| err(e.into()))?;
             s.resync = false;
         }
@@ -104,7 +106,9 @@ pub unsafe extern "C" fn dfuflash_download(
     })
 }
 
-/// Reads `len` bytes at `address` of the current alt setting into `buf`.
+/// Reads `len` bytes at `address` of the current alt setting into `buf`. A device that has
+/// fewer (a plain DFU 1.1 device's firmware ends where its upload ends) fails with
+/// DFUFLASH_ERR_SHORT_READ, the message saying how many it has, and `buf` is not written.
 #[no_mangle]
 pub unsafe extern "C" fn dfuflash_upload(
     dev: *mut dfuflash_device,
@@ -121,6 +125,15 @@ pub unsafe extern "C" fn dfuflash_upload(
             .map_err(|_| Error::InvalidArgument(format!("length {len} exceeds 4 GiB")))?;
         let start = dfu.requests_sent();
         let data = job::read(dfu, address, length, obs, cancel)?;
+        if data.len() < len {
+            // A plain DFU 1.1 device's firmware ends where its upload ends.
+            return Err(ProtocolError::ShortRead {
+                address,
+                wanted: len,
+                got: data.len(),
+            }
+            .into());
+        }
         unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), buf, data.len()) };
         Ok(Report {
             requests: dfu.requests_sent() - start,

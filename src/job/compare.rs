@@ -60,6 +60,10 @@ pub(super) fn skip_unchanged<T: Transport>(
         match unchanged_sectors(dfu, t, &sectors, ctx, &mut progress) {
             Ok(Some(same)) => skipped.push((n, same)),
             Ok(None) => return Err(cancelled(dfu, ctx, Phase::Compare)),
+            // Gone, cancelled or out of time: the job ends here.
+            Err(e @ (ProtocolError::Interrupted { .. } | ProtocolError::JobDeadline { .. })) => {
+                return Err(e.into())
+            }
             Err(e) if e.is_disconnect() => return Err(e.into()),
             Err(e) => {
                 // Read protection, an unreadable address, a short or late answer: the device

@@ -1,6 +1,7 @@
 //! What every job shares: the observer and cancel token it reports to, how it stops when
 //! cancelled, and how it measures itself.
 
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use super::Report;
@@ -70,9 +71,11 @@ pub(super) fn run<T: Transport, R>(
 ) -> Result<R, Error> {
     dfu.watch(cancel, Some(deadline));
     let mut ctx = Ctx::new(obs, cancel, first);
-    let result = body(dfu, &mut ctx);
-    let phase = ctx.phase;
+    // A panic (an observer's, a transport's) is re-raised, but never with the watch left armed.
+    let result = catch_unwind(AssertUnwindSafe(|| body(dfu, &mut ctx)));
     dfu.unwatch();
+    let result = result.unwrap_or_else(|panic| resume_unwind(panic));
+    let phase = ctx.phase;
     match result {
         Err(Error::Protocol(ProtocolError::Interrupted { .. })) => {
             Err(Error::CancelledBusy { phase })
@@ -140,6 +143,11 @@ pub(super) fn sectors_covering<T: Transport>(
 ) -> Result<Vec<Sector>, Error> {
     let alt = dfu.alt();
     let end = address as u64 + length as u64;
+    if end > 1 << 32 {
+        return Err(Error::InvalidArgument(format!(
+            "{length} bytes at {address:#010x} run past the end of the 32-bit address space"
+        )));
+    }
     let mut sectors = Vec::new();
     let mut a = address as u64;
     while a < end {

@@ -123,14 +123,17 @@ fn confirm_recovered_erases<T: Transport>(
             continue;
         }
         let mut dirty = None;
-        dfu.read_blocks(s.address, s.size as usize, &mut |at, block| {
+        let complete = dfu.read_blocks(s.address, s.size as usize, &mut |at, block| {
             dirty = block
                 .iter()
                 .position(|b| *b != 0xff)
                 .map(|i| (at + i as u32, block[i]));
-            dirty.is_none()
+            dirty.is_none() && !ctx.stop()
         })?;
         ctx.pump(dfu);
+        if !complete && dirty.is_none() {
+            return Err(cancelled(dfu, ctx, Phase::Erase));
+        }
         if let Some((address, found)) = dirty {
             return Err(Error::WorkaroundCheck {
                 sector,

@@ -177,14 +177,14 @@ enum CheckKind {
     Image,
     /// A sector erased through the Rev V recovery, at this address, outside the image.
     Recovered(u32),
-    /// A sector left alone next to an erased one, read again: the erase must not have reached
-    /// it (the layout says it cannot; nothing else would notice if it did).
+    /// A sector left alone near an erased one, read again: the erase must not have reached it
+    /// (see [`unchanged_to_recheck`]).
     Unchanged,
 }
 
 /// What to read back: the image's bytes outside the unchanged sectors (with verify on; the
-/// comparison read the others) and every unchanged sector next to an erased one, plus whatever
-/// of a recovered sector the image does not cover.
+/// comparison read the others) and the unchanged sectors an erase could have reached, plus
+/// whatever of a recovered sector the image does not cover.
 fn read_back_list<'p>(
     image: &Image,
     plan: &'p FlashPlan,
@@ -215,28 +215,53 @@ fn read_back_list<'p>(
                 expect: Expect::Bytes(s.data),
                 kind: CheckKind::Image,
             }));
-            checks.extend(unchanged_next_to_erased(t, whole));
+            checks.extend(unchanged_to_recheck(t, whole));
         }
         checks.extend(recovered_checks);
     }
     checks
 }
 
-/// Every unchanged sector of `t` that borders an erased one, whole, with what it must hold
-/// (what `whole`, the plan before narrowing, leaves there).
-fn unchanged_next_to_erased<'p>(t: &TargetPlan, whole: &'p TargetPlan) -> Vec<Check<'p>> {
-    let borders = |u: &Sector| {
-        t.erase
-            .iter()
-            .any(|e| e.end() == u.address as u64 || u.end() == e.address as u64)
-    };
-    t.unchanged
+/// The unchanged sectors of `t` an erase could have reached unseen, whole, with what each
+/// must hold (what `whole`, the plan before narrowing, leaves there). From each erased sector
+/// outwards, through the unchanged sectors of the plan in address order (up to the next erased
+/// one): each is read again, up to and including the first that must hold something besides
+/// 0xFF. An erase wipes one contiguous range around its address, so past a byte it left intact
+/// it reached nothing; an erased-looking sector proves nothing, so the walk goes on past it. The
+/// layout says no erase reaches another sector; nothing else would notice a device on which one
+/// does.
+fn unchanged_to_recheck<'p>(t: &TargetPlan, whole: &'p TargetPlan) -> Vec<Check<'p>> {
+    // Every planned sector in address order: erased (true) or unchanged (false).
+    let mut all: Vec<(&Sector, bool)> = t
+        .erase
         .iter()
-        .filter(|u| borders(u))
-        .map(|u| Check {
+        .map(|s| (s, true))
+        .chain(t.unchanged.iter().map(|s| (s, false)))
+        .collect();
+    all.sort_by_key(|(s, _)| s.address);
+    let mut picked = vec![false; all.len()];
+    let intact_proves = |s: &Sector| !whole.leaves_blank(s.address as u64, s.end());
+    for (i, _) in all.iter().enumerate().filter(|(_, (_, erased))| *erased) {
+        for k in (0..i).rev().take_while(|&k| !all[k].1) {
+            picked[k] = true;
+            if intact_proves(all[k].0) {
+                break;
+            }
+        }
+        for k in (i + 1..all.len()).take_while(|&k| !all[k].1) {
+            picked[k] = true;
+            if intact_proves(all[k].0) {
+                break;
+            }
+        }
+    }
+    all.iter()
+        .zip(picked)
+        .filter(|(_, p)| *p)
+        .map(|((s, _), _)| Check {
             alt: t.alt,
-            address: u.address,
-            len: u.size as usize,
+            address: s.address,
+            len: s.size as usize,
             expect: Expect::Leaves(whole),
             kind: CheckKind::Unchanged,
         })

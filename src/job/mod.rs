@@ -97,8 +97,8 @@ pub struct Report {
     /// comparison of a sector left alone because it already held them.
     pub bytes_verified: u64,
     /// Bytes read back and found as expected besides the image's own: the parts of recovered
-    /// sectors outside the image (erased, or holding the padding written there), and every
-    /// unchanged sector next to an erased one, read again after the erase.
+    /// sectors outside the image (erased, or holding the padding written there), and the
+    /// unchanged sectors an erase could have reached, read again after it.
     pub bytes_checked: u64,
     /// Sectors whose erase needed the STM32H7 Rev V recovery (each was checked).
     pub workaround_sectors: Vec<u32>,

@@ -25,6 +25,20 @@ impl TargetPlan {
         }
     }
 
+    /// Whether the full flash leaves only 0xFF (erased flash) in [start, end): no byte a write
+    /// puts there is anything else. Looks at the writes only, so a range as long as a sector
+    /// (a size the device reports) costs what the image costs.
+    pub fn leaves_blank(&self, start: u64, end: u64) -> bool {
+        self.writes
+            .iter()
+            .filter(|w| w.end() > start && (w.address as u64) < end)
+            .all(|w| {
+                let from = (start.max(w.address as u64) - w.address as u64) as usize;
+                let to = (end.min(w.end()) - w.address as u64) as usize;
+                w.data[from..to].iter().all(|b| *b == 0xff)
+            })
+    }
+
     /// This plan with the sectors at `same` moved from `erase` to `unchanged`: they are
     /// neither erased nor written.
     pub fn without_sectors(&self, same: &[u32]) -> TargetPlan {

@@ -19,6 +19,7 @@ impl<T: Transport> Dfu<T> {
                 "download (bitCanDnload is clear)",
             ));
         }
+        self.abandoned_erase = None;
         let xfer = self.checked_transfer_size()?;
         let deadline = self.opts.timeouts.command;
         let mut done = 0usize;

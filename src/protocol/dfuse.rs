@@ -76,14 +76,17 @@ impl<T: Transport> Dfu<T> {
         // reached the device), a later return to dfuIDLE knows what the device is busy with.
         self.abandoned_erase = Some(AbandonedErase {
             address,
-            started: self.t.now(),
+            busy_since: None,
         });
-        self.out(
-            request::DNLOAD,
-            0,
-            &[dfuse_cmd::ERASE, a[0], a[1], a[2], a[3]],
-            &during,
-        )?;
+        let command = [dfuse_cmd::ERASE, a[0], a[1], a[2], a[3]];
+        let sent_before = self.requests_sent();
+        if let Err(e) = self.out(request::DNLOAD, 0, &command, &during) {
+            if self.requests_sent() == sent_before {
+                // Stopped (a cancel, the deadline) before the command was sent.
+                self.abandoned_erase = None;
+            }
+            return Err(e);
+        }
         let end = self.poll_until(
             &during,
             Some(address),

@@ -19,6 +19,7 @@ impl<T: Transport> Dfu<T> {
     /// GETSTATUS; the ROM then jumps and disappears. Plain DFU: a USB reset. A failed transfer
     /// after the leave request is the expected sign that the device left, not an error.
     pub fn leave(&mut self, jump: Option<u32>) -> Result<LeaveOutcome, ProtocolError> {
+        self.abandoned_erase = None;
         if !self.is_dfuse() {
             // A reset that fails because the device already went is success too.
             let _ = self.t.reset();

@@ -16,8 +16,8 @@ const POLLS_AT_ONCE: &[(u16, u16)] = &[(0x0483, 0xdf11)];
 #[derive(Debug, Clone, Copy)]
 pub(super) struct AbandonedErase {
     pub(super) address: u32,
-    /// When its command was sent (transport clock).
-    pub(super) started: Duration,
+    /// When it was first seen OK/dfuDNBUSY (transport clock), once it was.
+    pub(super) busy_since: Option<Duration>,
 }
 
 /// How polling ended.
@@ -224,6 +224,9 @@ impl<T: Transport> Dfu<T> {
             last_poll = poll.max(Duration::from_millis(1));
             if replies == 1 && reply.state == State::DnBusy {
                 first_busy = Some(poll);
+                if let Some(a) = self.abandoned_erase.as_mut().filter(|_| wedge) {
+                    a.busy_since.get_or_insert(self.t.now());
+                }
             }
             let waited = self.t.now().saturating_sub(start);
             let wedge_after = first_busy
@@ -257,25 +260,26 @@ impl<T: Transport> Dfu<T> {
         }
     }
 
-    /// A page erase that this engine sent and never saw to its end, still OK/dfuDNBUSY: it gets
-    /// the Rev V recovery under the same narrow conditions as during the erase (DfuSe,
-    /// workarounds on, the command in flight a page erase, OK/dfuDNBUSY past the wedge wait);
-    /// true when it was applied. The erase is unconfirmed: the next flash compares the sector
-    /// and erases it again.
+    /// A page erase that this engine sent and never saw to its end gets the Rev V recovery
+    /// under the same narrow conditions as during the erase: DfuSe, workarounds on, the command
+    /// in flight a page erase, and OK/dfuDNBUSY seen again at least max(wedge wait, 2 × the poll
+    /// timeout) after it was first seen (an ST ROM answers the GETSTATUS that runs a command
+    /// with dfuDNBUSY, then dfuDNLOAD-IDLE: only the wedge stays). True when it was applied.
+    /// The erase is unconfirmed: the next flash compares the sector and erases it again.
     fn recover_abandoned_erase(&mut self, st: &StatusReply) -> Result<bool, ProtocolError> {
-        let Some(e) = self.abandoned_erase else {
-            return Ok(false);
-        };
         if st.state != State::DnBusy || st.status != Status::Ok {
             return Ok(false);
         }
+        let now = self.t.now();
+        let Some(e) = self.abandoned_erase.as_mut() else {
+            return Ok(false);
+        };
+        let since = *e.busy_since.get_or_insert(now);
+        let address = e.address;
         // The poll timeout the device asks for now (an earlier answer may have been garbled).
         let poll = Duration::from_millis(st.poll_timeout_ms as u64);
-        let (address, started) = (e.address, e.started);
         let after = self.opts.timeouts.wedge_wait.max(poll * 2);
-        if !(self.opts.workarounds && self.is_dfuse())
-            || self.t.now().saturating_sub(started) < after
-        {
+        if !(self.opts.workarounds && self.is_dfuse()) || now.saturating_sub(since) < after {
             return Ok(false);
         }
         self.abandoned_erase = None;

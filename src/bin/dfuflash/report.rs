@@ -64,7 +64,7 @@ pub fn summary(r: &Report, dev: Option<&SimDevice>) -> String {
         None => format!("{:.2} s", r.elapsed.as_secs_f64()),
     };
     // The verify phase reads the image, the rest of every recovered sector and the unchanged
-    // sectors next to an erased one: say both, so its byte count adds up.
+    // sectors an erase could have reached: say both, so its byte count adds up.
     let checked = if r.bytes_checked > 0 {
         format!(
             " (+ {} bytes of recovered or neighbouring sectors checked)",
