@@ -208,30 +208,15 @@ pub struct DeviceInfo {
     /// The driver the system bound to the device, when the backend knows it (Windows: its
     /// service name, such as WinUSB or STTub30; "none" when it has none).
     pub driver: Option<String>,
+    /// Why that driver keeps the device from being opened, with what to do (Windows binds ST
+    /// ROMs to drivers libusb cannot use); None when it is usable or unknown.
+    pub driver_problem: Option<String>,
 }
 
 impl DeviceInfo {
     /// The alt setting with this number.
     pub fn alt(&self, alt: u8) -> Option<&AltSetting> {
         self.alt_settings.iter().find(|a| a.alt == alt)
-    }
-
-    /// Why the device cannot be opened because of its driver, with what to do (Windows binds
-    /// ST ROMs to drivers libusb cannot use); None when the driver is unknown or usable.
-    pub fn driver_problem(&self) -> Option<String> {
-        #[cfg(feature = "usb")]
-        {
-            let service = self.driver.as_deref()?;
-            let service = (service != "none").then_some(service);
-            crate::usb::driver_advice(
-                service,
-                self.vendor_id,
-                self.product_id,
-                self.product.as_deref(),
-            )
-        }
-        #[cfg(not(feature = "usb"))]
-        None
     }
 
     /// Why an alt setting of a DfuSe device is unusable, if it is: its name is not a memory

@@ -174,6 +174,7 @@ impl SimDevice {
             functional: m.functional,
             incomplete: None,
             driver: None,
+            driver_problem: None,
         }
     }
 

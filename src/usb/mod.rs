@@ -10,8 +10,6 @@ mod driver;
 mod failure;
 mod strings;
 
-pub use driver::advice as driver_advice;
-
 use std::time::{Duration, Instant};
 
 use rusb::{Context, Device, DeviceHandle, Direction, Recipient, RequestType, UsbContext};
@@ -255,6 +253,7 @@ pub fn discover() -> Result<Vec<Found>, UsbError> {
         }
         let (mut strings, incomplete) = read_strings(handle.as_ref(), &indices);
         let mut names = strings.split_off(3).into_iter();
+        let driver = bound_driver(dd.vendor_id(), dd.product_id());
         for (interface, mode, mut alts, _) in candidates {
             for a in alts.iter_mut() {
                 a.name = names.next().flatten().unwrap_or_default();
@@ -280,7 +279,16 @@ pub fn discover() -> Result<Vec<Found>, UsbError> {
                 alt_settings: alts,
                 functional,
                 incomplete: incomplete.clone(),
-                driver: bound_driver(dd.vendor_id(), dd.product_id()),
+                driver: driver.clone(),
+                driver_problem: driver.as_deref().and_then(|d| {
+                    let service = (d != "none").then_some(d);
+                    driver::advice(
+                        service,
+                        dd.vendor_id(),
+                        dd.product_id(),
+                        strings[1].as_deref(),
+                    )
+                }),
             };
             out.push(Found {
                 info,

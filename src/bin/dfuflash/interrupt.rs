@@ -12,6 +12,10 @@ use std::sync::OnceLock;
 
 use dfuflash::progress::CancelToken;
 
+/// What the first Ctrl-C does to many boards, said when it does it.
+pub const CANCELLING: &str =
+    "cancelling: each board stops at its next point between transfers, in dfuIDLE (Ctrl-C again to exit at once)";
+
 static TOKEN: OnceLock<CancelToken> = OnceLock::new();
 #[cfg(any(unix, windows))]
 static SIGNALLED: AtomicBool = AtomicBool::new(false);

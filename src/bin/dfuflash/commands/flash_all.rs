@@ -9,15 +9,11 @@ use dfuflash::progress::CancelToken;
 use crate::args::FlashArgs;
 use crate::board_report::{failures, print_json, table, BoardResult};
 use crate::boards_display::{BoardsDisplay, Style};
-use crate::commands::flash::FlashJob;
 use crate::commands::flash_board::{flash_board, names};
+use crate::flash_job::FlashJob;
 use crate::hints;
-use crate::interrupt;
+use crate::interrupt::{self, CANCELLING};
 use crate::open::{candidates, port_path};
-
-/// What the first Ctrl-C does, said when it does it.
-pub const CANCELLING: &str =
-    "cancelling: each board stops at its next point between transfers, in dfuIDLE (Ctrl-C again to exit at once)";
 
 pub fn run(args: FlashArgs, cancel: &CancelToken) -> Result<(), String> {
     interrupt::cancel_on_signal(cancel);

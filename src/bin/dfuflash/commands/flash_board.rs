@@ -12,7 +12,7 @@ use dfuflash::Error;
 
 use crate::board_report::BoardResult;
 use crate::boards_display::BoardLine;
-use crate::commands::flash::FlashJob;
+use crate::flash_job::FlashJob;
 use crate::open::{port_path, Opened, Opener};
 
 /// How often a board that is not ready yet is tried again.

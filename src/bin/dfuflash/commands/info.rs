@@ -43,7 +43,7 @@ pub fn run(args: InfoArgs) -> Result<(), String> {
                 "path": info.port_path, "mode": info.mode.to_string(), "dfu_version": f.dfu_version,
                 "transfer_size": f.transfer_size, "attributes": f.attributes, "detach_timeout_ms": f.detach_timeout_ms,
                 "incomplete": info.incomplete,
-                "driver": info.driver, "driver_problem": info.driver_problem(),
+                "driver": info.driver, "driver_problem": info.driver_problem,
                 "alt_settings": alts,
             })
         );

@@ -23,7 +23,7 @@ pub fn run(args: ListArgs) -> Result<(), String> {
                 "path": i.port_path, "interface": i.interface, "mode": i.mode.to_string(),
                 "dfu_version": i.functional.dfu_version, "transfer_size": i.functional.transfer_size,
                 "attributes": i.functional.attributes, "incomplete": i.incomplete,
-                "driver": i.driver, "driver_problem": i.driver_problem(),
+                "driver": i.driver, "driver_problem": i.driver_problem,
                 "alt_settings": i.alt_settings.iter().map(|a| json!({
                     "alt": a.alt, "name": a.name,
                     "unusable": i.layout_problem(a).map(|e| e.to_string()),
@@ -62,7 +62,7 @@ pub fn run(args: ListArgs) -> Result<(), String> {
             if let Some(why) = &i.incomplete {
                 println!("    incomplete: {why}");
             }
-            match (&i.driver, i.driver_problem()) {
+            match (&i.driver, &i.driver_problem) {
                 (_, Some(problem)) => println!("    driver: cannot be opened: it is {problem}"),
                 (Some(d), None) => println!("    driver: {d}"),
                 (None, None) => {}

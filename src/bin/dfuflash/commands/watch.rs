@@ -20,11 +20,10 @@ use dfuflash::Error;
 use crate::args::FlashArgs;
 use crate::board_report::{count, failures, print_json, BoardResult, STREAM_WIDTHS};
 use crate::boards_display::{BoardsDisplay, Style};
-use crate::commands::flash::FlashJob;
-use crate::commands::flash_all::CANCELLING;
 use crate::commands::flash_board::{flash_board, names};
+use crate::flash_job::FlashJob;
 use crate::hints;
-use crate::interrupt;
+use crate::interrupt::{self, CANCELLING};
 use crate::open::{candidates, port_path};
 
 /// How often the boards are listed.

@@ -10,8 +10,8 @@ use dfuflash::transport::{Mode, Transport};
 use dfuflash::Error;
 
 use super::args::DfuUtilArgs;
+use super::failure::fail;
 use super::output::state_line;
-use super::run::fail;
 use super::select::{number, Ids};
 use super::{exit, Failure};
 
@@ -29,7 +29,7 @@ pub(super) fn matching(a: &DfuUtilArgs) -> Result<Vec<Entry>, Error> {
     Ok(device::list(false)?
         .into_iter()
         .filter(|e| ids.matches(e))
-        .filter(|e| match e.info.driver_problem() {
+        .filter(|e| match e.info.driver_problem.as_deref() {
             Some(problem) => {
                 eprintln!(
                     "dfu-util: Cannot open DFU device {:04x}:{:04x} found on devnum 0 (LIBUSB_ERROR_NOT_SUPPORTED)",

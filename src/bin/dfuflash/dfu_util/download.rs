@@ -9,8 +9,8 @@ use dfuflash::progress::{CancelToken, Event, Flow, Phase};
 
 use super::args::DfuUtilArgs;
 use super::board::{choose, finish, open, save};
+use super::failure::fail;
 use super::output::Bar;
-use super::run::fail;
 use super::select::DfuseOptions;
 use super::{exit, Failure};
 

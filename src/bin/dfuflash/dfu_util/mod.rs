@@ -7,6 +7,7 @@
 mod args;
 mod board;
 mod download;
+mod failure;
 mod output;
 mod run;
 mod select;

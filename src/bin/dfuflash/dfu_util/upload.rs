@@ -10,8 +10,8 @@ use dfuflash::protocol::Dfu;
 
 use super::args::DfuUtilArgs;
 use super::board::{choose, finish, open};
+use super::failure::fail;
 use super::output::Bar;
-use super::run::fail;
 use super::select::DfuseOptions;
 use super::{exit, Failure};
 

@@ -1,0 +1,80 @@
+//! What `flash` does on each board, whichever way it runs (one board, `--all`, `--watch`): the
+//! file, its address, the job's options, and the checks before any board is touched.
+
+use std::path::PathBuf;
+
+use dfuflash::image::{self, Image, LoadOptions};
+use dfuflash::job::FlashOptions;
+use dfuflash::Error;
+
+use crate::args::FlashArgs;
+use crate::open::Opened;
+
+/// What the flash does on each board: the file, its address and the job's options.
+#[derive(Clone)]
+pub struct FlashJob {
+    file: PathBuf,
+    address: Option<u32>,
+    opts: FlashOptions,
+}
+
+impl FlashJob {
+    pub fn new(args: &FlashArgs) -> Self {
+        let mut opts = FlashOptions::default();
+        opts.verify = !args.no_verify;
+        opts.leave = args.leave;
+        opts.leave_address = args.leave_address;
+        opts.mass_erase = args.mass_erase;
+        opts.full = args.full;
+        opts.allow_option_bytes = args.allow_option_bytes;
+        opts.allow_otp = args.allow_otp;
+        opts.check_suffix_ids = !args.ignore_suffix;
+        FlashJob {
+            file: args.file.clone(),
+            address: args.address,
+            opts,
+        }
+    }
+
+    /// Whether the job reads back what it wrote.
+    pub fn verifies(&self) -> bool {
+        self.opts.verify
+    }
+
+    /// The image as this device takes it: on its alt setting, and at 0 for a raw binary on a
+    /// plain DFU 1.1 device (which has no addresses).
+    pub fn load(&self, o: &Opened) -> Result<Image, Error> {
+        let mut lopts = LoadOptions::default();
+        lopts.address = self.address;
+        lopts.alt = o.dfu.alt();
+        match image::load(&self.file, &lopts) {
+            Err(image::FormatError::RawNeedsAddress { .. }) if !o.dfu.is_dfuse() => {
+                lopts.address = Some(0);
+                image::load(&self.file, &lopts)
+            }
+            other => other,
+        }
+        .map(|(_, i)| i)
+        .map_err(Error::from)
+    }
+
+    /// Reads the file once before any board is touched, so that an unreadable or malformed
+    /// file is one error instead of one per board. A raw binary without an address passes:
+    /// plain DFU 1.1 boards take it.
+    pub fn check_file(&self) -> Result<(), Error> {
+        let mut lopts = LoadOptions::default();
+        lopts.address = self.address;
+        match image::load(&self.file, &lopts) {
+            Ok(_) | Err(image::FormatError::RawNeedsAddress { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The job's options for this device (a file for another alt setting than -a names is
+    /// refused before any request).
+    pub fn options(&self, o: &Opened) -> FlashOptions {
+        let mut opts = self.opts.clone();
+        opts.selected_alt = o.alt_selected.then(|| o.dfu.alt());
+        opts
+    }
+}
