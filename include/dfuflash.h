@@ -110,6 +110,10 @@
 // the download would leave (bytes).
 #define DFUFLASH_PHASE_COMPARE 6
 
+// Phase: writing the boot block last, after the rest was written and verified, then reading it
+// back (bytes: its length twice). See DFUFLASH_OPT_BOOT_LAST.
+#define DFUFLASH_PHASE_BOOT 7
+
 // Log level: request-level detail.
 #define DFUFLASH_LOG_DEBUG 0
 
@@ -178,6 +182,12 @@
 // Erase and write every planned sector (off: sectors that already hold what the download
 // would leave are read, found equal and skipped).
 #define DFUFLASH_OPT_FULL 8
+
+// Write the boot block (the first block of the image's lowest flash segment: a vector table)
+// last, after the rest is written and verified, and each segment's first block after its
+// other blocks, so a power cut never leaves a bootable half image (on by default; off for
+// images whose first block is not a vector table).
+#define DFUFLASH_OPT_BOOT_LAST 9
 
 // Success.
 #define DFUFLASH_OK 0
@@ -324,7 +334,7 @@ typedef struct dfuflash_device_list dfuflash_device_list;
 typedef struct dfuflash_image dfuflash_image;
 
 // Options for an operation; defaults: verify on, leave off, workarounds on, option bytes and
-// OTP refused, suffix ids checked, unchanged sectors skipped (full off), no callbacks.
+// OTP refused, suffix ids checked, unchanged sectors skipped (full off), boot block last, no callbacks.
 typedef struct dfuflash_options dfuflash_options;
 
 // One device of a list, or an open device (strings owned by the list or the device; NULL

@@ -40,6 +40,9 @@ pub enum Phase {
     Read,
     /// Leaving DFU mode.
     Leave,
+    /// Writing the boot block last, then reading it back (progress counts its bytes twice:
+    /// written, then read).
+    Boot,
 }
 
 impl Phase {
@@ -52,6 +55,7 @@ impl Phase {
             Phase::Verify => "verify",
             Phase::Read => "read",
             Phase::Leave => "leave",
+            Phase::Boot => "boot",
         }
     }
 }

@@ -180,9 +180,13 @@ fn a_persisted_device_survives_power_loss_and_the_next_run_recovers() {
     assert!(o.status.success(), "{}", stderr(&o));
     let partial = std::fs::read(&out).unwrap();
     assert_ne!(partial, data, "the interrupted flash is incomplete");
+    assert!(
+        partial[..2048].iter().all(|b| *b == 0xff),
+        "the boot block (the first 2 KB block) is written last: still erased"
+    );
     assert_eq!(
-        &partial[..4096],
-        &data[..4096],
+        &partial[2048..4096],
+        &data[2048..4096],
         "what was programmed before the power loss is kept"
     );
     let o = dfuflash(&[
@@ -232,9 +236,14 @@ fn plain_progress_lines_when_not_a_terminal() {
         "erase: sector 1/3 at 0x080c0000",
         "erase: sector 3/3 at 0x08100000",
         "workaround: sector 0x08100000 stuck in dfuDNBUSY",
-        "write: 307200/307200 bytes (100%)",
-        // The image (300 KB) plus the rest of recovered sector 8, read back to check it is erased.
-        "verify: 393216/393216 bytes (100%)",
+        // All but the boot block (the first 1 KB), which goes last, after the verify.
+        "write: 306176/306176 bytes (100%)",
+        // The image (300 KB less the boot block) plus the rest of recovered sector 8, read back
+        // to check it is erased.
+        "verify: 392192/392192 bytes (100%)",
+        // The boot block: written, then read back.
+        "boot: 2048/2048 bytes (100%)",
+        "info: boot block (1024 bytes at 0x080c0000) written last and verified",
         "workaround (STM32H7 Rev V erase recovery) fired for: 0x08100000",
     ] {
         assert!(err.contains(line), "missing {line:?} in:\n{err}");
@@ -533,7 +542,9 @@ fn plain_output_reads_in_order_and_adds_up() {
         line("verify: ")
             < line("info: sector 0x08100000: the Rev V recovery's erase is checked by read-back")
     );
-    // The verify line's byte count is what the summary accounts for.
+    // The verify line's byte count, and the boot block's 1 KB read back after it, are what the
+    // summary accounts for.
+    assert!(line("verify: ") < line("boot: 2048 bytes"));
     let verify_line = &err.lines().nth(line("verify: ")).unwrap();
     let read: u64 = verify_line["verify: ".len()..]
         .trim_end_matches(" bytes")
@@ -544,7 +555,7 @@ fn plain_output_reads_in_order_and_adds_up() {
         summary.contains(&format!(
             "{} bytes verified (+ {} bytes of recovered or neighbouring sectors checked)",
             0x2_0100,
-            read - 0x2_0100
+            read - (0x2_0100 - 1024)
         )),
         "{summary} vs {verify_line}"
     );

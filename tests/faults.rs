@@ -159,14 +159,20 @@ fn power_loss_mid_write_keeps_what_was_programmed_and_a_persisted_rerun_verifies
     let path = dir.join("revv.state");
     dev.save_state(&path).unwrap();
 
-    // 99 whole blocks and half of the 100th are in flash, nothing after.
+    // The first block (the boot block) goes last: still erased. After it, 99 whole blocks and
+    // half of the 100th are in flash, nothing after.
     let reloaded = SimDevice::with_state("stm32h743-revv", &path).unwrap();
     let img = image();
     let data = &img.targets[0].segments[0].data;
-    let done = 99 * 1024 + 512;
+    assert!(reloaded
+        .memory(0, 0x080c_0000, 1024)
+        .unwrap()
+        .iter()
+        .all(|b| *b == 0xff));
+    let done = 1024 + 99 * 1024 + 512;
     assert_eq!(
-        reloaded.memory(0, 0x080c_0000, done).unwrap(),
-        &data[..done]
+        reloaded.memory(0, 0x080c_0400, done - 1024).unwrap(),
+        &data[1024..done]
     );
     assert!(reloaded
         .memory(0, 0x080c_0000 + done as u32, 512)

@@ -173,7 +173,8 @@ fn small_dfuse_flash_sends_exactly_this_request_sequence() {
         "GetStatus=dfuDNBUSY",
         "GetStatus=dfuDNLOAD-IDLE",
         "Abort",
-        "Upload { block: 2, len: 40 }",
+        // The whole run is the boot block: written last, then read back, padding included.
+        "Upload { block: 2, len: 64 }",
         "Abort",
     ];
     assert_eq!(got, expected);
@@ -202,17 +203,18 @@ fn set_address_is_sent_once_per_run_not_per_block() {
             }
         })
         .collect();
+    let mut expected: Vec<u16> = (2..2 + 49).collect();
+    expected.push(2);
     assert_eq!(
-        blocks,
-        (2..2 + 50).collect::<Vec<u16>>(),
-        "50 blocks of 2048 bytes numbered from 2"
+        blocks, expected,
+        "49 blocks of 2048 bytes numbered from 2, then the first (the boot block) on its own"
     );
     assert_eq!(
         t.iter()
             .filter(|r| matches!(r.op, Op::SetAddress(_)))
             .count(),
-        3,
-        "one for writing, two for verifying (its first block alone)"
+        5,
+        "one for the run, two for verifying it (its first block alone), one for writing the boot block and one for reading it back"
     );
     // Mixed sectors: 4 x 16 KB then the 64 KB sector 4 (100 KB reaches into it).
     let erased: Vec<u32> = t

@@ -96,6 +96,7 @@ class Options {
     Options &allow_otp(bool on) { return flag(DFUFLASH_OPT_ALLOW_OTP, on); }
     Options &check_suffix(bool on) { return flag(DFUFLASH_OPT_CHECK_SUFFIX, on); }
     Options &full(bool on) { return flag(DFUFLASH_OPT_FULL, on); }
+    Options &boot_last(bool on) { return flag(DFUFLASH_OPT_BOOT_LAST, on); }
     /// The whole operation's deadline (DFUFLASH_TIMEOUT_JOB): past it, DFUFLASH_ERR_JOB_TIMEOUT.
     Options &job_timeout_ms(uint32_t ms) { return timeout_ms(DFUFLASH_TIMEOUT_JOB, ms); }
     Options &timeout_ms(int32_t which, uint32_t ms) {

@@ -18,6 +18,7 @@ static const char *phase_name(int32_t phase) {
     case DFUFLASH_PHASE_VERIFY: return "verify";
     case DFUFLASH_PHASE_READ: return "read";
     case DFUFLASH_PHASE_COMPARE: return "compare";
+    case DFUFLASH_PHASE_BOOT: return "boot";
     default: return "leave";
     }
 }

@@ -13,7 +13,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bindings
 import dfuflash  # noqa: E402
 
 NAMES = {dfuflash.PHASE_COMPARE: "compare", dfuflash.PHASE_ERASE: "erase", dfuflash.PHASE_WRITE: "write",
-         dfuflash.PHASE_VERIFY: "verify", dfuflash.PHASE_READ: "read", dfuflash.PHASE_LEAVE: "leave"}
+         dfuflash.PHASE_VERIFY: "verify", dfuflash.PHASE_READ: "read", dfuflash.PHASE_LEAVE: "leave",
+         dfuflash.PHASE_BOOT: "boot"}
 
 
 def bar(p: dfuflash.Progress) -> None:

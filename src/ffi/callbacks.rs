@@ -24,6 +24,9 @@ pub const DFUFLASH_PHASE_LEAVE: i32 = 5;
 /// Phase: reading the planned sectors before erasing, to skip those that already hold what
 /// the download would leave (bytes).
 pub const DFUFLASH_PHASE_COMPARE: i32 = 6;
+/// Phase: writing the boot block last, after the rest was written and verified, then reading it
+/// back (bytes: its length twice). See DFUFLASH_OPT_BOOT_LAST.
+pub const DFUFLASH_PHASE_BOOT: i32 = 7;
 
 /// Log level: request-level detail.
 pub const DFUFLASH_LOG_DEBUG: i32 = 0;
@@ -87,6 +90,7 @@ fn call_progress(
             Phase::Verify => DFUFLASH_PHASE_VERIFY,
             Phase::Read => DFUFLASH_PHASE_READ,
             Phase::Compare => DFUFLASH_PHASE_COMPARE,
+            Phase::Boot => DFUFLASH_PHASE_BOOT,
             _ => DFUFLASH_PHASE_LEAVE,
         },
         done,

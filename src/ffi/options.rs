@@ -28,7 +28,7 @@ pub const DFUFLASH_TIMEOUT_MANIFEST: i32 = 6;
 pub const DFUFLASH_TIMEOUT_JOB: i32 = 7;
 
 /// Options for an operation; defaults: verify on, leave off, workarounds on, option bytes and
-/// OTP refused, suffix ids checked, unchanged sectors skipped (full off), no callbacks.
+/// OTP refused, suffix ids checked, unchanged sectors skipped (full off), boot block last, no callbacks.
 pub struct dfuflash_options {
     pub(super) flash: FlashOptions,
     pub(super) engine: EngineOptions,
@@ -66,6 +66,11 @@ pub const DFUFLASH_OPT_CHECK_SUFFIX: i32 = 7;
 /// Erase and write every planned sector (off: sectors that already hold what the download
 /// would leave are read, found equal and skipped).
 pub const DFUFLASH_OPT_FULL: i32 = 8;
+/// Write the boot block (the first block of the image's lowest flash segment: a vector table)
+/// last, after the rest is written and verified, and each segment's first block after its
+/// other blocks, so a power cut never leaves a bootable half image (on by default; off for
+/// images whose first block is not a vector table).
+pub const DFUFLASH_OPT_BOOT_LAST: i32 = 9;
 
 /// New options with the defaults. Free with dfuflash_options_free.
 #[no_mangle]
@@ -115,6 +120,7 @@ pub unsafe extern "C" fn dfuflash_options_set_flag(
             DFUFLASH_OPT_ALLOW_OTP => o.flash.allow_otp = on,
             DFUFLASH_OPT_CHECK_SUFFIX => o.flash.check_suffix_ids = on,
             DFUFLASH_OPT_FULL => o.flash.full = on,
+            DFUFLASH_OPT_BOOT_LAST => o.flash.boot_last = on,
             _ => {
                 return Err(fail(
                     DFUFLASH_ERR_INVALID_ARGUMENT,

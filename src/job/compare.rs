@@ -7,7 +7,7 @@ use super::{FlashOptions, Report};
 use crate::error::Error;
 use crate::image::Image;
 use crate::layout::Sector;
-use crate::plan::{FlashPlan, MemoryKind, TargetPlan};
+use crate::plan::{BootBlock, FlashPlan, MemoryKind, TargetPlan};
 use crate::progress::{Event, Level, Phase};
 use crate::protocol::{Dfu, ProtocolError};
 use crate::transport::Transport;
@@ -21,6 +21,7 @@ pub(super) fn skip_unchanged<T: Transport>(
     image: &Image,
     plan: &FlashPlan,
     opts: &FlashOptions,
+    boot: Option<&BootBlock>,
     ctx: &mut Ctx<'_>,
     report: &mut Report,
 ) -> Result<FlashPlan, Error> {
@@ -91,6 +92,9 @@ pub(super) fn skip_unchanged<T: Transport>(
             sector: None,
         });
     }
+    if let Some(b) = boot {
+        keep_boot_sector_in(plan, &mut skipped, b, ctx);
+    }
     let mut narrowed = plan.clone();
     for (n, same) in skipped {
         let t = &mut narrowed.targets[n];
@@ -110,6 +114,40 @@ pub(super) fn skip_unchanged<T: Transport>(
         );
     }
     Ok(narrowed)
+}
+
+/// When anything else is erased, the sector of the boot block is erased and written too, even
+/// if it already holds the image: a power cut must never leave the boot block of a half image
+/// in place (see [`crate::plan::BootBlock`]).
+fn keep_boot_sector_in(
+    plan: &FlashPlan,
+    skipped: &mut [(usize, Vec<u32>)],
+    b: &BootBlock,
+    ctx: &mut Ctx<'_>,
+) {
+    let erases_more = plan.targets.iter().enumerate().any(|(n, t)| {
+        t.erase.iter().any(|s| {
+            !skipped
+                .iter()
+                .any(|(k, same)| *k == n && same.contains(&s.address))
+        })
+    });
+    if !erases_more {
+        return;
+    }
+    for (k, same) in skipped.iter_mut().filter(|(k, _)| *k == b.target) {
+        if let Some(i) = same.iter().position(|a| *a == b.sector) {
+            same.remove(i);
+            let _ = k;
+            ctx.log(
+                Level::Info,
+                &format!(
+                    "sector {:#010x} holds the boot block: erased and written last, since other sectors change",
+                    b.sector
+                ),
+            );
+        }
+    }
 }
 
 /// The planned sectors of `t` that can be compared: flash (never option bytes or OTP, which

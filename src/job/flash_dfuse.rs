@@ -1,6 +1,7 @@
-//! The DfuSe (ST) flash as named steps: erase, write, then read back what was written and
-//! what the Rev V recovery erased.
+//! The DfuSe (ST) flash as named steps: compare, erase, write, then read back what was written
+//! and what the Rev V recovery erased; the boot block last of all.
 
+use super::boot_last::{pieces, write_boot_block, Piece};
 use super::compare::skip_unchanged;
 use super::ctx::{cancelled, Ctx};
 use super::erase::erase_sector;
@@ -8,7 +9,7 @@ use super::{FlashOptions, Report};
 use crate::error::Error;
 use crate::image::{Image, Segment};
 use crate::layout::Sector;
-use crate::plan::{cut, FlashPlan, TargetPlan};
+use crate::plan::{cut, BootBlock, FlashPlan, TargetPlan};
 use crate::progress::{Event, Level, Phase};
 use crate::protocol::{Dfu, ProtocolError};
 use crate::transport::Transport;
@@ -23,11 +24,35 @@ pub(super) fn flash_dfuse<T: Transport>(
 ) -> Result<(), Error> {
     dfu.ensure_idle()?;
     ctx.pump(dfu);
-    let narrowed = &skip_unchanged(dfu, image, plan, opts, ctx, report)?;
+    report.sectors_planned = plan.sectors();
+    let boot = opts
+        .boot_last
+        .then(|| plan.boot_block(dfu.transfer_size()))
+        .flatten();
+    let narrowed = &skip_unchanged(dfu, image, plan, opts, boot.as_ref(), ctx, report)?;
+    // The boot block is written when its sector is erased; else it already holds the image.
+    let boot = boot.filter(|b| {
+        narrowed.mass_erase
+            || narrowed.targets[b.target]
+                .erase
+                .iter()
+                .any(|s| s.address == b.sector)
+    });
     erase_sectors(dfu, narrowed, ctx, report)?;
-    write_blocks(dfu, narrowed, ctx, report)?;
-    let checks = read_back_list(image, narrowed, plan, opts, &report.workaround_sectors, ctx);
+    write_blocks(dfu, narrowed, &pieces(narrowed, boot.as_ref()), ctx, report)?;
+    let checks = read_back_list(
+        image,
+        narrowed,
+        plan,
+        opts,
+        boot.as_ref(),
+        &report.workaround_sectors,
+        ctx,
+    );
     verify(dfu, &checks, ctx, report)?;
+    if let Some(b) = &boot {
+        write_boot_block(dfu, narrowed, b, image, opts.verify, ctx, report)?;
+    }
     // Every byte of each recovered sector has now been read back (by the verify, or by the
     // check of what the image leaves out).
     for sector in &report.workaround_sectors {
@@ -37,7 +62,11 @@ pub(super) fn flash_dfuse<T: Transport>(
         );
     }
     // Writing leaves dfuDNLOAD-IDLE; reading back ends in dfuIDLE. Either way, end there.
-    if checks.is_empty() {
+    let ended_writing = match boot {
+        Some(_) => !opts.verify,
+        None => checks.is_empty(),
+    };
+    if ended_writing {
         dfu.ensure_idle()?;
         ctx.pump(dfu);
     }
@@ -88,52 +117,51 @@ fn erase_sectors<T: Transport>(
     Ok(())
 }
 
-/// Writes every planned run, block by block; cancellation stops between blocks.
+/// Writes the pieces in order, block by block; cancellation stops between blocks.
 fn write_blocks<T: Transport>(
     dfu: &mut Dfu<T>,
     plan: &FlashPlan,
+    pieces: &[Piece<'_>],
     ctx: &mut Ctx<'_>,
     report: &mut Report,
 ) -> Result<(), Error> {
-    let total = plan.write_bytes();
+    let total: u64 = pieces.iter().map(|p| p.data.len() as u64).sum();
     ctx.emit(&Event::PhaseStart {
         phase: Phase::Write,
         total,
     });
     let mut base = 0u64;
-    for t in &plan.targets {
+    for p in pieces {
+        let t = &plan.targets[p.target];
         if dfu.alt() != t.alt {
             dfu.select_alt(t.alt)?;
         }
-        for run in &t.writes {
-            if ctx.stop() {
-                return Err(cancelled(dfu, ctx, Phase::Write));
-            }
-            let address = run.address;
-            let done_so_far = base;
-            let complete = {
-                let ctx2 = &mut *ctx;
-                dfu.write_memory(address, &run.data, &mut |at, done| {
-                    ctx2.emit(&Event::Progress {
-                        phase: Phase::Write,
-                        done: done_so_far + done as u64,
-                        total,
-                        address: at,
-                        sector: None,
-                    });
-                    !ctx2.stop()
-                })
-            };
-            ctx.pump(dfu);
-            let complete =
-                complete.map_err(|e| explain_write_error(e, &report.workaround_sectors, t))?;
-            if !complete {
-                report.bytes_written = base;
-                return Err(cancelled(dfu, ctx, Phase::Write));
-            }
-            base += run.data.len() as u64;
-            report.bytes_written = base;
+        if ctx.stop() {
+            return Err(cancelled(dfu, ctx, Phase::Write));
         }
+        let done_so_far = base;
+        let complete = {
+            let ctx2 = &mut *ctx;
+            dfu.write_memory(p.address, p.data, &mut |at, done| {
+                ctx2.emit(&Event::Progress {
+                    phase: Phase::Write,
+                    done: done_so_far + done as u64,
+                    total,
+                    address: at,
+                    sector: None,
+                });
+                !ctx2.stop()
+            })
+        };
+        ctx.pump(dfu);
+        let complete =
+            complete.map_err(|e| explain_write_error(e, &report.workaround_sectors, t))?;
+        if !complete {
+            report.bytes_written = base;
+            return Err(cancelled(dfu, ctx, Phase::Write));
+        }
+        base += p.data.len() as u64;
+        report.bytes_written = base;
     }
     Ok(())
 }
@@ -190,12 +218,17 @@ fn read_back_list<'p>(
     plan: &'p FlashPlan,
     whole: &'p FlashPlan,
     opts: &FlashOptions,
+    boot: Option<&BootBlock>,
     recovered: &[u32],
     ctx: &mut Ctx<'_>,
 ) -> Vec<Check<'p>> {
     let mut checks = Vec::new();
-    for (t, whole) in plan.targets.iter().zip(&whole.targets) {
-        let unchanged = t.unchanged_ranges();
+    for (n, (t, whole)) in plan.targets.iter().zip(&whole.targets).enumerate() {
+        // The boot block is written and read back after all this, on its own.
+        let boot_here = boot.filter(|b| b.target == n);
+        let mut unchanged = t.unchanged_ranges();
+        unchanged.extend(boot_here.map(BootBlock::range));
+        unchanged.sort_unstable();
         let segments: Vec<Segment> = image
             .targets
             .iter()
@@ -205,8 +238,14 @@ fn read_back_list<'p>(
             .iter()
             .flat_map(|s| cut(s, &unchanged))
             .collect();
-        let read_anyway: &[Segment] = if opts.verify { &segments } else { &[] };
-        let recovered_checks = check_recovered_sectors(t, read_anyway, recovered, ctx);
+        let mut read_anyway: Vec<Segment> = if opts.verify {
+            segments.clone()
+        } else {
+            Vec::new()
+        };
+        read_anyway.extend(boot_here.map(|b| Segment::new(b.address, vec![0; b.len])));
+        read_anyway.sort_by_key(|s| s.address);
+        let recovered_checks = check_recovered_sectors(t, &read_anyway, recovered, ctx);
         if opts.verify {
             checks.extend(segments.into_iter().map(|s| Check {
                 alt: t.alt,
@@ -424,7 +463,7 @@ fn uncovered(start: u64, end: u64, segments: &[Segment]) -> Vec<(u64, u64)> {
 
 /// A write that fails inside a sector erased through the Rev V recovery says so: that erase is
 /// the likely cause.
-fn explain_write_error(e: ProtocolError, recovered: &[u32], t: &TargetPlan) -> Error {
+pub(super) fn explain_write_error(e: ProtocolError, recovered: &[u32], t: &TargetPlan) -> Error {
     let failed_at = match &e {
         ProtocolError::DeviceStatus {
             address: Some(a), ..

@@ -20,6 +20,7 @@
 //! assert_eq!(read(&mut dfu, 0x0800_4000, 3, &mut Silent, &c).unwrap(), [0xff; 3]);
 //! ```
 
+mod boot_last;
 mod compare;
 mod ctx;
 mod deadline;
@@ -63,6 +64,11 @@ pub struct FlashOptions {
     /// Erase and write every planned sector. Off (the default): each planned sector is read
     /// first and left alone when it already holds exactly what the flash would leave there.
     pub full: bool,
+    /// Write the boot block (the first block of the image's lowest segment in flash) last of
+    /// all, after the rest is written and verified, and the first block of every other segment
+    /// after that segment's other blocks, so a power cut never leaves a bootable half image (on
+    /// by default; off for images whose first block is not a vector table).
+    pub boot_last: bool,
 }
 
 impl Default for FlashOptions {
@@ -77,6 +83,7 @@ impl Default for FlashOptions {
             check_suffix_ids: true,
             selected_alt: None,
             full: false,
+            boot_last: true,
         }
     }
 }
@@ -89,6 +96,9 @@ pub struct Report {
     /// Addresses of the planned sectors left alone because they already held what the flash
     /// would leave there, in order.
     pub sectors_skipped: Vec<u32>,
+    /// Sectors the plan covers (erased, or skipped as unchanged). A re-run after an
+    /// interrupted flash resumes: `sectors_skipped` of them already held the image.
+    pub sectors_planned: usize,
     /// A mass erase was done.
     pub mass_erased: bool,
     /// Bytes sent to the device (padding included).
@@ -100,6 +110,9 @@ pub struct Report {
     /// sectors outside the image (erased, or holding the padding written there), and the
     /// unchanged sectors an erase could have reached, read again after it.
     pub bytes_checked: u64,
+    /// The address of the boot block, when it was written last (see
+    /// [`FlashOptions::boot_last`]).
+    pub boot_block: Option<u32>,
     /// Sectors whose erase needed the STM32H7 Rev V recovery (each was checked).
     pub workaround_sectors: Vec<u32>,
     /// Control requests sent.

@@ -22,8 +22,10 @@
 //! assert!(err.to_string().starts_with("image touches 0x08100000, outside the memory of alt setting 0"));
 //! ```
 
+mod boot;
 mod narrow;
 
+pub use boot::BootBlock;
 pub use narrow::cut;
 
 use crate::image::{Image, Segment};
@@ -121,6 +123,8 @@ pub struct FlashPlan {
     pub targets: Vec<TargetPlan>,
     /// One mass erase before writing.
     pub mass_erase: bool,
+    /// The bytes the device programs at once: writes in flash are padded and aligned to it.
+    pub write_granularity: u32,
 }
 
 impl FlashPlan {
@@ -267,6 +271,7 @@ pub fn plan(
     Ok(FlashPlan {
         targets,
         mass_erase: opts.mass_erase,
+        write_granularity: opts.write_granularity.max(1),
     })
 }
 

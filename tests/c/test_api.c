@@ -113,9 +113,10 @@ static void test_full_flash(const char *dfu) {
     dfuflash_options *o = options(&w);
     int rc = dfuflash_download(dev, img, o);
     CHECK(rc == DFUFLASH_OK, "download: %s", dfuflash_status_str(rc));
-    CHECK(w.n_phases == 4 && w.phases[0] == DFUFLASH_PHASE_COMPARE && w.phases[1] == DFUFLASH_PHASE_ERASE &&
-              w.phases[2] == DFUFLASH_PHASE_WRITE && w.phases[3] == DFUFLASH_PHASE_VERIFY,
-          "phases in order (%d phases)", w.n_phases);
+    CHECK(w.n_phases == 5 && w.phases[0] == DFUFLASH_PHASE_COMPARE && w.phases[1] == DFUFLASH_PHASE_ERASE &&
+              w.phases[2] == DFUFLASH_PHASE_WRITE && w.phases[3] == DFUFLASH_PHASE_VERIFY &&
+              w.phases[4] == DFUFLASH_PHASE_BOOT,
+          "phases in order, the boot block last (%d phases)", w.n_phases);
     CHECK(w.ok && w.erase_k_ok, "progress monotonic with stable totals");
     CHECK(w.warns == 8, "8 workaround warnings, got %d", w.warns);
 

@@ -44,7 +44,7 @@ int main() {
     });
     dfuflash::Result r = dev.download(image, opts);
     CHECK(r);
-    CHECK(phases_seen == 4 && monotonic);  // compare, erase, write, verify
+    CHECK(phases_seen == 5 && monotonic);  // compare, erase, write, verify, boot block last
     CHECK(warnings == 1);
     CHECK(dev.report().bytes_verified == fw.size());
     CHECK(dev.workaround_sectors() == std::vector<uint32_t>{0x08100000u});

@@ -65,15 +65,17 @@ __all__ = [
     "PHASE_READ",
     "PHASE_LEAVE",
     "PHASE_COMPARE",
+    "PHASE_BOOT",
 ]
 
 ABI_MAJOR = 2
 _ABI_MINOR = 0
-PHASE_ERASE, PHASE_WRITE, PHASE_VERIFY, PHASE_READ, PHASE_LEAVE, PHASE_COMPARE = 1, 2, 3, 4, 5, 6
+PHASE_ERASE, PHASE_WRITE, PHASE_VERIFY, PHASE_READ, PHASE_LEAVE, PHASE_COMPARE, PHASE_BOOT = 1, 2, 3, 4, 5, 6, 7
 _CONTINUE, _CANCEL = 0, 1
 _LIST_SIMULATED = 1
 _OPT_VERIFY, _OPT_LEAVE, _OPT_MASS_ERASE, _OPT_WORKAROUNDS = 1, 2, 3, 4
 _OPT_ALLOW_OPTION_BYTES, _OPT_ALLOW_OTP, _OPT_CHECK_SUFFIX, _OPT_FULL = 5, 6, 7, 8
+_OPT_BOOT_LAST = 9
 _TIMEOUTS = {"control": 1, "status": 2, "erase": 3, "mass_erase": 4, "command": 5, "manifest": 6, "job": 7}
 
 
@@ -487,7 +489,7 @@ class Device(_Handle):
 
     def _options(self, call: _Call, verify=True, leave=False, leave_address=None, mass_erase=False,
                  workarounds=True, allow_option_bytes=False, allow_otp=False, check_suffix=True,
-                 full=False, timeout: Optional[float] = None,
+                 full=False, boot_last=True, timeout: Optional[float] = None,
                  timeouts_ms: Optional[Dict[str, int]] = None) -> _Options:
         out = c_void_p()
         _check(_lib.dfuflash_options_new(byref(out)))
@@ -495,7 +497,7 @@ class Device(_Handle):
         for flag, on in ((_OPT_VERIFY, verify), (_OPT_LEAVE, leave), (_OPT_MASS_ERASE, mass_erase),
                          (_OPT_WORKAROUNDS, workarounds), (_OPT_ALLOW_OPTION_BYTES, allow_option_bytes),
                          (_OPT_ALLOW_OTP, allow_otp), (_OPT_CHECK_SUFFIX, check_suffix),
-                         (_OPT_FULL, full)):
+                         (_OPT_FULL, full), (_OPT_BOOT_LAST, boot_last)):
             _check(_lib.dfuflash_options_set_flag(o._p, flag, on))
         if leave_address is not None:
             _check(_lib.dfuflash_options_set_leave_address(o._p, leave_address))
@@ -534,6 +536,8 @@ class Device(_Handle):
         to cancel; an exception it raises cancels and is re-raised here. Options: verify, leave,
         leave_address, mass_erase, workarounds, allow_option_bytes, allow_otp, check_suffix,
         full (erase and write every planned sector instead of skipping those already equal),
+        boot_last (on by default: the image's first block, its vector table, is written last,
+        after the rest is written and verified; off for images whose first block is not one),
         timeout (seconds the whole operation may take; by default an allowance for its work;
         past it DeviceError with code DFUFLASH_ERR_JOB_TIMEOUT), timeouts_ms (control, status,
         erase, mass_erase, command, manifest, job)."""

@@ -51,9 +51,10 @@ class FlashTest(unittest.TestCase):
         self.assertGreater(report.device_busy_seconds, 12)
         self.assertEqual(back, FW[0x08100000 - 16 - 0x08040000:][:64])
         phases = [e.phase for e in events]
-        self.assertEqual(sorted(set(phases), key=phases.index), [dfuflash.PHASE_COMPARE, dfuflash.PHASE_ERASE, dfuflash.PHASE_WRITE, dfuflash.PHASE_VERIFY])
+        # The boot block (the image's first block) is written and read back last.
+        self.assertEqual(sorted(set(phases), key=phases.index), [dfuflash.PHASE_COMPARE, dfuflash.PHASE_ERASE, dfuflash.PHASE_WRITE, dfuflash.PHASE_VERIFY, dfuflash.PHASE_BOOT])
         self.assertEqual(report.sectors_skipped, [], "a blank device holds none of the image")
-        for phase in (dfuflash.PHASE_COMPARE, dfuflash.PHASE_ERASE, dfuflash.PHASE_WRITE, dfuflash.PHASE_VERIFY):
+        for phase in (dfuflash.PHASE_COMPARE, dfuflash.PHASE_ERASE, dfuflash.PHASE_WRITE, dfuflash.PHASE_VERIFY, dfuflash.PHASE_BOOT):
             p = [e for e in events if e.phase == phase]
             self.assertEqual([e.done for e in p], sorted(e.done for e in p), "monotonic")
             self.assertEqual(p[-1].done, p[-1].total)

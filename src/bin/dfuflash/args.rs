@@ -62,6 +62,11 @@ pub struct FlashArgs {
     /// flash would leave are compared and skipped.
     #[arg(long)]
     pub full: bool,
+    /// Write the image's first block when its turn comes, not last: for images whose first
+    /// block is not a vector table (by default it is written after the rest is verified, so a
+    /// power cut never leaves a bootable half image).
+    #[arg(long)]
+    pub no_boot_last: bool,
     /// Turn device workarounds off (the STM32H7 Rev V erase recovery).
     #[arg(long)]
     pub no_workarounds: bool,

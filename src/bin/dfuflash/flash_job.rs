@@ -26,6 +26,7 @@ impl FlashJob {
         opts.leave_address = args.leave_address;
         opts.mass_erase = args.mass_erase;
         opts.full = args.full;
+        opts.boot_last = !args.no_boot_last;
         opts.allow_option_bytes = args.allow_option_bytes;
         opts.allow_otp = args.allow_otp;
         opts.check_suffix_ids = !args.ignore_suffix;

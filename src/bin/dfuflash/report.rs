@@ -32,6 +32,7 @@ pub fn report_json(r: &Report, dev: Option<&SimDevice>, wall: Duration) -> Value
         "bytes_checked": r.bytes_checked,
         "sectors_erased": r.sectors_erased,
         "sectors_skipped": r.sectors_skipped,
+        "sectors_planned": r.sectors_planned,
         "mass_erased": r.mass_erased,
         "workaround_sectors": r.workaround_sectors,
         "requests": r.requests,
@@ -87,6 +88,13 @@ pub fn summary(r: &Report, dev: Option<&SimDevice>) -> String {
         r.bytes_verified,
         r.requests,
     );
+    if !r.sectors_skipped.is_empty() {
+        s += &format!(
+            "\nresumed: {} of {} sectors already held the image",
+            r.sectors_skipped.len(),
+            r.sectors_planned
+        );
+    }
     if !r.workaround_sectors.is_empty() {
         let list: Vec<String> = r
             .workaround_sectors

@@ -46,7 +46,11 @@ impl Bars {
                 Phase::Erase => self
                     .erase
                     .show(self.bytes * done / total.max(1), self.bytes),
-                Phase::Write => self.download.show(done, total),
+                // Against the element's bytes: the boot block, written last on its own, is not
+                // in the write phase's total.
+                Phase::Write => self
+                    .download
+                    .show(self.bytes * done / total.max(1), self.bytes),
                 _ => {}
             },
             Event::Workaround { address } => self.recovered.push(address),
@@ -145,6 +149,21 @@ pub(super) fn download(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(
         println!(
             "dfuflash: {} sector(s) already held the image: compared and left alone",
             report.sectors_skipped.len()
+        );
+        println!(
+            "dfuflash: resumed: {} of {} sectors already held the image",
+            report.sectors_skipped.len(),
+            report.sectors_planned
+        );
+    }
+    if let Some(address) = report.boot_block {
+        println!(
+            "dfuflash: the boot block at {address:#010x} was written last, after the rest{}",
+            if report.bytes_verified > 0 {
+                " was verified"
+            } else {
+                ""
+            }
         );
     }
     if report.bytes_verified > 0 {
