@@ -257,8 +257,9 @@ fn honest_run(seed: u64) -> Result<(), String> {
     let (r, took) = timed(&mut dfu, &image, &o);
     let ctx = || format!("{base}, wTransferSize {size}, {text}, full {}", o.full);
     match (r, plan) {
-        (Ok(_), Ok(plan)) => {
+        (Ok(r), Ok(plan)) => {
             holds(dfu.transport(), &image).map_err(|e| format!("{}: {e}", ctx()))?;
+            records_hold(&r, o.verify).map_err(|e| format!("{}: {e}", ctx()))?;
             let after = snapshot(dfu.transport(), &layout);
             if let Some(a) = misplaced(&before, &after, &layout, &plan, true) {
                 return Err(format!(
@@ -275,6 +276,29 @@ fn honest_run(seed: u64) -> Result<(), String> {
     }
     if took > DEADLINE + CLEANUP {
         return Err(format!("{}: took {took:?}", ctx()));
+    }
+    Ok(())
+}
+
+/// A success's record: every read-back digest it has is the image's (what was read was found
+/// equal to it), and with verify on every segment has one.
+fn records_hold(r: &job::Report, verify: bool) -> Result<(), String> {
+    for s in &r.segments {
+        match s.readback_crc32 {
+            Some(c) if c != s.image.crc32 => {
+                return Err(format!(
+                    "segment {:#010x}: read-back CRC {c:#010x}, image {:#010x}",
+                    s.image.address, s.image.crc32
+                ))
+            }
+            None if verify => {
+                return Err(format!(
+                    "segment {:#010x}: verified but has no read-back digest",
+                    s.image.address
+                ))
+            }
+            _ => {}
+        }
     }
     Ok(())
 }
@@ -457,6 +481,9 @@ fn lying_run(seed: u64) -> Result<(), String> {
     let (r, took) = timed(&mut dfu, &image, &o);
     if took > DEADLINE + CLEANUP {
         return Err(ctx(format!("took {took:?}")));
+    }
+    if let Ok(r) = &r {
+        records_hold(r, false).map_err(ctx)?;
     }
     match &r {
         Ok(_) if dfuse => holds(&dfu.transport().dev, &image).map_err(ctx)?,

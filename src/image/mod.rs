@@ -23,6 +23,7 @@
 //! ```
 
 pub mod dfuse;
+pub mod digest;
 pub mod elf;
 pub mod ihex;
 pub mod srec;

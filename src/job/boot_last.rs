@@ -104,6 +104,8 @@ pub(super) fn write_boot_block<T: Transport>(
     if verify {
         let mut wrong = None;
         let mut mismatches = 0;
+        let cutter = ctx.readback.cutter();
+        let mut pieces = Vec::new();
         let complete = {
             let ctx2 = &mut *ctx;
             let mut done = 0u64;
@@ -114,6 +116,7 @@ pub(super) fn write_boot_block<T: Transport>(
                     wrong.get_or_insert((at + i as u32, expected[i], block[i]));
                     mismatches += block.iter().zip(expected).filter(|(r, w)| r != w).count();
                 }
+                pieces.extend(cutter.pieces(t.alt, at, block));
                 done += block.len() as u64;
                 ctx2.emit(&Event::Progress {
                     phase: Phase::Boot,
@@ -140,6 +143,7 @@ pub(super) fn write_boot_block<T: Transport>(
         if !complete {
             return Err(cancelled(dfu, ctx, Phase::Boot));
         }
+        ctx.readback.commit(pieces);
         report.bytes_verified += image_bytes_in(image, t.alt, b);
     }
     ctx.log(

@@ -3,6 +3,7 @@
 //! difference, so an image that changed everywhere costs about one block per sector.
 
 use super::ctx::{cancelled, Ctx};
+use super::readback::Piece;
 use super::{FlashOptions, Report};
 use crate::error::Error;
 use crate::image::Image;
@@ -50,6 +51,7 @@ pub(super) fn skip_unchanged<T: Transport>(
     });
     let mut progress = Progress { done: 0, total };
     let mut skipped = Vec::new();
+    let mut read = Vec::new();
     for (n, t) in plan.targets.iter().enumerate() {
         let sectors = comparable(t);
         if sectors.is_empty() {
@@ -59,7 +61,10 @@ pub(super) fn skip_unchanged<T: Transport>(
             dfu.select_alt(t.alt)?;
         }
         match unchanged_sectors(dfu, t, &sectors, ctx, &mut progress) {
-            Ok(Some(same)) => skipped.push((n, same)),
+            Ok(Some(found)) => {
+                skipped.push((n, found.same));
+                read.push((t.alt, found.pieces));
+            }
             Ok(None) => return Err(cancelled(dfu, ctx, Phase::Compare)),
             // Gone, cancelled or out of time: the job ends here.
             Err(e @ (ProtocolError::Interrupted { .. } | ProtocolError::JobDeadline { .. })) => {
@@ -94,6 +99,16 @@ pub(super) fn skip_unchanged<T: Transport>(
     }
     if let Some(b) = boot {
         keep_boot_sector_in(plan, &mut skipped, b, ctx);
+    }
+    // What was read of the sectors left alone is what they hold after the job.
+    for (alt, pieces) in read {
+        let same = &skipped.iter().find(|(n, _)| plan.targets[*n].alt == alt);
+        ctx.readback.commit(
+            pieces
+                .into_iter()
+                .filter(|(sector, _)| same.is_some_and(|(_, s)| s.contains(sector)))
+                .map(|(_, p)| p),
+        );
     }
     let mut narrowed = plan.clone();
     for (n, same) in skipped {
@@ -169,8 +184,15 @@ struct Progress {
     total: u64,
 }
 
-/// Reads `sectors` (in address order) and returns the addresses of those that hold what `t`
-/// leaves there; None when cancelled. Contiguous sectors are read in one stream; a sector's
+/// What a comparison found: the sectors that hold what the plan leaves there, and what was read
+/// of them, by sector address.
+struct Compared {
+    same: Vec<u32>,
+    pieces: Vec<(u32, Piece)>,
+}
+
+/// Reads `sectors` (in address order) and returns those that hold what `t` leaves there; None
+/// when cancelled. Contiguous sectors are read in one stream; a sector's
 /// first difference ends its reading, and the stream starts again at the next sector.
 fn unchanged_sectors<T: Transport>(
     dfu: &mut Dfu<T>,
@@ -178,8 +200,10 @@ fn unchanged_sectors<T: Transport>(
     sectors: &[Sector],
     ctx: &mut Ctx<'_>,
     progress: &mut Progress,
-) -> Result<Option<Vec<u32>>, ProtocolError> {
+) -> Result<Option<Compared>, ProtocolError> {
     let mut differs = vec![false; sectors.len()];
+    let cutter = ctx.readback.cutter();
+    let mut pieces = Vec::new();
     let mut expected = Vec::new();
     let mut i = 0;
     while i < sectors.len() {
@@ -207,6 +231,10 @@ fn unchanged_sectors<T: Transport>(
                 let to = (sectors[k].end().min(block_end) - at as u64) as usize;
                 if block[from..to] != expected[from..to] {
                     differs[k] = true;
+                } else if !differs[k] {
+                    let at = sectors[k].address.max(at);
+                    let cut = cutter.pieces(t.alt, at, &block[from..to]);
+                    pieces.extend(cut.into_iter().map(|p| (sectors[k].address, p)));
                 }
                 k += 1;
             }
@@ -238,14 +266,15 @@ fn unchanged_sectors<T: Transport>(
             return Ok(None);
         }
     }
-    Ok(Some(
-        sectors
+    Ok(Some(Compared {
+        same: sectors
             .iter()
             .zip(&differs)
             .filter(|(_, d)| !**d)
             .map(|(s, _)| s.address)
             .collect(),
-    ))
+        pieces,
+    }))
 }
 
 /// Bytes of the image's own (unpadded) data inside the unchanged sectors of target `t`.

@@ -4,6 +4,7 @@
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
+use super::readback::ReadBack;
 use super::Report;
 use crate::error::Error;
 use crate::layout::{Layout, Sector};
@@ -20,6 +21,8 @@ pub(super) struct Ctx<'a> {
     cancelled: bool,
     /// The phase running (the last one started).
     phase: Phase,
+    /// What a flash read back of its image.
+    pub(super) readback: ReadBack,
 }
 
 impl<'a> Ctx<'a> {
@@ -29,6 +32,7 @@ impl<'a> Ctx<'a> {
             cancel,
             cancelled: false,
             phase,
+            readback: ReadBack::default(),
         }
     }
     pub(super) fn emit(&mut self, ev: &Event<'_>) {

@@ -5,9 +5,10 @@ use super::ctx::{begin, finish, run, Ctx};
 use super::deadline::{self, Work};
 use super::flash_dfu11::flash_dfu11;
 use super::flash_dfuse::flash_dfuse;
+use super::readback::ReadBack;
 use super::{FlashOptions, Report};
 use crate::error::Error;
-use crate::image::Image;
+use crate::image::{digest, Image};
 use crate::layout::Layout;
 use crate::plan::{self, FlashPlan, PlanOptions};
 use crate::progress::{CancelToken, Event, Level, Observer, Phase};
@@ -68,10 +69,13 @@ pub fn flash<T: Transport>(
     };
     run(dfu, obs, cancel, deadline, first, |dfu, ctx| {
         let mut report = Report::default();
+        ctx.readback = ReadBack::for_image(image);
         match &plan {
             Some(plan) => flash_dfuse(dfu, image, plan, opts, ctx, &mut report)?,
             None => flash_dfu11(dfu, image, opts, ctx, &mut report)?,
         }
+        report.targets = digest::targets(image);
+        report.segments = ctx.readback.records(image);
         if opts.leave {
             report.left = Some(leave_after_flash(dfu, image, opts, ctx)?);
         }

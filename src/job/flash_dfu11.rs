@@ -108,6 +108,8 @@ pub(super) fn flash_dfu11<T: Transport>(
                 len: data.len(),
             });
         }
+        let pieces = ctx.readback.cutter().pieces(target.alt, 0, &got);
+        ctx.readback.commit(pieces);
         report.bytes_verified = total;
     }
     Ok(())

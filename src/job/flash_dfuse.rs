@@ -367,6 +367,7 @@ fn verify<T: Transport>(
     });
     let mut base = 0u64;
     let mut expected = Vec::new();
+    let cutter = ctx.readback.cutter();
     for check in checks {
         if dfu.alt() != check.alt {
             dfu.select_alt(check.alt)?;
@@ -376,6 +377,7 @@ fn verify<T: Transport>(
         }
         let mut mismatch: Option<Mismatch> = None;
         let mut done = 0u64;
+        let mut pieces = Vec::new();
         let complete = {
             let ctx2 = &mut *ctx;
             dfu.read_blocks(check.address, check.len, &mut |at, block| {
@@ -392,6 +394,7 @@ fn verify<T: Transport>(
                         m.count += 1;
                     }
                 }
+                pieces.extend(cutter.pieces(check.alt, at, block));
                 done += block.len() as u64;
                 ctx2.emit(&Event::Progress {
                     phase: Phase::Verify,
@@ -410,6 +413,7 @@ fn verify<T: Transport>(
         if let Some(m) = mismatch {
             return Err(mismatch_error(check, m));
         }
+        ctx.readback.commit(pieces);
         base += check.len as u64;
         match check.kind {
             CheckKind::Image => report.bytes_verified += check.len as u64,

@@ -30,14 +30,17 @@ mod flash_dfu11;
 mod flash_dfuse;
 mod leave;
 mod read;
+mod readback;
 
 pub use erase::{erase_range, mass_erase, read_unprotect};
 pub use flash::{flash, plan_for};
 pub use leave::leave;
 pub use read::read;
+pub use readback::SegmentRecord;
 
 use std::time::Duration;
 
+use crate::image::digest::TargetDigest;
 use crate::protocol::LeaveOutcome;
 
 /// What a flash job does.
@@ -123,4 +126,9 @@ pub struct Report {
     pub wall: Duration,
     /// How the device left DFU mode, if it was asked to.
     pub left: Option<LeaveOutcome>,
+    /// A flash's record: each target of the image with the SHA-256 of its bytes.
+    pub targets: Vec<TargetDigest>,
+    /// A flash's record: each segment of the image with its CRC-32, and the CRC-32 of the
+    /// bytes read back from the device there.
+    pub segments: Vec<SegmentRecord>,
 }

@@ -92,6 +92,10 @@ pub struct FlashArgs {
     /// plugged back in is flashed again.
     #[arg(long, conflicts_with = "wait")]
     pub watch: bool,
+    /// Append each board's record (the --json line: result, digests of the image and of what
+    /// was read back, board, tool, times) to FILE, one line per board.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
     /// The image: DfuSe .dfu, Intel HEX, S-record, ELF, or a raw binary (with --address),
     /// with or without a DFU suffix.
     pub file: PathBuf,

@@ -1,5 +1,5 @@
 //! How one board's outcome is reported when many are flashed: its `--json` line (the
-//! single-board object plus `path` and `serial`), its row (port path, serial, time, result),
+//! single-board object, made a record by [`crate::flash_job::FlashJob::record`]), its row (port path, serial, time, result),
 //! and the table of every row.
 
 use std::time::Duration;
@@ -115,10 +115,8 @@ impl BoardResult {
         result: String,
         dev: Option<&SimDevice>,
         wall: Duration,
-        mut json: Value,
+        json: Value,
     ) -> Self {
-        json["path"] = json!(path);
-        json["serial"] = json!(serial);
         let time = match dev {
             Some(dev) => format!(
                 "{:.2} s simulated, {:.2} s wall",

@@ -2,6 +2,10 @@
 //! file, its address, the job's options, and the checks before any board is touched.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use serde_json::Value;
 
 use dfuflash::image::{self, Image, LoadOptions};
 use dfuflash::job::FlashOptions;
@@ -9,17 +13,22 @@ use dfuflash::Error;
 
 use crate::args::FlashArgs;
 use crate::open::Opened;
+use crate::production_log::{stamp, ProductionLog};
 
-/// What the flash does on each board: the file, its address and the job's options.
+/// What the flash does on each board: the file, its address, the job's options, and where
+/// each board's record goes.
 #[derive(Clone)]
 pub struct FlashJob {
     file: PathBuf,
     address: Option<u32>,
     opts: FlashOptions,
+    /// `--log FILE`, shared by every board's thread.
+    log: Option<Arc<ProductionLog>>,
 }
 
 impl FlashJob {
-    pub fn new(args: &FlashArgs) -> Self {
+    /// The job the arguments ask for; `--log`'s file is opened here, before any board.
+    pub fn new(args: &FlashArgs) -> Result<Self, String> {
         let mut opts = FlashOptions::default();
         opts.verify = !args.no_verify;
         opts.leave = args.leave;
@@ -30,11 +39,36 @@ impl FlashJob {
         opts.allow_option_bytes = args.allow_option_bytes;
         opts.allow_otp = args.allow_otp;
         opts.check_suffix_ids = !args.ignore_suffix;
-        FlashJob {
+        let log = match &args.log {
+            Some(path) => Some(Arc::new(ProductionLog::open(path)?)),
+            None => None,
+        };
+        Ok(FlashJob {
             file: args.file.clone(),
             address: args.address,
             opts,
+            log,
+        })
+    }
+
+    /// Completes a board's JSON line as a production record (tool, file, board, times) and
+    /// appends it to `--log`'s file.
+    pub fn record(
+        &self,
+        line: &mut Value,
+        board: (&str, &str),
+        started: SystemTime,
+    ) -> Result<(), String> {
+        stamp(line, &self.file, board, started);
+        match &self.log {
+            Some(log) => log.append(line),
+            None => Ok(()),
         }
+    }
+
+    /// The image file, as given.
+    pub fn file(&self) -> &std::path::Path {
+        &self.file
     }
 
     /// Whether the job reads back what it wrote.

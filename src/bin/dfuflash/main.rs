@@ -18,6 +18,7 @@ mod flash_job;
 mod hints;
 mod interrupt;
 mod open;
+mod production_log;
 mod report;
 
 use args::{Cli, Command};

@@ -20,6 +20,8 @@ pub struct Opened {
     pub dfu: Dfu<AnyTransport>,
     /// `-a` was given: images must be for that alt setting.
     pub alt_selected: bool,
+    /// The board's port path and serial ("-" when it has none), as records name it.
+    pub board: (String, String),
     state: Option<PathBuf>,
     transcript: Option<PathBuf>,
 }
@@ -76,6 +78,7 @@ impl Opener {
         Ok(Opened {
             dfu,
             alt_selected: self.alt_selected,
+            board: names(entry),
             // A --sim-state board, or the one DFUFLASH_SIM_STATE keeps.
             state: entry.state_file().map(PathBuf::from),
             transcript: self.transcript.clone(),
@@ -131,6 +134,14 @@ pub fn candidates(d: &DeviceArgs, workarounds: bool) -> Result<(Vec<Entry>, Open
         }
     }
     Ok((entries, opener))
+}
+
+/// The board's port path and serial, as rows and records name it ("-" for none).
+pub fn names(entry: &Entry) -> (String, String) {
+    (
+        port_path(entry).to_string(),
+        entry.info.serial.clone().unwrap_or_else(|| "-".into()),
+    )
 }
 
 /// A board's port path ("-" when the backend gives none).

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use dfuflash::image::digest;
 use dfuflash::job::Report;
 use dfuflash::sim::SimDevice;
 use dfuflash::transport::Transport;
@@ -38,9 +39,26 @@ pub fn report_json(r: &Report, dev: Option<&SimDevice>, wall: Duration) -> Value
         "requests": r.requests,
         "left": r.left.is_some(),
         "wall_seconds": wall.as_secs_f64(),
+        "targets": r.targets.iter().map(|t| json!({
+            "alt": t.alt,
+            "bytes": t.bytes,
+            "sha256": digest::hex(&t.sha256),
+        })).collect::<Vec<_>>(),
+        "segments": r.segments.iter().map(|s| json!({
+            "alt": s.image.alt,
+            "address": s.image.address,
+            "length": s.image.length,
+            "crc32": crc_hex(s.image.crc32),
+            "readback_crc32": s.readback_crc32.map(crc_hex),
+        })).collect::<Vec<_>>(),
     });
     add_sim_times(&mut v, dev);
     v
+}
+
+/// A CRC-32 as eight hex digits, as crc32(1) prints it.
+pub fn crc_hex(crc: u32) -> String {
+    format!("{crc:08x}")
 }
 
 pub fn failure_json(f: &Failure<'_>, dev: Option<&SimDevice>, wall: Duration) -> Value {
@@ -106,8 +124,34 @@ pub fn summary(r: &Report, dev: Option<&SimDevice>) -> String {
             list.join(", ")
         );
     }
+    s += &record_lines(r);
     if r.left.is_some() {
         s += "\ndevice left DFU mode";
+    }
+    s
+}
+
+/// The image's SHA-256 per target, and whether every segment read back matches its CRC-32.
+fn record_lines(r: &Report) -> String {
+    let mut s = String::new();
+    for t in &r.targets {
+        s += &format!(
+            "\nimage sha256 {} (alt {}, {} bytes)",
+            digest::hex(&t.sha256),
+            t.alt,
+            t.bytes
+        );
+    }
+    let read = r.segments.iter().filter(|g| g.readback_crc32.is_some());
+    let same = read
+        .clone()
+        .filter(|g| g.readback_crc32 == Some(g.image.crc32))
+        .count();
+    if read.count() > 0 {
+        s += &format!(
+            "\nread back: {same} of {} segment(s) with the image's CRC-32",
+            r.segments.len()
+        );
     }
     s
 }

@@ -1,7 +1,7 @@
 //! `dfuflash flash`: load an image, then erase, write and verify it on the device. With `--all`
 //! or `--watch` the same job runs on many boards (`flash_all`, `watch`).
 
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use dfuflash::job;
 use dfuflash::progress::{CancelToken, Event};
@@ -25,7 +25,8 @@ pub fn run(args: FlashArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
     }
     // Ctrl-C stops between transfers and leaves the board in dfuIDLE, as for many boards.
     interrupt::cancel_on_signal(cancel);
-    let flash = FlashJob::new(&args);
+    let started = SystemTime::now();
+    let flash = FlashJob::new(&args)?;
     let FlashArgs {
         device,
         no_workarounds,
@@ -46,26 +47,26 @@ pub fn run(args: FlashArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
     );
     display.finish();
     let dev = o.dfu.transport().sim();
-    let out = match &result {
-        Ok(r) => {
-            if json {
-                println!("{}", report_json(r, dev, wall.elapsed()));
-            } else {
-                eprintln!("{}", summary(r, dev));
-            }
-            Ok(())
-        }
+    let (mut line, out) = match &result {
+        Ok(r) => (report_json(r, dev, wall.elapsed()), Ok(())),
         Err(e) => {
             let f = Failure {
                 error: e,
                 requests: o.dfu.requests_sent() - before,
             };
-            if json {
-                println!("{}", failure_json(&f, dev, wall.elapsed()));
-            }
-            Err(hints::message(e))
+            (
+                failure_json(&f, dev, wall.elapsed()),
+                Err(hints::message(e)),
+            )
         }
     };
+    let (path, serial) = &o.board;
+    let logged = flash.record(&mut line, (path, serial), started);
+    if json {
+        println!("{line}");
+    } else if let Ok(r) = &result {
+        eprintln!("{}", summary(r, dev));
+    }
     o.close()?;
-    out
+    out.and(logged)
 }

@@ -9,15 +9,15 @@ use dfuflash::progress::CancelToken;
 use crate::args::FlashArgs;
 use crate::board_report::{failures, print_json, table, BoardResult};
 use crate::boards_display::{BoardsDisplay, Style};
-use crate::commands::flash_board::{flash_board, names};
+use crate::commands::flash_board::flash_board;
 use crate::flash_job::FlashJob;
 use crate::hints;
 use crate::interrupt::{self, CANCELLING};
-use crate::open::{candidates, port_path};
+use crate::open::{candidates, names, port_path};
 
 pub fn run(args: FlashArgs, cancel: &CancelToken) -> Result<(), String> {
     interrupt::cancel_on_signal(cancel);
-    let flash = FlashJob::new(&args);
+    let flash = FlashJob::new(&args)?;
     flash.check_file().map_err(|e| hints::message(&e))?;
     let d = &args.device;
     let workarounds = !args.no_workarounds;

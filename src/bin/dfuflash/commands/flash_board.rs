@@ -3,7 +3,7 @@
 //! does reaches another board.
 
 use std::panic::AssertUnwindSafe;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use dfuflash::device::Entry;
 use dfuflash::job;
@@ -13,18 +13,11 @@ use dfuflash::Error;
 use crate::board_report::BoardResult;
 use crate::boards_display::BoardLine;
 use crate::flash_job::FlashJob;
-use crate::open::{port_path, Opened, Opener};
+use crate::open::{names, Opened, Opener};
+use crate::production_log::stamp;
 
 /// How often a board that is not ready yet is tried again.
 const OPEN_RETRY: Duration = Duration::from_millis(250);
-
-/// The board's port path and serial, as its rows name it.
-pub fn names(entry: &Entry) -> (String, String) {
-    (
-        port_path(entry).to_string(),
-        entry.info.serial.clone().unwrap_or_else(|| "-".into()),
-    )
-}
 
 /// Flashes `entry`. A just-plugged board may not be ready to open (still enumerating, or its
 /// permissions not yet applied): opening is tried again until `open_for` has passed, then the
@@ -38,12 +31,18 @@ pub fn flash_board(
     open_for: Duration,
 ) -> BoardResult {
     let (path, serial) = names(entry);
-    let r = std::panic::catch_unwind(AssertUnwindSafe(|| {
+    let started = SystemTime::now();
+    let mut r = std::panic::catch_unwind(AssertUnwindSafe(|| {
         flash_one(entry, opener, flash, &mut line, cancel, open_for)
     }))
     .unwrap_or_else(|panic| {
         BoardResult::failed_with(&path, &serial, &panic_message(&panic), "panic")
     });
+    // A board whose record cannot be kept has failed: the factory has no proof of it.
+    if let Err(message) = flash.record(&mut r.json, (&path, &serial), started) {
+        r = BoardResult::failed_with(&path, &serial, &message, "log");
+        stamp(&mut r.json, flash.file(), (&path, &serial), started);
+    }
     line.finish(&r.result);
     r
 }

@@ -20,11 +20,11 @@ use dfuflash::Error;
 use crate::args::FlashArgs;
 use crate::board_report::{count, failures, print_json, BoardResult, STREAM_WIDTHS};
 use crate::boards_display::{BoardsDisplay, Style};
-use crate::commands::flash_board::{flash_board, names};
+use crate::commands::flash_board::flash_board;
 use crate::flash_job::FlashJob;
 use crate::hints;
 use crate::interrupt::{self, CANCELLING};
-use crate::open::{candidates, port_path};
+use crate::open::{candidates, names, port_path};
 
 /// How often the boards are listed.
 const POLL: Duration = Duration::from_millis(300);
@@ -49,7 +49,7 @@ pub fn run(args: FlashArgs, cancel: &CancelToken) -> Result<(), String> {
         return Err("--watch waits for boards to be plugged in, and --sim boards are always there; attach simulated boards with DFUFLASH_SIM_PLUG=FILE (see the README)".into());
     }
     interrupt::cancel_on_signal(cancel);
-    let flash = FlashJob::new(&args);
+    let flash = FlashJob::new(&args)?;
     flash.check_file().map_err(|e| hints::message(&e))?;
     let workarounds = !args.no_workarounds;
     let display = BoardsDisplay::new(args.json, d.verbose, Style::Station, STREAM_WIDTHS[0]);
