@@ -59,6 +59,26 @@
  * implement that ABI major. Linking the symbols directly works too.
  * - ABI 2.0 (library 0.2): dfuflash_report gained sectors_skipped and sectors_skipped_count at
  *   its end, so a program built for ABI 1 must be rebuilt; the library refuses major 1.
+ * - ABI 3.0 (library 0.3): every struct the library writes starts with its size (below), so
+ *   that fields can be added without another break; a program built for ABI 2 must be rebuilt
+ *   once; the library refuses major 2.
+ *
+ * Structs that grow (ABI 3)
+ * - dfuflash_report, dfuflash_device_desc, dfuflash_alt_desc, dfuflash_target_record and
+ *   dfuflash_segment_record start with `uint32_t size`. Before the call, set it to the sizeof
+ *   the program was compiled with (`dfuflash_report r = { .size = sizeof r };`). The library
+ *   writes at most that many bytes, fills every field it has that fits, and sets `size` to the
+ *   bytes it filled. The fields marked with an ABI version were added then; a size that ends
+ *   before the unmarked (base) fields fails with DFUFLASH_ERR_INVALID_ARGUMENT and writes
+ *   nothing.
+ * - New fields are only ever appended, each after the end of the struct as it was (its
+ *   previous sizeof). So a program built against an older header keeps working with a newer
+ *   library (it gets the fields it knows), and a program built against a newer header that
+ *   runs on an older library finds a field valid exactly when
+ *   offsetof(field) + sizeof(field) <= size after the call.
+ * - dfuflash_progress, which the library hands to callbacks, starts with the library's
+ *   sizeof: read a field only when `size` reaches past it.
+ * - dfuflash_api is read the same way: its `size` is the library's sizeof.
  */
 
 #ifndef DFUFLASH_H
@@ -71,7 +91,7 @@
 #include <stdint.h>
 
 // ABI major version: bumped only when an existing function or struct changes.
-#define DFUFLASH_ABI_MAJOR 2
+#define DFUFLASH_ABI_MAJOR 3
 
 // ABI minor version: bumped when functions are appended.
 #define DFUFLASH_ABI_MINOR 0
@@ -80,7 +100,7 @@
 #define DFUFLASH_VERSION_MAJOR 0
 
 // Library version, minor part.
-#define DFUFLASH_VERSION_MINOR 2
+#define DFUFLASH_VERSION_MINOR 3
 
 // Library version, patch part.
 #define DFUFLASH_VERSION_PATCH 0
@@ -338,8 +358,10 @@ typedef struct dfuflash_image dfuflash_image;
 typedef struct dfuflash_options dfuflash_options;
 
 // One device of a list, or an open device (strings owned by the list or the device; NULL
-// when absent).
+// when absent). Size-prefixed: set `size` first (see "Structs that grow").
 typedef struct {
+  // In: sizeof(dfuflash_device_desc) of the caller. Out: the bytes the library filled.
+  uint32_t size;
   // idVendor.
   uint16_t vendor_id;
   // idProduct.
@@ -366,10 +388,22 @@ typedef struct {
   size_t alt_count;
   // A simulated device.
   bool simulated;
+  // What could not be read of the device's description (strings that did not come within
+  // the time allowed), or NULL when it is complete (ABI 3.0).
+  const char *incomplete;
+  // The driver the system bound to the device, when known (Windows: its service name, such
+  // as WinUSB or STTub30); NULL when unknown (ABI 3.0).
+  const char *driver;
+  // Why that driver keeps the device from being opened, and what to do; NULL when it is
+  // usable or unknown (ABI 3.0).
+  const char *driver_problem;
 } dfuflash_device_desc;
 
-// One alt setting of a listed or open device.
+// One alt setting of a listed or open device. Size-prefixed: set `size` first (see "Structs
+// that grow").
 typedef struct {
+  // In: sizeof(dfuflash_alt_desc) of the caller. Out: the bytes the library filled.
+  uint32_t size;
   // bAlternateSetting.
   uint8_t alt;
   // Its name (on DfuSe devices, the memory layout string).
@@ -378,10 +412,16 @@ typedef struct {
   bool has_layout;
   // Sectors in the layout (see dfuflash_device_list_sector); 0 without a layout.
   size_t sector_count;
+  // On a DfuSe device, why the name is not a usable memory layout (nothing can be flashed
+  // there); NULL when it is, and on DFU 1.1 devices (ABI 3.0).
+  const char *layout_error;
 } dfuflash_alt_desc;
 
-// What a progress callback is told.
+// What a progress callback is told. Fields are only appended: read one only when `size`
+// reaches past it (see "Structs that grow").
 typedef struct {
+  // sizeof(dfuflash_progress) of the library.
+  uint32_t size;
   // One of the DFUFLASH_PHASE_ constants.
   int32_t phase;
   // Units done in the phase (0 when the phase starts).
@@ -405,14 +445,17 @@ typedef int32_t (*dfuflash_progress_cb)(void *user_data, const dfuflash_progress
 typedef void (*dfuflash_log_cb)(void *user_data, int32_t level, const char *message);
 
 // What the last erase, download, upload or leave on a device did. Pointers stay valid until
-// the next operation on the device or its close.
+// the next operation on the device or its close. Size-prefixed: set `size` first (see
+// "Structs that grow").
 typedef struct {
+  // In: sizeof(dfuflash_report) of the caller. Out: the bytes the library filled.
+  uint32_t size;
   // Bytes sent to the device (padding included).
   uint64_t bytes_written;
   // Bytes of the image read back and found equal: by the verify after writing, or by the
   // comparison of a sector that already held them (left alone, in `sectors_skipped`; they
   // count with verify off too, since they were read). Bytes read back besides the image's
-  // own (the rest of a sector the STM32H7 Rev V recovery erased) do not count.
+  // own count in `bytes_checked`.
   uint64_t bytes_verified;
   // Control requests sent.
   uint64_t requests;
@@ -435,11 +478,61 @@ typedef struct {
   // Seconds the simulated device itself was busy since it was opened; -1 for real devices.
   double device_busy_seconds;
   // Planned sectors left alone (neither erased nor written) because they already held what
-  // the download would leave there (ABI 2.0).
+  // the download would leave there.
   const uint32_t *sectors_skipped;
   // Entries in `sectors_skipped`.
   size_t sectors_skipped_count;
+  // Bytes read back and found as expected besides the image's own: the rest of sectors the
+  // Rev V recovery erased, and unchanged sectors an erase could have reached (ABI 3.0).
+  uint64_t bytes_checked;
+  // Sectors the download planned (erased, or skipped as unchanged): a re-run after an
+  // interrupted download resumed when `sectors_skipped_count` of them already held the
+  // image (ABI 3.0).
+  size_t sectors_planned;
+  // The boot block was written last (DFUFLASH_OPT_BOOT_LAST), at `boot_block` (ABI 3.0).
+  bool has_boot_block;
+  // Its address; 0 when `has_boot_block` is false (ABI 3.0).
+  uint32_t boot_block;
+  // Targets of the downloaded image in the record (see dfuflash_device_report_target);
+  // 0 after other operations (ABI 3.0).
+  size_t target_count;
+  // Segments of the downloaded image in the record (see dfuflash_device_report_segment);
+  // 0 after other operations (ABI 3.0).
+  size_t segment_count;
 } dfuflash_report;
+
+// One target of the last download's record. Size-prefixed: set `size` first.
+typedef struct {
+  // In: sizeof(dfuflash_target_record) of the caller. Out: the bytes the library filled.
+  uint32_t size;
+  // The alt setting it went to.
+  uint8_t alt;
+  // Bytes of the image for it (no padding, no gaps).
+  uint64_t bytes;
+  // SHA-256 of its segments' bytes concatenated in address order (for a raw binary, what
+  // sha256sum prints for the file).
+  uint8_t sha256[32];
+} dfuflash_target_record;
+
+// One segment of the last download's record. Size-prefixed: set `size` first.
+typedef struct {
+  // In: sizeof(dfuflash_segment_record) of the caller. Out: the bytes the library filled.
+  uint32_t size;
+  // The alt setting of its target.
+  uint8_t alt;
+  // First address.
+  uint32_t address;
+  // Length in bytes.
+  uint64_t length;
+  // CRC-32 (zlib's) of the image's bytes.
+  uint32_t crc32;
+  // Every byte of the segment was read back from the device (by the verify, or by the
+  // comparison of unchanged sectors): `readback_crc32` holds their CRC-32.
+  bool read_back;
+  // CRC-32 of the bytes the device returned at the segment's addresses; 0 when `read_back`
+  // is false.
+  uint32_t readback_crc32;
+} dfuflash_segment_record;
 
 // The function table of `dfuflash_get_api`. Entries are only ever appended; `size` tells a
 // host built against an older header how much of the table it may read.
@@ -546,6 +639,10 @@ typedef struct {
   int32_t (*device_select_alt)(dfuflash_device*, int32_t, const char*);
   // See dfuflash_last_error_copy.
   int32_t (*last_error_copy)(char*, size_t, size_t*);
+  // See dfuflash_device_report_target (ABI 3.0).
+  int32_t (*device_report_target)(const dfuflash_device*, size_t, dfuflash_target_record*);
+  // See dfuflash_device_report_segment (ABI 3.0).
+  int32_t (*device_report_segment)(const dfuflash_device*, size_t, dfuflash_segment_record*);
 } dfuflash_api;
 
 #ifdef __cplusplus
@@ -763,6 +860,16 @@ int32_t dfuflash_cancel(const dfuflash_device *dev);
 
 // The report of the last successful operation on `dev`.
 int32_t dfuflash_device_report(const dfuflash_device *dev, dfuflash_report *out);
+
+// Target `index` (below the report's `target_count`) of the last download's record.
+int32_t dfuflash_device_report_target(const dfuflash_device *dev,
+                                      size_t index,
+                                      dfuflash_target_record *out);
+
+// Segment `index` (below the report's `segment_count`) of the last download's record.
+int32_t dfuflash_device_report_segment(const dfuflash_device *dev,
+                                       size_t index,
+                                       dfuflash_segment_record *out);
 
 // The function table for hosts that load the library at run time (dlopen, LoadLibrary,
 // QLibrary, ctypes): one exported entry point. NULL when this library does not implement

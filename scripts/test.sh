@@ -47,10 +47,14 @@ section "Python example script"
 fw=$(mktemp)
 head -c 300000 /dev/urandom >"$fw"
 # Its progress bar goes to stderr: shown only when the script fails.
-python3 examples/python/flash.py --sim stm32h743-revv --address 0x080c0000 "$fw" 2>"$fw.err" || {
+out=$(python3 examples/python/flash.py --sim stm32h743-revv --address 0x080c0000 "$fw" 2>"$fw.err") || {
     tail -c 2000 "$fw.err"
     exit 1
 }
+# Its record: the SHA-256 and CRC-32 of the file, the CRC read back equal.
+grep -qx "alt 0 sha256 $(sha256sum "$fw" | cut -d' ' -f1)" <<<"$out"
+crc=$(python3 -c 'import sys, zlib; print("%08x" % zlib.crc32(open(sys.argv[1], "rb").read()))' "$fw")
+grep -qx "segment 0x080c0000, 300000 bytes: crc32 $crc, read back $crc" <<<"$out"
 # Every attached board at once, one thread each: four simulated H7 Rev V boards, each verified.
 out=$(DFUFLASH_SIM=stm32h743-revv,stm32h743-revv,stm32h743-revv,stm32h743-revv \
     python3 examples/python/flash_all.py --address 0x08040000 "$fw")

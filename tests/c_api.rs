@@ -147,6 +147,48 @@ fn c_api_is_clean_under_valgrind() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// A raw image for 0x08040000 and its SHA-256 and CRC-32 in hex, from the crates (not the
+/// library's code that the test checks).
+fn raw_file(dir: &Path) -> (PathBuf, String, String) {
+    use sha2::{Digest, Sha256};
+    let data: Vec<u8> = (0..300_001u32).map(|i| (i * 7 + i / 253) as u8).collect();
+    let p = dir.join("fw.bin");
+    std::fs::write(&p, &data).unwrap();
+    let sha: String = Sha256::digest(&data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    (p, sha, format!("{:08x}", crc32fast::hash(&data)))
+}
+
+#[test]
+fn structs_grow_old_and_new_callers_both_work_plainly_and_under_sanitizers() {
+    let dir = work("grow");
+    let (fw, sha, crc) = raw_file(&dir);
+    for (name, flags) in [
+        ("test_grow", &[][..]),
+        (
+            "test_grow_asan",
+            &[
+                "-fsanitize=address,undefined",
+                "-fno-sanitize-recover=all",
+                "-fno-omit-frame-pointer",
+            ][..],
+        ),
+    ] {
+        let exe = dir.join(name);
+        compile("tests/c/test_grow.c", &exe, true, flags);
+        let out = run(
+            Command::new(&exe)
+                .args([fw.as_os_str(), sha.as_ref(), crc.as_ref()])
+                .env("ASAN_OPTIONS", "detect_leaks=1"),
+            name,
+        );
+        eprintln!("{out}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[test]
 fn a_host_loads_the_library_with_dlopen_and_uses_the_api_table() {
     let dir = work("dlopen");
@@ -165,7 +207,13 @@ fn the_c_example_builds_with_warnings_as_errors_and_flashes_the_simulator() {
     let exe = dir.join("dfuflash-example");
     compile("examples/c/dfuflash-example.c", &exe, true, &[]);
     let fw = dfuse_file(&dir);
-    let o = Command::new(&exe)
+    // The library this run built, not a stale one cargo's LD_LIBRARY_PATH puts first.
+    let example = || {
+        let mut c = Command::new(&exe);
+        c.env("LD_LIBRARY_PATH", lib_dir());
+        c
+    };
+    let o = example()
         .args(["flash", "--sim", "stm32h743-revv"])
         .arg(&fw)
         .output()
@@ -184,14 +232,32 @@ fn the_c_example_builds_with_warnings_as_errors_and_flashes_the_simulator() {
         out.contains("recovery used for: 0x08100000 0x08120000"),
         "{out}"
     );
+    // The record: the DfuSe file's image bytes are the ones dfuse_file made.
+    let img = dfuflash::image::load(&fw, &Default::default()).unwrap().1;
+    let data = &img.targets[0].segments[0].data;
+    let sha: String = {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(data)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    assert!(out.contains(&format!("alt 0 sha256 {sha}\n")), "{out}");
+    assert!(
+        out.contains(&format!(
+            "segment 0x08040000, 1835008 bytes: crc32 {:08x}, read back equal",
+            crc32fast::hash(data)
+        )),
+        "{out}"
+    );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("  erase [========================================] 14/14 sectors"),
         "{err}"
     );
-    let o = Command::new(&exe).args(["list", "--sim"]).output().unwrap();
+    let o = example().args(["list", "--sim"]).output().unwrap();
     assert!(String::from_utf8_lossy(&o.stdout).contains("0483:df11  sim:stm32h743-revv"));
-    let o = Command::new(&exe)
+    let o = example()
         .args(["flash", "--sim", "nosuch"])
         .arg(&fw)
         .output()

@@ -52,6 +52,8 @@ inline void check(int32_t code) {
 
 using Progress = dfuflash_progress;
 using Report = dfuflash_report;
+using TargetRecord = dfuflash_target_record;
+using SegmentRecord = dfuflash_segment_record;
 
 /// A firmware image.
 class Image {
@@ -194,8 +196,27 @@ class Device {
     /// The last report; its arrays stay valid until the next operation on this device.
     Report report() const {
         Report r{};
+        r.size = sizeof r;
         detail::check(dfuflash_device_report(h_.get(), &r));
         return r;
+    }
+    /// The last download's record: each target's SHA-256 (empty after other operations).
+    std::vector<TargetRecord> targets() const {
+        std::vector<TargetRecord> out(report().target_count);
+        for (size_t i = 0; i < out.size(); i++) {
+            out[i].size = sizeof out[i];
+            detail::check(dfuflash_device_report_target(h_.get(), i, &out[i]));
+        }
+        return out;
+    }
+    /// The last download's record: each segment's CRC-32, and that of what was read back.
+    std::vector<SegmentRecord> segments() const {
+        std::vector<SegmentRecord> out(report().segment_count);
+        for (size_t i = 0; i < out.size(); i++) {
+            out[i].size = sizeof out[i];
+            detail::check(dfuflash_device_report_segment(h_.get(), i, &out[i]));
+        }
+        return out;
     }
     std::vector<uint32_t> workaround_sectors() const {
         Report r = report();
@@ -209,6 +230,7 @@ class Device {
     /// What the device is (strings owned by the device). Callable while an operation runs.
     dfuflash_device_desc info() const {
         dfuflash_device_desc d{};
+        d.size = sizeof d;
         detail::check(dfuflash_device_info(h_.get(), &d));
         return d;
     }

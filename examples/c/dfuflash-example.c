@@ -60,12 +60,12 @@ static int list(int simulated) {
     if (rc != DFUFLASH_OK) return fail("list", rc);
     size_t n = dfuflash_device_list_count(l);
     for (size_t i = 0; i < n; i++) {
-        dfuflash_device_desc d;
+        dfuflash_device_desc d = {.size = sizeof d};
         if (dfuflash_device_list_get(l, i, &d) != DFUFLASH_OK) continue;
         printf("%04x:%04x  %-22s  %s  serial %s\n", d.vendor_id, d.product_id, d.path ? d.path : "-",
                d.product ? d.product : "-", d.serial ? d.serial : "-");
         for (size_t a = 0; a < d.alt_count; a++) {
-            dfuflash_alt_desc alt;
+            dfuflash_alt_desc alt = {.size = sizeof alt};
             if (dfuflash_device_list_alt(l, i, a, &alt) == DFUFLASH_OK) printf("    alt %u: %s\n", alt.alt, alt.name);
         }
     }
@@ -92,7 +92,7 @@ static int flash(const char *model, const char *file, int has_address, uint32_t 
     rc = dfuflash_download(dev, img, opts);
     int status = 0;
     if (rc == DFUFLASH_OK) {
-        dfuflash_report r;
+        dfuflash_report r = {.size = sizeof r};
         dfuflash_device_report(dev, &r);
         printf("flashed: %zu sector(s) erased, %llu bytes written, %llu bytes verified, %llu requests, %.2f s\n",
                r.sectors_erased_count, (unsigned long long)r.bytes_written, (unsigned long long)r.bytes_verified,
@@ -101,6 +101,21 @@ static int flash(const char *model, const char *file, int has_address, uint32_t 
             printf("STM32H7 Rev V erase recovery used for:");
             for (size_t i = 0; i < r.workaround_sectors_count; i++) printf(" 0x%08x", (unsigned)r.workaround_sectors[i]);
             printf("\n");
+        }
+        /* The record a factory keeps: the image's SHA-256, each segment's read-back CRC-32. */
+        for (size_t i = 0; i < r.target_count; i++) {
+            dfuflash_target_record t = {.size = sizeof t};
+            if (dfuflash_device_report_target(dev, i, &t) != DFUFLASH_OK) continue;
+            printf("alt %u sha256 ", (unsigned)t.alt);
+            for (size_t k = 0; k < sizeof t.sha256; k++) printf("%02x", t.sha256[k]);
+            printf("\n");
+        }
+        for (size_t i = 0; i < r.segment_count; i++) {
+            dfuflash_segment_record g = {.size = sizeof g};
+            if (dfuflash_device_report_segment(dev, i, &g) != DFUFLASH_OK) continue;
+            printf("segment 0x%08x, %llu bytes: crc32 %08x, read back %s\n", (unsigned)g.address,
+                   (unsigned long long)g.length, (unsigned)g.crc32,
+                   g.read_back ? (g.readback_crc32 == g.crc32 ? "equal" : "DIFFERENT") : "not read");
         }
     } else {
         status = fail("flash", rc);

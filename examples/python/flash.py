@@ -45,6 +45,11 @@ def main() -> int:
           f"{r.bytes_verified} bytes verified, {r.requests} requests")
     if r.workaround_sectors:
         print("STM32H7 Rev V erase recovery used for: " + " ".join(f"0x{a:08x}" for a in r.workaround_sectors))
+    for t in r.targets:
+        print(f"alt {t.alt} sha256 {t.sha256}")
+    for s in r.segments:
+        back = "not read back" if s.readback_crc32 is None else f"read back {s.readback_crc32:08x}"
+        print(f"segment 0x{s.address:08x}, {s.length} bytes: crc32 {s.crc32:08x}, {back}")
     return 0
 
 

@@ -71,6 +71,7 @@ class Worker : public QThread {
         QString summary;
         if (rc == DFUFLASH_OK) {
             dfuflash_report r{};
+            r.size = sizeof r;
             api->device_report(dev, &r);
             summary = QString("verified %1 bytes, %2 sectors erased, %3 unchanged sector(s) "
                               "skipped, Rev V recovery on %4 sector(s)")
@@ -148,6 +149,7 @@ class Window : public QWidget {
         if (api->device_list_new(DFUFLASH_LIST_SIMULATED, &list) != DFUFLASH_OK) return;
         for (size_t i = 0; i < api->device_list_count(list); i++) {
             dfuflash_device_desc d{};
+            d.size = sizeof d;
             if (api->device_list_get(list, i, &d) != DFUFLASH_OK) continue;
             auto *item = new QListWidgetItem(QString("%1  %2:%3  %4")
                                                  .arg(d.path)

@@ -147,6 +147,12 @@ pub struct dfuflash_api {
     pub device_select_alt: unsafe extern "C" fn(*mut dfuflash_device, i32, *const c_char) -> i32,
     /// See dfuflash_last_error_copy.
     pub last_error_copy: unsafe extern "C" fn(*mut c_char, usize, *mut usize) -> i32,
+    /// See dfuflash_device_report_target (ABI 3.0).
+    pub device_report_target:
+        unsafe extern "C" fn(*const dfuflash_device, usize, *mut dfuflash_target_record) -> i32,
+    /// See dfuflash_device_report_segment (ABI 3.0).
+    pub device_report_segment:
+        unsafe extern "C" fn(*const dfuflash_device, usize, *mut dfuflash_segment_record) -> i32,
 }
 
 static API: dfuflash_api = dfuflash_api {
@@ -192,6 +198,8 @@ static API: dfuflash_api = dfuflash_api {
     device_current_alt: dfuflash_device_current_alt,
     device_select_alt: dfuflash_device_select_alt,
     last_error_copy: dfuflash_last_error_copy,
+    device_report_target: dfuflash_device_report_target,
+    device_report_segment: dfuflash_device_report_segment,
 };
 
 /// The function table for hosts that load the library at run time (dlopen, LoadLibrary,

@@ -4,6 +4,7 @@
 use std::ffi::{c_char, c_void, CString};
 
 use super::options::dfuflash_options;
+use super::sized::own_size;
 use crate::progress::{Event, Flow, Level, Phase, SectorProgress};
 
 /// A progress callback returns this to go on.
@@ -37,10 +38,13 @@ pub const DFUFLASH_LOG_WARN: i32 = 2;
 /// Log level: a failure.
 pub const DFUFLASH_LOG_ERROR: i32 = 3;
 
-/// What a progress callback is told.
+/// What a progress callback is told. Fields are only appended: read one only when `size`
+/// reaches past it (see "Structs that grow").
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct dfuflash_progress {
+    /// sizeof(dfuflash_progress) of the library.
+    pub size: u32,
     /// One of the DFUFLASH_PHASE_ constants.
     pub phase: i32,
     /// Units done in the phase (0 when the phase starts).
@@ -84,6 +88,7 @@ fn call_progress(
 ) -> Flow {
     let Some(cb) = cb else { return Flow::Continue };
     let p = dfuflash_progress {
+        size: own_size::<dfuflash_progress>(),
         phase: match phase {
             Phase::Erase => DFUFLASH_PHASE_ERASE,
             Phase::Write => DFUFLASH_PHASE_WRITE,

@@ -6,6 +6,7 @@ use std::ffi::{c_char, CString};
 use super::boundary::null;
 use super::codes::DFUFLASH_ERR_INVALID_ARGUMENT;
 use super::last_error::fail;
+use super::sized::{end_of, own_size, SizePrefixed};
 use crate::layout::Layout;
 use crate::transport::{DeviceInfo, Mode};
 
@@ -15,10 +16,12 @@ pub const DFUFLASH_MODE_RUNTIME: i32 = 1;
 pub const DFUFLASH_MODE_DFU: i32 = 2;
 
 /// One device of a list, or an open device (strings owned by the list or the device; NULL
-/// when absent).
+/// when absent). Size-prefixed: set `size` first (see "Structs that grow").
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct dfuflash_device_desc {
+    /// In: sizeof(dfuflash_device_desc) of the caller. Out: the bytes the library filled.
+    pub size: u32,
     /// idVendor.
     pub vendor_id: u16,
     /// idProduct.
@@ -45,12 +48,29 @@ pub struct dfuflash_device_desc {
     pub alt_count: usize,
     /// A simulated device.
     pub simulated: bool,
+    /// What could not be read of the device's description (strings that did not come within
+    /// the time allowed), or NULL when it is complete (ABI 3.0).
+    pub incomplete: *const c_char,
+    /// The driver the system bound to the device, when known (Windows: its service name, such
+    /// as WinUSB or STTub30); NULL when unknown (ABI 3.0).
+    pub driver: *const c_char,
+    /// Why that driver keeps the device from being opened, and what to do; NULL when it is
+    /// usable or unknown (ABI 3.0).
+    pub driver_problem: *const c_char,
 }
 
-/// One alt setting of a listed or open device.
+unsafe impl SizePrefixed for dfuflash_device_desc {
+    const NAME: &'static str = "dfuflash_device_desc";
+    const MIN: usize = end_of!(Self, simulated: bool);
+}
+
+/// One alt setting of a listed or open device. Size-prefixed: set `size` first (see "Structs
+/// that grow").
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct dfuflash_alt_desc {
+    /// In: sizeof(dfuflash_alt_desc) of the caller. Out: the bytes the library filled.
+    pub size: u32,
     /// bAlternateSetting.
     pub alt: u8,
     /// Its name (on DfuSe devices, the memory layout string).
@@ -59,16 +79,30 @@ pub struct dfuflash_alt_desc {
     pub has_layout: bool,
     /// Sectors in the layout (see dfuflash_device_list_sector); 0 without a layout.
     pub sector_count: usize,
+    /// On a DfuSe device, why the name is not a usable memory layout (nothing can be flashed
+    /// there); NULL when it is, and on DFU 1.1 devices (ABI 3.0).
+    pub layout_error: *const c_char,
+}
+
+unsafe impl SizePrefixed for dfuflash_alt_desc {
+    const NAME: &'static str = "dfuflash_alt_desc";
+    const MIN: usize = end_of!(Self, sector_count: usize);
 }
 
 /// A device's description with the C strings and parsed layouts its descriptors point into.
 pub(super) struct Described {
     pub(super) info: DeviceInfo,
     simulated: bool,
-    // manufacturer, product, serial, path, then one per alt setting name
+    // manufacturer, product, serial, path, incomplete, driver, driver problem, then one per
+    // alt setting name
     strings: Vec<CString>,
     layouts: Vec<Option<Layout>>,
+    /// Per alt setting, why its layout is unusable (DfuSe devices only).
+    layout_errors: Vec<Option<CString>>,
 }
+
+/// Where the alt settings' names start in `Described::strings`.
+const ALT_NAMES: usize = 7;
 
 fn c_string(s: &str) -> CString {
     CString::new(s.replace('\0', " ")).unwrap_or_default()
@@ -82,6 +116,9 @@ impl Described {
             cs(&info.product),
             cs(&info.serial),
             cs(&info.port_path),
+            cs(&info.incomplete),
+            cs(&info.driver),
+            cs(&info.driver_problem),
         ];
         strings.extend(info.alt_settings.iter().map(|a| c_string(&a.name)));
         let layouts = info
@@ -89,11 +126,17 @@ impl Described {
             .iter()
             .map(|a| Layout::parse(&a.name).ok())
             .collect();
+        let layout_errors = info
+            .alt_settings
+            .iter()
+            .map(|a| info.layout_problem(a).map(|e| c_string(&e.to_string())))
+            .collect();
         Self {
             info,
             simulated,
             strings,
             layouts,
+            layout_errors,
         }
     }
 
@@ -108,6 +151,7 @@ impl Described {
         };
         let i = &self.info;
         dfuflash_device_desc {
+            size: own_size::<dfuflash_device_desc>(),
             vendor_id: i.vendor_id,
             product_id: i.product_id,
             bcd_device: i.bcd_device,
@@ -125,6 +169,9 @@ impl Described {
             path: opt(&s[3], i.port_path.is_some()),
             alt_count: i.alt_settings.len(),
             simulated: self.simulated,
+            incomplete: opt(&s[4], i.incomplete.is_some()),
+            driver: opt(&s[5], i.driver.is_some()),
+            driver_problem: opt(&s[6], i.driver_problem.is_some()),
         }
     }
 
@@ -141,10 +188,14 @@ impl Described {
         })?;
         let layout = &self.layouts[alt_index];
         Ok(dfuflash_alt_desc {
+            size: own_size::<dfuflash_alt_desc>(),
             alt: a.alt,
-            name: self.strings[4 + alt_index].as_ptr(),
+            name: self.strings[ALT_NAMES + alt_index].as_ptr(),
             has_layout: layout.is_some(),
             sector_count: layout.as_ref().map_or(0, Layout::sector_count),
+            layout_error: self.layout_errors[alt_index]
+                .as_ref()
+                .map_or(std::ptr::null(), |e| e.as_ptr()),
         })
     }
 

@@ -18,6 +18,7 @@ use super::last_error::{err, fail};
 use super::session::{
     lock_ignoring_poison, save_state, Device, DeviceInner, SESSIONS_ON_THIS_THREAD,
 };
+use super::sized::fill;
 use crate::device::{self, AnyTransport, Selector};
 use crate::error::Error;
 use crate::job::Report;
@@ -208,7 +209,7 @@ pub unsafe extern "C" fn dfuflash_device_info(
         if out.is_null() {
             return Err(null("out"));
         }
-        unsafe { *out = d.described.desc() };
+        unsafe { fill(out, d.described.desc(), "out") }?;
         Ok(())
     })
 }
@@ -227,7 +228,7 @@ pub unsafe extern "C" fn dfuflash_device_alt(
             return Err(null("out"));
         }
         let desc = d.described.alt(alt_index)?;
-        unsafe { *out = desc };
+        unsafe { fill(out, desc, "out") }?;
         Ok(())
     })
 }

@@ -7,6 +7,7 @@ use super::boundary::{free_boxed, guard, null};
 use super::codes::DFUFLASH_ERR_INVALID_ARGUMENT;
 use super::describe::{dfuflash_alt_desc, dfuflash_device_desc, Described};
 use super::last_error::{err, fail};
+use super::sized::fill;
 use crate::device;
 
 /// `dfuflash_device_list_new` and `dfuflash_open` flag: include the simulated models.
@@ -90,7 +91,7 @@ pub unsafe extern "C" fn dfuflash_device_list_get(
         if out.is_null() {
             return Err(null("out"));
         }
-        unsafe { *out = d.desc() };
+        unsafe { fill(out, d.desc(), "out") }?;
         Ok(())
     })
 }
@@ -109,7 +110,7 @@ pub unsafe extern "C" fn dfuflash_device_list_alt(
             return Err(null("out"));
         }
         let desc = d.alt(alt_index)?;
-        unsafe { *out = desc };
+        unsafe { fill(out, desc, "out") }?;
         Ok(())
     })
 }

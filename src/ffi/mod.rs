@@ -27,6 +27,8 @@ mod callbacks;
 
 mod boundary;
 
+mod sized;
+
 mod handles;
 
 mod session;

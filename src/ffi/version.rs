@@ -3,20 +3,20 @@
 use std::ffi::{c_char, CStr};
 
 /// ABI major version: bumped only when an existing function or struct changes.
-pub const DFUFLASH_ABI_MAJOR: u32 = 2;
+pub const DFUFLASH_ABI_MAJOR: u32 = 3;
 /// ABI minor version: bumped when functions are appended.
 pub const DFUFLASH_ABI_MINOR: u32 = 0;
 /// Library version, major part.
 pub const DFUFLASH_VERSION_MAJOR: u32 = 0;
 /// Library version, minor part.
-pub const DFUFLASH_VERSION_MINOR: u32 = 2;
+pub const DFUFLASH_VERSION_MINOR: u32 = 3;
 /// Library version, patch part.
 pub const DFUFLASH_VERSION_PATCH: u32 = 0;
 
 /// The library version, such as "0.1.0".
 #[no_mangle]
 pub extern "C" fn dfuflash_version() -> *const c_char {
-    static V: &CStr = c"0.2.0";
+    static V: &CStr = c"0.3.0";
     V.as_ptr()
 }
 

@@ -120,7 +120,7 @@ static void test_full_flash(const char *dfu) {
     CHECK(w.ok && w.erase_k_ok, "progress monotonic with stable totals");
     CHECK(w.warns == 8, "8 workaround warnings, got %d", w.warns);
 
-    dfuflash_report r;
+    dfuflash_report r = {.size = sizeof r};
     CHECK(dfuflash_device_report(dev, &r) == DFUFLASH_OK, "report");
     CHECK(r.bytes_verified == len, "verified %llu of %zu", (unsigned long long)r.bytes_verified, len);
     CHECK(r.sectors_erased_count == 14 && r.sectors_erased[0] == 0x08040000u, "14 sectors from 0x08040000");
@@ -187,7 +187,7 @@ static void test_null_arguments(void) {
     dfuflash_image *img = NULL;
     dfuflash_options *o = NULL;
     dfuflash_device_list *list = NULL;
-    dfuflash_report r;
+    dfuflash_report r = {.size = sizeof r};
     uint8_t b[4];
     uint32_t a;
     size_t n;
@@ -279,7 +279,7 @@ static void *flash_job(void *arg) {
     j->rc = dfuflash_open_simulated(j->model, NULL, 0, &dev);
     if (j->rc == DFUFLASH_OK) j->rc = dfuflash_image_from_memory(data, sizeof fw[0], j->address, 0, &img);
     if (j->rc == DFUFLASH_OK) j->rc = dfuflash_download(dev, img, NULL);
-    dfuflash_report r;
+    dfuflash_report r = {.size = sizeof r};
     if (j->rc == DFUFLASH_OK && dfuflash_device_report(dev, &r) == DFUFLASH_OK) j->verified = r.bytes_verified;
     dfuflash_image_free(img);
     dfuflash_device_close(dev);
@@ -304,7 +304,7 @@ static void test_discovery_and_selection(void) {
     CHECK(n == 8, "8 simulated devices, got %zu", n);
     int found = 0;
     for (size_t i = 0; i < n; i++) {
-        dfuflash_device_desc d;
+        dfuflash_device_desc d = {.size = sizeof d};
         if (dfuflash_device_list_get(list, i, &d) != DFUFLASH_OK) continue;
         if (d.path && strcmp(d.path, "sim:stm32h743-revv") == 0) {
             found = 1;
@@ -312,7 +312,7 @@ static void test_discovery_and_selection(void) {
             CHECK(d.transfer_size == 1024 && d.dfu_version == 0x011a && d.mode == DFUFLASH_MODE_DFU, "functional");
             CHECK(d.serial && strcmp(d.serial, "200364500000") == 0, "the H7 ROM serial");
             CHECK(d.alt_count == 4, "4 alt settings");
-            dfuflash_alt_desc a;
+            dfuflash_alt_desc a = {.size = sizeof a};
             CHECK(dfuflash_device_list_alt(list, i, 0, &a) == DFUFLASH_OK && a.has_layout && a.sector_count == 16, "alt 0 layout");
             CHECK(strncmp(a.name, "@Internal Flash", 15) == 0, "alt 0 name %s", a.name);
             uint32_t addr = 0, size = 0;
@@ -410,7 +410,7 @@ static void test_codes_and_queries(void) {
     int rc = dfuflash_open(0, 0, NULL, "sim:stm32h743-revv", -1, NULL, DFUFLASH_LIST_SIMULATED, &dev);
     CHECK(rc == DFUFLASH_OK, "wildcard open by path: %d", rc);
     if (rc != DFUFLASH_OK) return;
-    dfuflash_device_desc d;
+    dfuflash_device_desc d = {.size = sizeof d};
     CHECK(dfuflash_device_info(dev, &d) == DFUFLASH_OK, "info");
     CHECK(d.vendor_id == 0x0483 && d.product_id == 0xdf11, "ids %04x:%04x", d.vendor_id, d.product_id);
     CHECK(d.serial && strcmp(d.serial, "200364500000") == 0, "serial %s", d.serial ? d.serial : "(null)");
@@ -419,7 +419,7 @@ static void test_codes_and_queries(void) {
     CHECK(d.alt_count == 4 && d.simulated, "alts %zu", d.alt_count);
     uint8_t alt = 99;
     CHECK(dfuflash_device_current_alt(dev, &alt) == DFUFLASH_OK && alt == 0, "current alt %u", alt);
-    dfuflash_alt_desc a;
+    dfuflash_alt_desc a = {.size = sizeof a};
     CHECK(dfuflash_device_alt(dev, 1, &a) == DFUFLASH_OK && a.alt == 1 && strstr(a.name, "Option Bytes"), "alt 1");
     CHECK(dfuflash_device_alt(dev, 4, &a) == DFUFLASH_ERR_INVALID_ARGUMENT, "alt index out of range");
     uint32_t addr = 0, size = 0;
@@ -560,7 +560,7 @@ static void test_header_contract(const char *dfu) {
     CHECK(dfuflash_download(dev, img, o) == DFUFLASH_OK, "first download");
     CHECK(dfuflash_options_set_flag(o, DFUFLASH_OPT_VERIFY, false) == DFUFLASH_OK, "verify off");
     CHECK(dfuflash_download(dev, img, o) == DFUFLASH_OK, "unchanged download, verify off");
-    dfuflash_report r;
+    dfuflash_report r = {.size = sizeof r};
     CHECK(dfuflash_device_report(dev, &r) == DFUFLASH_OK, "report");
     CHECK(r.sectors_skipped_count == 14 && r.bytes_written == 0, "every sector compared equal: %zu", r.sectors_skipped_count);
     CHECK(r.bytes_verified == bytes, "compared bytes count as verified: %llu of %zu",

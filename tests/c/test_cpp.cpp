@@ -18,6 +18,16 @@ static int passed, failed;
         }                                                                         \
     } while (0)
 
+// zlib's CRC-32, bit by bit: the test's own, not the library's.
+static uint32_t crc32(const std::vector<uint8_t> &data) {
+    uint32_t c = 0xffffffffu;
+    for (uint8_t b : data) {
+        c ^= b;
+        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return ~c;
+}
+
 int main() {
     std::vector<uint8_t> fw(0x60000);
     for (size_t i = 0; i < fw.size(); i++) fw[i] = static_cast<uint8_t>(i * 7 + (i >> 9));
@@ -56,6 +66,14 @@ int main() {
     CHECK(dev.download(image));
     CHECK(dev.report().bytes_written == 0 && dev.report().bytes_verified == fw.size());
     CHECK(dev.sectors_skipped() == (std::vector<uint32_t>{0x080c0000u, 0x080e0000u, 0x08100000u}));
+    // Its record: the compare read every byte back.
+    CHECK(dev.report().sectors_planned == 3);
+    auto segments = dev.segments();
+    CHECK(segments.size() == 1 && segments[0].address == 0x080c0000u && segments[0].length == fw.size());
+    CHECK(segments.size() == 1 && segments[0].crc32 == crc32(fw) && segments[0].read_back &&
+          segments[0].readback_crc32 == segments[0].crc32);
+    auto targets = dev.targets();
+    CHECK(targets.size() == 1 && targets[0].alt == 0 && targets[0].bytes == fw.size());
 
     // A callback that throws: caught by the trampoline, the flash is cancelled, the exception
     // comes back here once the C call has returned. (full: blocks are written even though the

@@ -27,7 +27,7 @@ int main(int argc, char **argv) {
     if (!api) return 1;
     CHECK(api->size >= sizeof(dfuflash_api));
     CHECK((api->abi_version >> 16) == DFUFLASH_ABI_MAJOR);
-    CHECK(strcmp(api->version(), "0.2.0") == 0);
+    CHECK(strcmp(api->version(), "0.3.0") == 0);
 
     dfuflash_device *dev = NULL;
     dfuflash_image *img = NULL;
@@ -36,7 +36,7 @@ int main(int argc, char **argv) {
     CHECK(api->open_simulated("stm32h743-revv", NULL, 0, &dev) == DFUFLASH_OK);
     CHECK(api->image_from_memory(fw, sizeof fw, 0x080f0000u, 0, &img) == DFUFLASH_OK);
     CHECK(api->download(dev, img, NULL) == DFUFLASH_OK);
-    dfuflash_report r;
+    dfuflash_report r = {.size = sizeof r};
     CHECK(api->device_report(dev, &r) == DFUFLASH_OK);
     CHECK(r.bytes_verified == sizeof fw);
     CHECK(r.workaround_sectors_count == 1 && r.workaround_sectors[0] == 0x08100000u);

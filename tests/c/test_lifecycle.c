@@ -51,7 +51,7 @@ static void *flasher(void *arg) {
 static void *second_caller(void *arg) {
     struct trial *t = arg;
     pause_us(t->second_delay_us);
-    dfuflash_report r;
+    dfuflash_report r = {.size = sizeof r};
     t->rc_second = (t->seed & 1) ? dfuflash_device_report(t->dev, &r) : dfuflash_download(t->dev, t->img, NULL);
     size_t needed = 0;
     dfuflash_last_error_copy(t->second_error, sizeof t->second_error, &needed);
@@ -196,7 +196,7 @@ int main(int argc, char **argv) {
               "trial %d: cancel returned %d", i, t.rc_cancel);
         /* After close every call with the handle is refused, never served from freed memory. */
         CHECK(dfuflash_cancel(t.dev) == DFUFLASH_ERR_INVALID_HANDLE, "trial %d: cancel after close", i);
-        dfuflash_device_desc d;
+        dfuflash_device_desc d = {.size = sizeof d};
         CHECK(dfuflash_device_info(t.dev, &d) == DFUFLASH_ERR_INVALID_HANDLE, "trial %d: info after close", i);
     }
     dfuflash_image_free(img);

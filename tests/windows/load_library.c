@@ -36,7 +36,7 @@ int main(int argc, char **argv) {
     if (rc != DFUFLASH_OK) FAIL("image_from_memory: %s", api->last_error());
     rc = api->download(dev, img, NULL);
     if (rc != DFUFLASH_OK) FAIL("download: %s (%s)", api->status_str(rc), api->last_error());
-    dfuflash_report r;
+    dfuflash_report r = {.size = sizeof r};
     rc = api->device_report(dev, &r);
     if (rc != DFUFLASH_OK) FAIL("device_report: %s", api->last_error());
     if (r.bytes_verified != len) FAIL("verified %llu of %zu bytes", (unsigned long long)r.bytes_verified, len);

@@ -34,6 +34,7 @@ from ctypes import (
     c_uint32,
     c_uint64,
     c_void_p,
+    sizeof,
 )
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
@@ -45,6 +46,8 @@ __all__ = [
     "Image",
     "Progress",
     "Report",
+    "SegmentRecord",
+    "TargetRecord",
     "list_devices",
     "open",
     "open_simulated",
@@ -68,7 +71,7 @@ __all__ = [
     "PHASE_BOOT",
 ]
 
-ABI_MAJOR = 2
+ABI_MAJOR = 3
 _ABI_MINOR = 0
 PHASE_ERASE, PHASE_WRITE, PHASE_VERIFY, PHASE_READ, PHASE_LEAVE, PHASE_COMPARE, PHASE_BOOT = 1, 2, 3, 4, 5, 6, 7
 _CONTINUE, _CANCEL = 0, 1
@@ -138,6 +141,7 @@ _CODES = {102: PanicError, 103: BusyError, 104: ClosedError}
 
 class _Progress(Structure):
     _fields_ = [
+        ("size", c_uint32),
         ("phase", c_int32),
         ("done", c_uint64),
         ("total", c_uint64),
@@ -150,6 +154,7 @@ class _Progress(Structure):
 
 class _Report(Structure):
     _fields_ = [
+        ("size", c_uint32),
         ("bytes_written", c_uint64),
         ("bytes_verified", c_uint64),
         ("requests", c_uint64),
@@ -164,11 +169,18 @@ class _Report(Structure):
         ("device_busy_seconds", c_double),
         ("sectors_skipped", POINTER(c_uint32)),
         ("sectors_skipped_count", c_size_t),
+        ("bytes_checked", c_uint64),
+        ("sectors_planned", c_size_t),
+        ("has_boot_block", c_bool),
+        ("boot_block", c_uint32),
+        ("target_count", c_size_t),
+        ("segment_count", c_size_t),
     ]
 
 
 class _DeviceDesc(Structure):
     _fields_ = [
+        ("size", c_uint32),
         ("vendor_id", c_uint16),
         ("product_id", c_uint16),
         ("bcd_device", c_uint16),
@@ -182,11 +194,44 @@ class _DeviceDesc(Structure):
         ("path", c_char_p),
         ("alt_count", c_size_t),
         ("simulated", c_bool),
+        ("incomplete", c_char_p),
+        ("driver", c_char_p),
+        ("driver_problem", c_char_p),
     ]
 
 
 class _AltDesc(Structure):
-    _fields_ = [("alt", c_uint8), ("name", c_char_p), ("has_layout", c_bool), ("sector_count", c_size_t)]
+    _fields_ = [
+        ("size", c_uint32),
+        ("alt", c_uint8),
+        ("name", c_char_p),
+        ("has_layout", c_bool),
+        ("sector_count", c_size_t),
+        ("layout_error", c_char_p),
+    ]
+
+
+class _TargetRecord(Structure):
+    _fields_ = [("size", c_uint32), ("alt", c_uint8), ("bytes", c_uint64), ("sha256", c_uint8 * 32)]
+
+
+class _SegmentRecord(Structure):
+    _fields_ = [
+        ("size", c_uint32),
+        ("alt", c_uint8),
+        ("address", c_uint32),
+        ("length", c_uint64),
+        ("crc32", c_uint32),
+        ("read_back", c_bool),
+        ("readback_crc32", c_uint32),
+    ]
+
+
+def _sized(cls):
+    """A struct the library fills, its size set as ABI 3 asks."""
+    s = cls()
+    s.size = sizeof(cls)
+    return s
 
 
 _PROGRESS_CB = CFUNCTYPE(c_int32, c_void_p, POINTER(_Progress))
@@ -273,6 +318,8 @@ _sig("dfuflash_cancel", c_int32, _P)
 _sig("dfuflash_device_report", c_int32, _P, POINTER(_Report))
 _sig("dfuflash_device_info", c_int32, _P, POINTER(_DeviceDesc))
 _sig("dfuflash_device_alt", c_int32, _P, c_size_t, POINTER(_AltDesc))
+_sig("dfuflash_device_report_target", c_int32, _P, c_size_t, POINTER(_TargetRecord))
+_sig("dfuflash_device_report_segment", c_int32, _P, c_size_t, POINTER(_SegmentRecord))
 _sig("dfuflash_device_current_alt", c_int32, _P, POINTER(c_uint8))
 _sig("dfuflash_device_select_alt", c_int32, _P, c_int32, c_char_p)
 
@@ -415,8 +462,30 @@ class Image(_Handle):
 
 
 @dataclass
+class TargetRecord:
+    """A downloaded image's target: its alt setting, its bytes, and the SHA-256 (hex) of its
+    segments concatenated in address order."""
+
+    alt: int
+    bytes: int
+    sha256: str
+
+
+@dataclass
+class SegmentRecord:
+    """A downloaded image's segment: address, length, CRC-32 (zlib's), and the CRC-32 of the
+    bytes read back from the device there (None when it was not read back whole)."""
+
+    alt: int
+    address: int
+    length: int
+    crc32: int
+    readback_crc32: Optional[int]
+
+
+@dataclass
 class Report:
-    """What an operation did (the C API's dfuflash_report)."""
+    """What an operation did (the C API's dfuflash_report), with a download's record."""
 
     bytes_written: int = 0
     bytes_verified: int = 0
@@ -429,6 +498,11 @@ class Report:
     wall_seconds: float = 0.0
     device_busy_seconds: float = -1.0
     sectors_skipped: List[int] = field(default_factory=list)
+    bytes_checked: int = 0
+    sectors_planned: int = 0
+    boot_block: Optional[int] = None
+    targets: List[TargetRecord] = field(default_factory=list)
+    segments: List[SegmentRecord] = field(default_factory=list)
 
 
 @dataclass
@@ -448,10 +522,25 @@ class DeviceInfo:
     path: Optional[str]
     simulated: bool
     alt_settings: List[tuple]  # [(alt, name, sector_count or 0), ...]
+    # What could not be read of the description; None when complete.
+    incomplete: Optional[str] = None
+    # The driver the system bound to the device (Windows), and why it cannot be used.
+    driver: Optional[str] = None
+    driver_problem: Optional[str] = None
+    # [(alt, why its layout is unusable), ...] for DfuSe alt settings that cannot be flashed.
+    unusable_alts: List[tuple] = field(default_factory=list)
 
 
 def _str(b: Optional[bytes]) -> Optional[str]:
     return None if b is None else b.decode(errors="replace")
+
+
+def _device_info(d: _DeviceDesc, alts: List[_AltDesc]) -> DeviceInfo:
+    return DeviceInfo(d.vendor_id, d.product_id, d.bcd_device, d.dfu_version, d.transfer_size, d.attributes,
+                      d.mode == 1, _str(d.manufacturer), _str(d.product), _str(d.serial), _str(d.path),
+                      d.simulated, [(a.alt, _str(a.name), a.sector_count) for a in alts],
+                      _str(d.incomplete), _str(d.driver), _str(d.driver_problem),
+                      [(a.alt, _str(a.layout_error)) for a in alts if a.layout_error is not None])
 
 
 def list_devices(include_simulated: bool = False) -> List[DeviceInfo]:
@@ -461,18 +550,14 @@ def list_devices(include_simulated: bool = False) -> List[DeviceInfo]:
     try:
         out = []
         for i in range(_lib.dfuflash_device_list_count(lst)):
-            d = _DeviceDesc()
+            d = _sized(_DeviceDesc)
             _check(_lib.dfuflash_device_list_get(lst, i, byref(d)))
             alts = []
             for a in range(d.alt_count):
-                ad = _AltDesc()
+                ad = _sized(_AltDesc)
                 _check(_lib.dfuflash_device_list_alt(lst, i, a, byref(ad)))
-                alts.append((ad.alt, _str(ad.name), ad.sector_count))
-            out.append(
-                DeviceInfo(d.vendor_id, d.product_id, d.bcd_device, d.dfu_version, d.transfer_size, d.attributes,
-                           d.mode == 1, _str(d.manufacturer), _str(d.product), _str(d.serial), _str(d.path),
-                           d.simulated, alts)
-            )
+                alts.append(ad)
+            out.append(_device_info(d, alts))
         return out
     finally:
         _lib.dfuflash_device_list_free(lst)
@@ -567,16 +652,14 @@ class Device(_Handle):
     def info(self) -> "DeviceInfo":
         """What the device is: ids, strings, port path, mode, transfer size, alt settings
         (a wildcard open says here what it picked)."""
-        d = _DeviceDesc()
+        d = _sized(_DeviceDesc)
         _check(_lib.dfuflash_device_info(self._p, byref(d)))
         alts = []
         for a in range(d.alt_count):
-            ad = _AltDesc()
+            ad = _sized(_AltDesc)
             _check(_lib.dfuflash_device_alt(self._p, a, byref(ad)))
-            alts.append((ad.alt, _str(ad.name), ad.sector_count))
-        return DeviceInfo(d.vendor_id, d.product_id, d.bcd_device, d.dfu_version, d.transfer_size, d.attributes,
-                          d.mode == 1, _str(d.manufacturer), _str(d.product), _str(d.serial), _str(d.path),
-                          d.simulated, alts)
+            alts.append(ad)
+        return _device_info(d, alts)
 
     @property
     def alt(self) -> int:
@@ -600,13 +683,26 @@ class Device(_Handle):
     @property
     def report(self) -> Report:
         """The report of the last successful operation."""
-        r = _Report()
+        r = _sized(_Report)
         _check(_lib.dfuflash_device_report(self._p, byref(r)))
+        targets = []
+        for i in range(r.target_count):
+            t = _sized(_TargetRecord)
+            _check(_lib.dfuflash_device_report_target(self._p, i, byref(t)))
+            targets.append(TargetRecord(t.alt, t.bytes, bytes(t.sha256).hex()))
+        segments = []
+        for i in range(r.segment_count):
+            g = _sized(_SegmentRecord)
+            _check(_lib.dfuflash_device_report_segment(self._p, i, byref(g)))
+            segments.append(SegmentRecord(g.alt, g.address, g.length, g.crc32,
+                                          g.readback_crc32 if g.read_back else None))
         return Report(r.bytes_written, r.bytes_verified, r.requests,
                       [r.sectors_erased[i] for i in range(r.sectors_erased_count)],
                       [r.workaround_sectors[i] for i in range(r.workaround_sectors_count)],
                       r.mass_erased, r.left, r.elapsed_seconds, r.wall_seconds, r.device_busy_seconds,
-                      [r.sectors_skipped[i] for i in range(r.sectors_skipped_count)])
+                      [r.sectors_skipped[i] for i in range(r.sectors_skipped_count)],
+                      r.bytes_checked, r.sectors_planned, r.boot_block if r.has_boot_block else None,
+                      targets, segments)
 
 
 def open(vid: int = 0, pid: int = 0, serial: Optional[str] = None, path: Optional[str] = None,

@@ -5,6 +5,7 @@ import random
 import struct
 import sys
 import tempfile
+import hashlib
 import threading
 import unittest
 import zlib
@@ -75,6 +76,22 @@ class FlashTest(unittest.TestCase):
             full = dev.download(image, full=True)
             self.assertEqual((full.sectors_skipped, len(full.sectors_erased)), ([], 3))
             self.assertEqual(full.workaround_sectors, [0x08100000])
+            self.assertEqual((again.sectors_planned, full.sectors_planned), (3, 3))
+
+    def test_a_download_leaves_a_record_of_the_image_and_what_was_read_back(self):
+        data = FW[:0x30001]
+        image = dfuflash.Image.from_bytes(data, 0x08040000)
+        with dfuflash.open_simulated("stm32h743-revy") as dev:
+            r = dev.download(image)
+            self.assertEqual(r.targets, [dfuflash.TargetRecord(0, len(data), hashlib.sha256(data).hexdigest())])
+            crc = zlib.crc32(data)
+            self.assertEqual(r.segments, [dfuflash.SegmentRecord(0, 0x08040000, len(data), crc, crc)])
+            self.assertEqual(r.boot_block, 0x08040000)
+            unverified = dev.download(image, full=True, verify=False)
+            self.assertEqual(unverified.segments[0].readback_crc32, None, "not read back: no digest")
+            self.assertEqual(unverified.segments[0].crc32, crc)
+            dev.upload(0x08040000, 4)
+            self.assertEqual((dev.report.targets, dev.report.segments), ([], []), "an upload has no record")
 
     def test_a_deadline_for_the_whole_operation(self):
         image = dfuflash.Image.from_bytes(FW[:0x60000], 0x080C0000)
