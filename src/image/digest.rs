@@ -78,6 +78,11 @@ pub fn segments(image: &Image) -> Vec<SegmentDigest> {
         .collect()
 }
 
+/// The SHA-256 of some bytes (what `read` got, for its record).
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
 /// Lower-case hex, as sha256sum prints.
 pub fn hex(bytes: &[u8]) -> String {
     faster_hex::hex_string(bytes)

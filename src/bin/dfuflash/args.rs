@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(
@@ -37,6 +37,13 @@ pub enum Command {
     Info(InfoArgs),
     /// List devices.
     List(ListArgs),
+}
+
+/// Formats of `--events`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EventsFormat {
+    /// One JSON object per line on stdout (docs/events.schema.json).
+    Json,
 }
 
 #[derive(Args)]
@@ -96,6 +103,11 @@ pub struct FlashArgs {
     /// was read back, board, tool, times) to FILE, one line per board.
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+    /// Write what happens as it happens, one JSON object per line on stdout (phases,
+    /// progress, log lines, the Rev V recovery, then the result with the report), for programs
+    /// that run the command; schema in docs/events.schema.json.
+    #[arg(long, value_name = "FORMAT", conflicts_with = "json")]
+    pub events: Option<EventsFormat>,
     /// The image: DfuSe .dfu, Intel HEX, S-record, ELF, or a raw binary (with --address),
     /// with or without a DFU suffix.
     pub file: PathBuf,
@@ -148,6 +160,14 @@ pub struct ReadArgs {
     /// Bytes to read (a number, 0x hex, or with a K or M suffix).
     #[arg(long, value_parser = parse_u32)]
     pub length: u32,
+    /// Print one JSON object instead of text: what was read, with its SHA-256 and CRC-32.
+    #[arg(long)]
+    pub json: bool,
+    /// Write what happens as it happens, one JSON object per line on stdout (phases,
+    /// progress, log lines, the Rev V recovery, then the result with the report), for programs
+    /// that run the command; schema in docs/events.schema.json.
+    #[arg(long, value_name = "FORMAT", conflicts_with = "json")]
+    pub events: Option<EventsFormat>,
     /// Output file.
     pub out: PathBuf,
 }
@@ -171,6 +191,11 @@ pub struct EraseArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Write what happens as it happens, one JSON object per line on stdout (phases,
+    /// progress, log lines, the Rev V recovery, then the result with the report), for programs
+    /// that run the command; schema in docs/events.schema.json.
+    #[arg(long, value_name = "FORMAT", conflicts_with = "json")]
+    pub events: Option<EventsFormat>,
 }
 
 #[derive(Args)]

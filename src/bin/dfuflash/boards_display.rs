@@ -9,6 +9,9 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use dfuflash::progress::{Event, Flow, Level, Phase};
 
+use crate::board_report::BoardResult;
+use crate::events::{EventStream, Events};
+
 /// What the lines are for.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Style {
@@ -30,11 +33,21 @@ pub struct BoardsDisplay {
     style: Style,
     /// Width of the port path column on a terminal.
     path_width: usize,
+    /// `--events json`: each board's events on stdout, instead of anything on stderr.
+    events: Option<Events>,
 }
 
 impl BoardsDisplay {
-    /// `quiet` (for `--json`) shows nothing.
-    pub fn new(quiet: bool, verbose: bool, style: Style, path_width: usize) -> Self {
+    /// `quiet` (for `--json`) shows nothing; nor does `events`, which writes each board's
+    /// events on stdout.
+    pub fn new(
+        quiet: bool,
+        verbose: bool,
+        style: Style,
+        path_width: usize,
+        events: Option<Events>,
+    ) -> Self {
+        let quiet = quiet || events.is_some();
         let tty = std::io::stderr().is_terminal();
         BoardsDisplay {
             multi: (tty && !quiet).then(MultiProgress::new),
@@ -42,6 +55,7 @@ impl BoardsDisplay {
             verbose,
             style,
             path_width,
+            events,
         }
     }
 
@@ -70,6 +84,7 @@ impl BoardsDisplay {
             display: self.clone(),
             path: path.to_string(),
             bar,
+            stream: self.events.map(|e| e.stream(Some(path))),
         }
     }
 }
@@ -94,6 +109,7 @@ pub struct BoardLine {
     display: BoardsDisplay,
     path: String,
     bar: Option<ProgressBar>,
+    stream: Option<EventStream>,
 }
 
 impl BoardLine {
@@ -110,6 +126,9 @@ impl BoardLine {
     }
 
     pub fn event(&mut self, ev: &Event<'_>) -> Flow {
+        if let Some(s) = &mut self.stream {
+            return s.event(ev);
+        }
         let batch = self.display.style == Style::Batch;
         match ev {
             Event::PhaseStart { phase, total } => {
@@ -151,9 +170,14 @@ impl BoardLine {
         Flow::Continue
     }
 
-    /// The board is done: `result` shows on its line (flash --all), or the line goes (watch:
-    /// the caller prints the result row).
-    pub fn finish(&self, result: &str) {
+    /// The board is done: its result shows on its line (flash --all), or the line goes (watch:
+    /// the caller prints the result row); with events, the result event carries its record.
+    pub fn finish(&mut self, r: &BoardResult) {
+        if let Some(s) = &mut self.stream {
+            s.result(&r.json);
+            return;
+        }
+        let result = r.result.as_str();
         match (&self.bar, self.display.style) {
             (Some(bar), Style::Batch) => {
                 bar.set_style(text_style());

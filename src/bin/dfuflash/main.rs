@@ -14,9 +14,11 @@ mod boards_display;
 mod commands;
 mod dfu_util;
 mod display;
+mod events;
 mod flash_job;
 mod hints;
 mod interrupt;
+mod job_output;
 mod open;
 mod production_log;
 mod report;
@@ -33,7 +35,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Pack(args) => commands::pack::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Suffix { action } => commands::suffix::run(action),
-        Command::Read(args) => commands::read::run(args, &cancel),
+        Command::Read(args) => commands::read::run(args, wall, &cancel),
         Command::Erase(args) => commands::erase::run(args, wall, &cancel),
     }
 }

@@ -6,8 +6,8 @@ use dfuflash::job;
 use dfuflash::progress::{CancelToken, Event};
 
 use crate::args::EraseArgs;
-use crate::display::Display;
 use crate::hints;
+use crate::job_output::JobOutput;
 use crate::open::open;
 use crate::report::{failure_json, report_json, summary, Failure};
 
@@ -20,10 +20,11 @@ pub fn run(args: EraseArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
         mass,
         read_unprotect,
         json,
+        events,
     } = args;
     let mut o = open(&device, true).map_err(|e| hints::message(&e))?;
-    let mut display = Display::new(json, device.verbose);
-    let mut obs = |ev: &Event<'_>| display.event(ev);
+    let mut output = JobOutput::new(json, events, device.verbose);
+    let mut obs = |ev: &Event<'_>| output.event(ev);
     let result = if read_unprotect {
         job::read_unprotect(&mut o.dfu, &mut obs)
     } else if mass {
@@ -37,25 +38,19 @@ pub fn run(args: EraseArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
             cancel,
         )
     };
-    display.finish();
+    output.finish();
     let dev = o.dfu.transport().sim();
     let out = match &result {
-        Ok(r) if json => {
-            println!("{}", report_json(r, dev, wall.elapsed()));
-            Ok(())
-        }
         Ok(r) => {
-            eprintln!("{}", summary(r, dev));
+            output.outcome(&report_json(r, dev, wall.elapsed()), Some(&summary(r, dev)));
             Ok(())
         }
         Err(e) => {
-            if json {
-                let f = Failure {
-                    error: e,
-                    requests: o.dfu.requests_sent(),
-                };
-                println!("{}", failure_json(&f, dev, wall.elapsed()));
-            }
+            let f = Failure {
+                error: e,
+                requests: o.dfu.requests_sent(),
+            };
+            output.outcome(&failure_json(&f, dev, wall.elapsed()), None);
             Err(hints::message(e))
         }
     };

@@ -8,10 +8,10 @@ use dfuflash::progress::{CancelToken, Event};
 
 use crate::args::FlashArgs;
 use crate::commands::{flash_all, watch};
-use crate::display::Display;
 use crate::flash_job::FlashJob;
 use crate::hints;
 use crate::interrupt;
+use crate::job_output::JobOutput;
 use crate::open::open;
 use crate::report::{failure_json, report_json, summary, Failure};
 
@@ -31,21 +31,22 @@ pub fn run(args: FlashArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
         device,
         no_workarounds,
         json,
+        events,
         ..
     } = args;
     let mut o = open(&device, !no_workarounds).map_err(|e| hints::message(&e))?;
     let image = flash.load(&o).map_err(|e| hints::message(&e))?;
     let opts = flash.options(&o);
-    let mut display = Display::new(json, device.verbose);
+    let mut output = JobOutput::new(json, events, device.verbose);
     let before = o.dfu.requests_sent();
     let result = job::flash(
         &mut o.dfu,
         &image,
         &opts,
-        &mut |ev: &Event<'_>| display.event(ev),
+        &mut |ev: &Event<'_>| output.event(ev),
         cancel,
     );
-    display.finish();
+    output.finish();
     let dev = o.dfu.transport().sim();
     let (mut line, out) = match &result {
         Ok(r) => (report_json(r, dev, wall.elapsed()), Ok(())),
@@ -62,11 +63,8 @@ pub fn run(args: FlashArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
     };
     let (path, serial) = &o.board;
     let logged = flash.record(&mut line, (path, serial), started);
-    if json {
-        println!("{line}");
-    } else if let Ok(r) = &result {
-        eprintln!("{}", summary(r, dev));
-    }
+    let text = result.as_ref().ok().map(|r| summary(r, dev));
+    output.outcome(&line, text.as_deref());
     o.close()?;
     out.and(logged)
 }

@@ -6,10 +6,11 @@ use std::time::{Duration, Instant};
 use dfuflash::device;
 use dfuflash::progress::CancelToken;
 
-use crate::args::FlashArgs;
+use crate::args::{EventsFormat, FlashArgs};
 use crate::board_report::{failures, print_json, table, BoardResult};
 use crate::boards_display::{BoardsDisplay, Style};
 use crate::commands::flash_board::flash_board;
+use crate::events::Events;
 use crate::flash_job::FlashJob;
 use crate::hints;
 use crate::interrupt::{self, CANCELLING};
@@ -33,7 +34,8 @@ pub fn run(args: FlashArgs, cancel: &CancelToken) -> Result<(), String> {
     };
     let boards = device::select_all(&entries, opener.selector()).map_err(|e| hints::message(&e))?;
     let path_width = boards.iter().map(|e| port_path(e).len()).max().unwrap_or(0);
-    let display = BoardsDisplay::new(args.json, d.verbose, Style::Batch, path_width);
+    let events = args.events.map(|EventsFormat::Json| Events::new(d.verbose));
+    let display = BoardsDisplay::new(args.json, d.verbose, Style::Batch, path_width, events);
     let results: Vec<BoardResult> = std::thread::scope(|s| {
         let workers: Vec<_> = boards
             .iter()
@@ -64,7 +66,7 @@ pub fn run(args: FlashArgs, cancel: &CancelToken) -> Result<(), String> {
             .map(|w| w.join().expect("flash_board contains panics"))
             .collect()
     });
-    if !args.json {
+    if !args.json && events.is_none() {
         eprint!("{}", table(&results));
         eprintln!();
     }

@@ -43,7 +43,7 @@ pub fn flash_board(
         r = BoardResult::failed_with(&path, &serial, &message, "log");
         stamp(&mut r.json, flash.file(), (&path, &serial), started);
     }
-    line.finish(&r.result);
+    line.finish(&r);
     r
 }
 

@@ -1,37 +1,79 @@
 //! `dfuflash read`: read a range of the device's memory into a file.
 
+use std::time::Instant;
+
+use serde_json::json;
+
+use dfuflash::image::digest;
 use dfuflash::job;
 use dfuflash::progress::{CancelToken, Event};
 
 use crate::args::ReadArgs;
-use crate::display::Display;
 use crate::hints;
+use crate::job_output::JobOutput;
 use crate::open::open;
+use crate::report::{crc_hex, failure_json, Failure};
 
-pub fn run(args: ReadArgs, cancel: &CancelToken) -> Result<(), String> {
+/// `wall` is when the command started: the JSON reports `wall_seconds` from it.
+pub fn run(args: ReadArgs, wall: Instant, cancel: &CancelToken) -> Result<(), String> {
     let ReadArgs {
         device,
         address,
         length,
+        json,
+        events,
         out,
     } = args;
     let mut o = open(&device, true).map_err(|e| hints::message(&e))?;
-    let mut display = Display::new(false, device.verbose);
+    let mut output = JobOutput::new(json, events, device.verbose);
+    let before = o.dfu.requests_sent();
     let result = job::read(
         &mut o.dfu,
         address,
         length,
-        &mut |ev: &Event<'_>| display.event(ev),
+        &mut |ev: &Event<'_>| output.event(ev),
         cancel,
     );
-    display.finish();
+    output.finish();
+    let requests = o.dfu.requests_sent() - before;
+    let dev = o.dfu.transport().sim();
+    let outcome = match &result {
+        Ok(bytes) => std::fs::write(&out, bytes)
+            .map(|()| bytes)
+            .map_err(|e| format!("cannot write {}: {e}", out.display())),
+        Err(e) => {
+            let f = Failure { error: e, requests };
+            output.outcome(&failure_json(&f, dev, wall.elapsed()), None);
+            Err(hints::message(e))
+        }
+    };
+    let done = match outcome {
+        Ok(bytes) => {
+            let text = format!(
+                "read {} bytes at {address:#010x} into {}",
+                bytes.len(),
+                out.display()
+            );
+            let line = json!({
+                "ok": true,
+                "address": address,
+                "bytes": bytes.len(),
+                "file": out.display().to_string(),
+                "sha256": digest::hex(&digest::sha256(bytes)),
+                "crc32": crc_hex(crc32fast::hash(bytes)),
+                "requests": requests,
+                "wall_seconds": wall.elapsed().as_secs_f64(),
+            });
+            output.outcome(&line, Some(&text));
+            Ok(())
+        }
+        Err(message) if result.is_ok() => {
+            let line = json!({"ok": false, "error": message, "error_kind": "file"});
+            output.outcome(&line, None);
+            Err(message)
+        }
+        Err(message) => Err(message),
+    };
     o.close()?;
-    let bytes = result.map_err(|e| hints::message(&e))?;
-    std::fs::write(&out, &bytes).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-    eprintln!(
-        "read {} bytes at {address:#010x} into {}",
-        bytes.len(),
-        out.display()
-    );
-    Ok(())
+    done
 }

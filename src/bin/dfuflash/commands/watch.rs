@@ -17,10 +17,11 @@ use dfuflash::progress::CancelToken;
 use dfuflash::transport::Mode;
 use dfuflash::Error;
 
-use crate::args::FlashArgs;
+use crate::args::{EventsFormat, FlashArgs};
 use crate::board_report::{count, failures, print_json, BoardResult, STREAM_WIDTHS};
 use crate::boards_display::{BoardsDisplay, Style};
 use crate::commands::flash_board::flash_board;
+use crate::events::Events;
 use crate::flash_job::FlashJob;
 use crate::hints;
 use crate::interrupt::{self, CANCELLING};
@@ -52,7 +53,14 @@ pub fn run(args: FlashArgs, cancel: &CancelToken) -> Result<(), String> {
     let flash = FlashJob::new(&args)?;
     flash.check_file().map_err(|e| hints::message(&e))?;
     let workarounds = !args.no_workarounds;
-    let display = BoardsDisplay::new(args.json, d.verbose, Style::Station, STREAM_WIDTHS[0]);
+    let events = args.events.map(|EventsFormat::Json| Events::new(d.verbose));
+    let display = BoardsDisplay::new(
+        args.json,
+        d.verbose,
+        Style::Station,
+        STREAM_WIDTHS[0],
+        events,
+    );
     display.println(
         "watching for boards: each one attached in DFU mode is flashed once (Ctrl-C to stop)",
     );

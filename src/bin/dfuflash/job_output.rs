@@ -1,0 +1,53 @@
+//! How a single-board command (flash, read, erase) shows its job: progress on stderr, or
+//! `--events json` on stdout; then its outcome: the `--json` object, the result event, or the
+//! text summary.
+
+use serde_json::Value;
+
+use dfuflash::progress::{Event, Flow};
+
+use crate::args::EventsFormat;
+use crate::display::Display;
+use crate::events::{EventStream, Events};
+
+pub struct JobOutput {
+    display: Display,
+    stream: Option<EventStream>,
+    json: bool,
+}
+
+impl JobOutput {
+    pub fn new(json: bool, events: Option<EventsFormat>, verbose: bool) -> Self {
+        let stream = events.map(|EventsFormat::Json| Events::new(verbose).stream(None));
+        Self {
+            display: Display::new(json || stream.is_some(), verbose),
+            stream,
+            json,
+        }
+    }
+
+    /// The job's observer.
+    pub fn event(&mut self, ev: &Event<'_>) -> Flow {
+        if let Some(s) = &mut self.stream {
+            s.event(ev);
+        }
+        self.display.event(ev)
+    }
+
+    /// The job has returned: its progress bar goes.
+    pub fn finish(&mut self) {
+        self.display.finish();
+    }
+
+    /// The outcome: `line` on stdout (as the object, or in the result event), else `text` on
+    /// stderr.
+    pub fn outcome(&mut self, line: &Value, text: Option<&str>) {
+        if let Some(s) = &mut self.stream {
+            s.result(line);
+        } else if self.json {
+            println!("{line}");
+        } else if let Some(t) = text {
+            eprintln!("{t}");
+        }
+    }
+}
