@@ -135,7 +135,16 @@ fn differing(dev: &SimDevice, plan: &FlashPlan) -> Vec<u32> {
         .collect()
 }
 
-fn sweep(c: &Case, old: Option<&Image>) -> usize {
+/// What the boards held after the cuts: by what their boot block was.
+#[derive(Default)]
+struct Held {
+    erased: usize,
+    new_whole: usize,
+    old_whole: usize,
+    being_programmed: usize,
+}
+
+fn sweep(c: &Case, old: Option<&Image>, held: &mut Held) -> usize {
     let img = image(c, 7);
     let n = requests(c, old, &img);
     let block = SimDevice::describe(c.model)
@@ -179,15 +188,22 @@ fn sweep(c: &Case, old: Option<&Image>) -> usize {
             }
         }
         match head(dev, &img, old, 0, block) {
-            Head::Image => assert!(
-                holds(dev, &img),
-                "{ctx}: the boot block is in place before the image is whole"
-            ),
-            Head::Old => assert!(
-                holds(dev, old.unwrap()),
-                "{ctx}: the older boot block is in place, the older firmware is not whole"
-            ),
-            _ => {}
+            Head::Image => {
+                assert!(
+                    holds(dev, &img),
+                    "{ctx}: the boot block is in place before the image is whole"
+                );
+                held.new_whole += 1;
+            }
+            Head::Old => {
+                assert!(
+                    holds(dev, old.unwrap()),
+                    "{ctx}: the older boot block is in place, the older firmware is not whole"
+                );
+                held.old_whole += 1;
+            }
+            Head::Erased => held.erased += 1,
+            Head::Other => held.being_programmed += 1,
         }
 
         // Power cycle, then the same flash again.
@@ -223,12 +239,16 @@ fn sweep(c: &Case, old: Option<&Image>) -> usize {
 #[test]
 fn no_power_cut_leaves_a_bootable_half_image_and_every_re_run_resumes() {
     let mut cuts = 0;
+    let mut held = Held::default();
     for c in &CASES {
-        cuts += sweep(c, None);
+        cuts += sweep(c, None, &mut held);
         let older = image(c, 99);
-        cuts += sweep(c, Some(&older));
+        cuts += sweep(c, Some(&older), &mut held);
     }
-    eprintln!("boot_last: {cuts} cut points");
+    eprintln!(
+        "boot_last: {cuts} cut points; boot block afterwards: erased {}, the new image's (image whole) {}, the older image's (older image whole) {}, cut while being programmed {}",
+        held.erased, held.new_whole, held.old_whole, held.being_programmed
+    );
     assert!(cuts > 400, "{cuts}");
 }
 
