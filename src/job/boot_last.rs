@@ -4,7 +4,7 @@
 //! and read back.
 
 use super::ctx::{cancelled, Ctx};
-use super::flash_dfuse::explain_write_error;
+use super::write_error::explain_write_error;
 use super::Report;
 use crate::error::Error;
 use crate::image::Image;

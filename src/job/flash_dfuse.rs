@@ -5,13 +5,14 @@ use super::boot_last::{pieces, write_boot_block, Piece};
 use super::compare::skip_unchanged;
 use super::ctx::{cancelled, Ctx};
 use super::erase::erase_sector;
+use super::write_error::explain_write_error;
 use super::{FlashOptions, Report};
 use crate::error::Error;
 use crate::image::{Image, Segment};
 use crate::layout::Sector;
 use crate::plan::{cut, BootBlock, FlashPlan, TargetPlan};
 use crate::progress::{Event, Level, Phase};
-use crate::protocol::{Dfu, ProtocolError};
+use crate::protocol::Dfu;
 use crate::transport::Transport;
 
 pub(super) fn flash_dfuse<T: Transport>(
@@ -463,28 +464,4 @@ fn uncovered(start: u64, end: u64, segments: &[Segment]) -> Vec<(u64, u64)> {
         out.push((a, end));
     }
     out
-}
-
-/// A write that fails inside a sector erased through the Rev V recovery says so: that erase is
-/// the likely cause.
-pub(super) fn explain_write_error(e: ProtocolError, recovered: &[u32], t: &TargetPlan) -> Error {
-    let failed_at = match &e {
-        ProtocolError::DeviceStatus {
-            address: Some(a), ..
-        }
-        | ProtocolError::StuckBusy {
-            address: Some(a), ..
-        } => *a,
-        _ => return e.into(),
-    };
-    let hit = t.erase.iter().find(|s| {
-        recovered.contains(&s.address) && (s.address as u64..s.end()).contains(&(failed_at as u64))
-    });
-    match hit {
-        Some(s) => Error::WriteAfterRecovery {
-            sector: s.address,
-            source: e,
-        },
-        None => e.into(),
-    }
 }

@@ -31,6 +31,7 @@ mod flash_dfuse;
 mod leave;
 mod read;
 mod readback;
+mod write_error;
 
 pub use erase::{erase_range, mass_erase, read_unprotect};
 pub use flash::{flash, plan_for};
