@@ -532,6 +532,9 @@ typedef struct {
   // CRC-32 of the bytes the device returned at the segment's addresses; 0 when `read_back`
   // is false.
   uint32_t readback_crc32;
+  // Zero. Takes the place of the struct's tail padding, so that a field added later starts
+  // at its sizeof.
+  uint32_t reserved;
 } dfuflash_segment_record;
 
 // The function table of `dfuflash_get_api`. Entries are only ever appended; `size` tells a

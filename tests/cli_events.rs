@@ -292,6 +292,57 @@ fn a_failure_is_a_result_with_its_kind() {
         (Some("result"), Some(false))
     );
     assert!(last["report"]["error_kind"].is_string(), "{last}");
+    // A failure before the job (no such file, no such board, a raw binary without its
+    // address) is a result too, for one board and for many.
+    for args in [
+        &[
+            "flash",
+            "--sim",
+            "stm32f405",
+            "--address",
+            "0x08004000",
+            "nosuch.bin",
+        ][..],
+        &[
+            "flash",
+            "--sim",
+            "nosuch",
+            "--address",
+            "0x08004000",
+            fw.to_str().unwrap(),
+        ],
+        &["flash", "--sim", "stm32f405", fw.to_str().unwrap()],
+        &[
+            "flash",
+            "--sim",
+            "stm32f405",
+            "--all",
+            "--address",
+            "0x08004000",
+            "nosuch.bin",
+        ],
+        &[
+            "read",
+            "--sim",
+            "nosuch",
+            "--address",
+            "0",
+            "--length",
+            "4",
+            "x.bin",
+        ],
+        &["erase", "--sim", "nosuch", "--mass"],
+    ] {
+        let o = dfuflash(&[args, &["--events", "json"]].concat());
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        let ev = events(&o);
+        assert_eq!(ev.len(), 1, "{args:?}: {ev:?}");
+        assert_eq!(
+            (ev[0]["event"].as_str(), ev[0]["ok"].as_bool()),
+            (Some("result"), Some(false))
+        );
+        assert!(ev[0]["report"]["error_kind"].is_string(), "{args:?}");
+    }
     // --json and --events both write stdout: refused together.
     let o = dfuflash(&[
         "flash",

@@ -254,3 +254,43 @@ fn inspect_prints_the_digests_a_record_carries() {
         "{text}"
     );
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_record_that_cannot_be_written_fails_the_board_and_says_so() {
+    let dir = tmp("full");
+    let (fw, _) = write_fw(&dir, 4096);
+    // /dev/full opens, and every write to it fails (ENOSPC).
+    for all in [false, true] {
+        let mut args = vec![
+            "flash",
+            "--sim",
+            "stm32f405",
+            "--address",
+            "0x08004000",
+            "--log",
+            "/dev/full",
+            "--json",
+        ];
+        if all {
+            args.push("--all");
+        }
+        args.push(fw.to_str().unwrap());
+        let o = dfuflash(&args);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let v = &lines(&String::from_utf8_lossy(&o.stdout))[0];
+        assert_eq!(
+            (v["ok"].as_bool(), v["error_kind"].as_str()),
+            (Some(false), Some("log")),
+            "{v}"
+        );
+        assert!(
+            v["error"]
+                .as_str()
+                .unwrap()
+                .contains("the board's record was not kept"),
+            "{v}"
+        );
+        assert_record(v, &fw, "sim:stm32f405", "385C34733435");
+    }
+}

@@ -4,7 +4,7 @@
 use std::ffi::{c_char, c_void, CString};
 
 use super::options::dfuflash_options;
-use super::sized::own_size;
+use super::sized::{end_of, no_tail_padding, own_size};
 use crate::progress::{Event, Flow, Level, Phase, SectorProgress};
 
 /// A progress callback returns this to go on.
@@ -60,6 +60,8 @@ pub struct dfuflash_progress {
     /// Erase: sectors the job erases; 0 otherwise.
     pub sector_n: i32,
 }
+
+no_tail_padding!(dfuflash_progress, sector_n: i32);
 
 /// Progress callback: return DFUFLASH_CONTINUE or DFUFLASH_CANCEL.
 pub type dfuflash_progress_cb =

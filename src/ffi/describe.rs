@@ -6,7 +6,7 @@ use std::ffi::{c_char, CString};
 use super::boundary::null;
 use super::codes::DFUFLASH_ERR_INVALID_ARGUMENT;
 use super::last_error::fail;
-use super::sized::{end_of, own_size, SizePrefixed};
+use super::sized::{end_of, no_tail_padding, own_size, SizePrefixed};
 use crate::layout::Layout;
 use crate::transport::{DeviceInfo, Mode};
 
@@ -63,6 +63,7 @@ unsafe impl SizePrefixed for dfuflash_device_desc {
     const NAME: &'static str = "dfuflash_device_desc";
     const MIN: usize = end_of!(Self, simulated: bool);
 }
+no_tail_padding!(dfuflash_device_desc, driver_problem: *const c_char);
 
 /// One alt setting of a listed or open device. Size-prefixed: set `size` first (see "Structs
 /// that grow").
@@ -88,6 +89,7 @@ unsafe impl SizePrefixed for dfuflash_alt_desc {
     const NAME: &'static str = "dfuflash_alt_desc";
     const MIN: usize = end_of!(Self, sector_count: usize);
 }
+no_tail_padding!(dfuflash_alt_desc, layout_error: *const c_char);
 
 /// A device's description with the C strings and parsed layouts its descriptors point into.
 pub(super) struct Described {

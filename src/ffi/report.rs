@@ -6,7 +6,7 @@ use super::codes::DFUFLASH_ERR_INVALID_ARGUMENT;
 use super::device::dfuflash_device;
 use super::handles;
 use super::last_error::fail;
-use super::sized::{end_of, fill, own_size, SizePrefixed};
+use super::sized::{end_of, fill, no_tail_padding, own_size, SizePrefixed};
 
 /// What the last erase, download, upload or leave on a device did. Pointers stay valid until
 /// the next operation on the device or its close. Size-prefixed: set `size` first (see
@@ -71,6 +71,7 @@ unsafe impl SizePrefixed for dfuflash_report {
     const NAME: &'static str = "dfuflash_report";
     const MIN: usize = end_of!(Self, sectors_skipped_count: usize);
 }
+no_tail_padding!(dfuflash_report, segment_count: usize);
 
 /// One target of the last download's record. Size-prefixed: set `size` first.
 #[repr(C)]
@@ -91,6 +92,7 @@ unsafe impl SizePrefixed for dfuflash_target_record {
     const NAME: &'static str = "dfuflash_target_record";
     const MIN: usize = end_of!(Self, sha256: [u8; 32]);
 }
+no_tail_padding!(dfuflash_target_record, sha256: [u8; 32]);
 
 /// One segment of the last download's record. Size-prefixed: set `size` first.
 #[repr(C)]
@@ -112,12 +114,16 @@ pub struct dfuflash_segment_record {
     /// CRC-32 of the bytes the device returned at the segment's addresses; 0 when `read_back`
     /// is false.
     pub readback_crc32: u32,
+    /// Zero. Takes the place of the struct's tail padding, so that a field added later starts
+    /// at its sizeof.
+    pub reserved: u32,
 }
 
 unsafe impl SizePrefixed for dfuflash_segment_record {
     const NAME: &'static str = "dfuflash_segment_record";
-    const MIN: usize = end_of!(Self, readback_crc32: u32);
+    const MIN: usize = end_of!(Self, reserved: u32);
 }
+no_tail_padding!(dfuflash_segment_record, reserved: u32);
 
 /// The report of the last successful operation on `dev`.
 #[no_mangle]
@@ -216,6 +222,7 @@ pub unsafe extern "C" fn dfuflash_device_report_segment(
             crc32: s.image.crc32,
             read_back: s.readback_crc32.is_some(),
             readback_crc32: s.readback_crc32.unwrap_or(0),
+            reserved: 0,
         };
         unsafe { fill(out, record, "out") }
     })

@@ -18,6 +18,16 @@ macro_rules! end_of {
 }
 pub(super) use end_of;
 
+/// Fails the build when a struct's last field does not end at its sizeof: tail padding would
+/// let a field appended later start inside the old sizeof, where an older library leaves
+/// garbage that `size` says is filled. Fill such padding with a `reserved` field instead.
+macro_rules! no_tail_padding {
+    ($t:ty, $last:ident: $ft:ty) => {
+const _: () = assert!(std::mem::size_of::<$t>() == end_of!($t, $last: $ft));
+    };
+}
+pub(super) use no_tail_padding;
+
 /// A struct with `size: u32` as its first field.
 ///
 /// # Safety

@@ -256,6 +256,13 @@ fn read_back_list<'p>(
                 kind: CheckKind::Image,
             }));
             checks.extend(unchanged_to_recheck(t, whole));
+        } else {
+            // What the comparison read there may predate an erase that reached it: without
+            // the verify's second reading, it is not what the board holds.
+            for c in unchanged_to_recheck(t, whole) {
+                let start = c.address as u64;
+                ctx.readback.forget(c.alt, start, start + c.len as u64);
+            }
         }
         checks.extend(recovered_checks);
     }

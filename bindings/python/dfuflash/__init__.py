@@ -224,6 +224,7 @@ class _SegmentRecord(Structure):
         ("crc32", c_uint32),
         ("read_back", c_bool),
         ("readback_crc32", c_uint32),
+        ("reserved", c_uint32),
     ]
 
 

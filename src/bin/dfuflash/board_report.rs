@@ -11,6 +11,7 @@ use dfuflash::sim::SimDevice;
 use dfuflash::transport::Transport;
 use dfuflash::Error;
 
+use crate::events::Events;
 use crate::hints;
 use crate::report::{failure_json, report_json, Failure};
 
@@ -185,6 +186,17 @@ pub fn count(results: &[BoardResult]) -> String {
 pub fn print_json(r: &BoardResult) {
     use std::io::Write;
     let _ = writeln!(std::io::stdout().lock(), "{}", r.json);
+}
+
+/// A multi-board command that failed before any board (the file, the listing): a result
+/// event without a board with `--events json` (`--json` lines are boards' only); returns the
+/// message.
+pub fn command_failed(events: Option<Events>, message: &str, kind: &str) -> String {
+    if let Some(ev) = events {
+        let line = json!({"ok": false, "error": message, "error_kind": kind, "requests": 0});
+        ev.stream(None).result(&line);
+    }
+    message.to_string()
 }
 
 /// The command's error when boards failed: how many, and which.

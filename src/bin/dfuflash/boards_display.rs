@@ -59,8 +59,15 @@ impl BoardsDisplay {
         }
     }
 
-    /// A line of its own: above the boards' lines on a terminal.
+    /// A line of its own: above the boards' lines on a terminal; a log event with events.
     pub fn println(&self, text: &str) {
+        if let Some(e) = self.events {
+            e.stream(None).event(&Event::Log {
+                level: Level::Info,
+                message: text,
+            });
+            return;
+        }
         if self.quiet {
             return;
         }

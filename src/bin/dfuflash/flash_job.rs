@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use dfuflash::image::{self, Image, LoadOptions};
 use dfuflash::job::FlashOptions;
@@ -52,23 +52,27 @@ impl FlashJob {
     }
 
     /// Completes a board's JSON line as a production record (tool, file, board, times) and
-    /// appends it to `--log`'s file.
+    /// appends it to `--log`'s file. A board whose record cannot be kept has failed (the
+    /// factory has no proof of it): then the line returned says so, and so does the error.
     pub fn record(
         &self,
-        line: &mut Value,
+        mut line: Value,
         board: (&str, &str),
         started: SystemTime,
-    ) -> Result<(), String> {
-        stamp(line, &self.file, board, started);
-        match &self.log {
-            Some(log) => log.append(line),
-            None => Ok(()),
+    ) -> (Value, Result<(), String>) {
+        stamp(&mut line, &self.file, board, started);
+        let Some(log) = &self.log else {
+            return (line, Ok(()));
+        };
+        match log.append(&line) {
+            Ok(()) => (line, Ok(())),
+            Err(m) => {
+                let message = format!("{m}: the board's record was not kept");
+                let mut failed = json!({"ok": false, "error": message, "error_kind": "log"});
+                stamp(&mut failed, &self.file, board, started);
+                (failed, Err(message))
+            }
         }
-    }
-
-    /// The image file, as given.
-    pub fn file(&self) -> &std::path::Path {
-        &self.file
     }
 
     /// Whether the job reads back what it wrote.

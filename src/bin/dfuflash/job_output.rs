@@ -2,13 +2,15 @@
 //! `--events json` on stdout; then its outcome: the `--json` object, the result event, or the
 //! text summary.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use dfuflash::progress::{Event, Flow};
+use dfuflash::Error;
 
 use crate::args::EventsFormat;
 use crate::display::Display;
 use crate::events::{EventStream, Events};
+use crate::hints;
 
 pub struct JobOutput {
     display: Display,
@@ -37,6 +39,19 @@ impl JobOutput {
     /// The job has returned: its progress bar goes.
     pub fn finish(&mut self) {
         self.display.finish();
+    }
+
+    /// A failure before the job ran (the device, the file, the options) is an outcome too:
+    /// its object on stdout; returns the message for stderr.
+    pub fn failed(&mut self, e: &Error) -> String {
+        self.refused(&hints::message(e), e.kind())
+    }
+
+    /// As [`Self::failed`], for a failure that is not a library error.
+    pub fn refused(&mut self, message: &str, kind: &str) -> String {
+        let line = json!({"ok": false, "error": message, "error_kind": kind, "requests": 0});
+        self.outcome(&line, None);
+        message.to_string()
     }
 
     /// The outcome: `line` on stdout (as the object, or in the result event), else `text` on

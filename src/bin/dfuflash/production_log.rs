@@ -28,7 +28,8 @@ fn timestamp(t: SystemTime) -> String {
 /// A file of JSON lines, one per board, appended to by every board's thread.
 pub struct ProductionLog {
     path: PathBuf,
-    file: Mutex<File>,
+    /// The file, and whether the last append failed (it may have left part of a line).
+    file: Mutex<(File, bool)>,
 }
 
 impl ProductionLog {
@@ -42,18 +43,20 @@ impl ProductionLog {
             .map_err(|e| format!("cannot open the log {}: {e}", path.display()))?;
         Ok(Self {
             path: path.into(),
-            file: Mutex::new(file),
+            file: Mutex::new((file, false)),
         })
     }
 
     /// Appends one line in one write, then asks the system to keep it (a host that loses power
     /// next keeps the record of the board before).
     pub fn append(&self, v: &Value) -> Result<(), String> {
-        let line = format!("{v}\n");
         // A thread that panicked while holding the lock left the file as it was.
-        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        f.write_all(line.as_bytes())
-            .and_then(|()| f.sync_data())
-            .map_err(|e| format!("cannot append to the log {}: {e}", self.path.display()))
+        let mut guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        let (f, broken) = &mut *guard;
+        // After a failed append (a full disk), the next line starts on a line of its own.
+        let line = format!("{}{v}\n", if *broken { "\n" } else { "" });
+        let r = f.write_all(line.as_bytes()).and_then(|()| f.sync_data());
+        *broken = r.is_err();
+        r.map_err(|e| format!("cannot append to the log {}: {e}", self.path.display()))
     }
 }

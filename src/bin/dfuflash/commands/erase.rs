@@ -22,8 +22,8 @@ pub fn run(args: EraseArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
         json,
         events,
     } = args;
-    let mut o = open(&device, true).map_err(|e| hints::message(&e))?;
     let mut output = JobOutput::new(json, events, device.verbose);
+    let mut o = open(&device, true).map_err(|e| output.failed(&e))?;
     let mut obs = |ev: &Event<'_>| output.event(ev);
     let result = if read_unprotect {
         job::read_unprotect(&mut o.dfu, &mut obs)

@@ -3,6 +3,8 @@
 
 use std::time::{Instant, SystemTime};
 
+use serde_json::json;
+
 use dfuflash::job;
 use dfuflash::progress::{CancelToken, Event};
 
@@ -26,29 +28,29 @@ pub fn run(args: FlashArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
     // Ctrl-C stops between transfers and leaves the board in dfuIDLE, as for many boards.
     interrupt::cancel_on_signal(cancel);
     let started = SystemTime::now();
-    let flash = FlashJob::new(&args)?;
+    let mut output = JobOutput::new(args.json, args.events, args.device.verbose);
+    let flash = FlashJob::new(&args).map_err(|m| output.refused(&m, "log"))?;
     let FlashArgs {
         device,
         no_workarounds,
-        json,
-        events,
         ..
     } = args;
-    let mut o = open(&device, !no_workarounds).map_err(|e| hints::message(&e))?;
-    let image = flash.load(&o).map_err(|e| hints::message(&e))?;
+    let mut o = open(&device, !no_workarounds).map_err(|e| output.failed(&e))?;
     let opts = flash.options(&o);
-    let mut output = JobOutput::new(json, events, device.verbose);
     let before = o.dfu.requests_sent();
-    let result = job::flash(
-        &mut o.dfu,
-        &image,
-        &opts,
-        &mut |ev: &Event<'_>| output.event(ev),
-        cancel,
-    );
+    let result = flash.load(&o).and_then(|image| {
+        job::flash(
+            &mut o.dfu,
+            &image,
+            &opts,
+            &mut |ev: &Event<'_>| output.event(ev),
+            cancel,
+        )
+    });
     output.finish();
     let dev = o.dfu.transport().sim();
-    let (mut line, out) = match &result {
+    let text = result.as_ref().ok().map(|r| summary(r, dev));
+    let (line, out) = match &result {
         Ok(r) => (report_json(r, dev, wall.elapsed()), Ok(())),
         Err(e) => {
             let f = Failure {
@@ -61,10 +63,16 @@ pub fn run(args: FlashArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
             )
         }
     };
-    let (path, serial) = &o.board;
-    let logged = flash.record(&mut line, (path, serial), started);
-    let text = result.as_ref().ok().map(|r| summary(r, dev));
-    output.outcome(&line, text.as_deref());
-    o.close()?;
-    out.and(logged)
+    let board = o.board.clone();
+    // A simulated board whose state cannot be saved failed, before its record is kept.
+    let (line, out) = match o.close() {
+        Ok(()) => (line, out),
+        Err(m) => (
+            json!({"ok": false, "error": m, "error_kind": "state_file"}),
+            Err(m),
+        ),
+    };
+    let (line, kept) = flash.record(line, (&board.0, &board.1), started);
+    output.outcome(&line, text.as_deref().filter(|_| kept.is_ok()));
+    out.and(kept)
 }

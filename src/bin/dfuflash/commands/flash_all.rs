@@ -5,9 +5,10 @@ use std::time::{Duration, Instant};
 
 use dfuflash::device;
 use dfuflash::progress::CancelToken;
+use dfuflash::Error;
 
 use crate::args::{EventsFormat, FlashArgs};
-use crate::board_report::{failures, print_json, table, BoardResult};
+use crate::board_report::{command_failed, failures, print_json, table, BoardResult};
 use crate::boards_display::{BoardsDisplay, Style};
 use crate::commands::flash_board::flash_board;
 use crate::events::Events;
@@ -18,23 +19,26 @@ use crate::open::{candidates, names, port_path};
 
 pub fn run(args: FlashArgs, cancel: &CancelToken) -> Result<(), String> {
     interrupt::cancel_on_signal(cancel);
-    let flash = FlashJob::new(&args)?;
-    flash.check_file().map_err(|e| hints::message(&e))?;
+    let events = args
+        .events
+        .map(|EventsFormat::Json| Events::new(args.device.verbose));
+    let failed = |e: Error| command_failed(events, &hints::message(&e), e.kind());
+    let flash = FlashJob::new(&args).map_err(|m| command_failed(events, &m, "log"))?;
+    flash.check_file().map_err(failed)?;
     let d = &args.device;
     let workarounds = !args.no_workarounds;
     // --wait: until at least one board matches.
     let deadline = Instant::now() + Duration::from_secs(d.wait.unwrap_or(0));
     let (entries, opener) = loop {
-        let (entries, opener) = candidates(d, workarounds).map_err(|e| hints::message(&e))?;
+        let (entries, opener) = candidates(d, workarounds).map_err(failed)?;
         let none = device::matching(&entries, opener.selector()).is_empty();
         if !none || Instant::now() >= deadline || cancel.is_cancelled() {
             break (entries, opener);
         }
         std::thread::sleep(Duration::from_millis(200));
     };
-    let boards = device::select_all(&entries, opener.selector()).map_err(|e| hints::message(&e))?;
+    let boards = device::select_all(&entries, opener.selector()).map_err(failed)?;
     let path_width = boards.iter().map(|e| port_path(e).len()).max().unwrap_or(0);
-    let events = args.events.map(|EventsFormat::Json| Events::new(d.verbose));
     let display = BoardsDisplay::new(args.json, d.verbose, Style::Batch, path_width, events);
     let results: Vec<BoardResult> = std::thread::scope(|s| {
         let workers: Vec<_> = boards

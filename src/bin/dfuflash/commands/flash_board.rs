@@ -14,7 +14,6 @@ use crate::board_report::BoardResult;
 use crate::boards_display::BoardLine;
 use crate::flash_job::FlashJob;
 use crate::open::{names, Opened, Opener};
-use crate::production_log::stamp;
 
 /// How often a board that is not ready yet is tried again.
 const OPEN_RETRY: Duration = Duration::from_millis(250);
@@ -38,11 +37,11 @@ pub fn flash_board(
     .unwrap_or_else(|panic| {
         BoardResult::failed_with(&path, &serial, &panic_message(&panic), "panic")
     });
-    // A board whose record cannot be kept has failed: the factory has no proof of it.
-    if let Err(message) = flash.record(&mut r.json, (&path, &serial), started) {
+    let (record, kept) = flash.record(r.json.take(), (&path, &serial), started);
+    if let Err(message) = kept {
         r = BoardResult::failed_with(&path, &serial, &message, "log");
-        stamp(&mut r.json, flash.file(), (&path, &serial), started);
     }
+    r.json = record;
     line.finish(&r);
     r
 }

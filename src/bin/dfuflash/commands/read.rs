@@ -24,8 +24,8 @@ pub fn run(args: ReadArgs, wall: Instant, cancel: &CancelToken) -> Result<(), St
         events,
         out,
     } = args;
-    let mut o = open(&device, true).map_err(|e| hints::message(&e))?;
     let mut output = JobOutput::new(json, events, device.verbose);
+    let mut o = open(&device, true).map_err(|e| output.failed(&e))?;
     let before = o.dfu.requests_sent();
     let result = job::read(
         &mut o.dfu,

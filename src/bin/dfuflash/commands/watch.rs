@@ -18,7 +18,9 @@ use dfuflash::transport::Mode;
 use dfuflash::Error;
 
 use crate::args::{EventsFormat, FlashArgs};
-use crate::board_report::{count, failures, print_json, BoardResult, STREAM_WIDTHS};
+use crate::board_report::{
+    command_failed, count, failures, print_json, BoardResult, STREAM_WIDTHS,
+};
 use crate::boards_display::{BoardsDisplay, Style};
 use crate::commands::flash_board::flash_board;
 use crate::events::Events;
@@ -46,14 +48,17 @@ enum Slot<'scope> {
 
 pub fn run(args: FlashArgs, cancel: &CancelToken) -> Result<(), String> {
     let d = &args.device;
+    let events = args.events.map(|EventsFormat::Json| Events::new(d.verbose));
+    let failed = |m: &str, kind: &str| command_failed(events, m, kind);
     if !d.sim.is_empty() {
-        return Err("--watch waits for boards to be plugged in, and --sim boards are always there; attach simulated boards with DFUFLASH_SIM_PLUG=FILE (see the README)".into());
+        return Err(failed("--watch waits for boards to be plugged in, and --sim boards are always there; attach simulated boards with DFUFLASH_SIM_PLUG=FILE (see the README)", "invalid_argument"));
     }
     interrupt::cancel_on_signal(cancel);
-    let flash = FlashJob::new(&args)?;
-    flash.check_file().map_err(|e| hints::message(&e))?;
+    let flash = FlashJob::new(&args).map_err(|m| failed(&m, "log"))?;
+    flash
+        .check_file()
+        .map_err(|e| failed(&hints::message(&e), e.kind()))?;
     let workarounds = !args.no_workarounds;
-    let events = args.events.map(|EventsFormat::Json| Events::new(d.verbose));
     let display = BoardsDisplay::new(
         args.json,
         d.verbose,
@@ -78,7 +83,7 @@ pub fn run(args: FlashArgs, cancel: &CancelToken) -> Result<(), String> {
                 }
                 // A misnamed simulated board will not fix itself.
                 Err(e @ Error::InvalidArgument(_)) => {
-                    fatal = Some(hints::message(&e));
+                    fatal = Some(failed(&hints::message(&e), e.kind()));
                     cancel.cancel();
                     break;
                 }
