@@ -3,25 +3,17 @@
 //! are complete and monotonic: every phase in order, progress that never goes back and ends at
 //! its total, each recovery, and one result last, carrying the report.
 
+mod common;
+
+use common::cli::dfuflash;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-fn dfuflash(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dfuflash"))
-        .args(args)
-        .env_remove("DFUFLASH_SIM")
-        .env_remove("DFUFLASH_SIM_PLUG")
-        .output()
-        .unwrap()
-}
-
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dfuflash-ev-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::cli::tmp("ev", name)
 }
 
 fn write_fw(dir: &Path, len: usize) -> PathBuf {

@@ -2,10 +2,13 @@
 //! one board's failure), `--watch` over boards plugged and unplugged through
 //! DFUFLASH_SIM_PLUG, and Ctrl-C. Every wait has a deadline: a test fails, never hangs.
 
+mod common;
+
+use common::cli::{dfuflash, stderr};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -14,19 +17,8 @@ use serde_json::Value;
 /// How long any one wait may take before the test fails.
 const DEADLINE: Duration = Duration::from_secs(60);
 
-fn dfuflash(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dfuflash"))
-        .args(args)
-        .env_remove("DFUFLASH_SIM")
-        .env_remove("DFUFLASH_SIM_PLUG")
-        .output()
-        .unwrap()
-}
-
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dfuflash-many-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::cli::tmp("many", name)
 }
 
 fn write_fw(dir: &Path, len: usize) -> PathBuf {
@@ -42,10 +34,6 @@ fn cells(row: &str) -> Vec<&str> {
         .filter(|c| !c.is_empty())
         .map(str::trim)
         .collect()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// The JSON lines of stdout, by port path (each path once).

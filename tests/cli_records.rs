@@ -3,26 +3,17 @@
 //! port path and serial, the tool and the times; `--log FILE` appends that line per board, and
 //! `inspect` prints the same digests for the file.
 
+mod common;
+
+use common::cli::{dfuflash, stderr};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::SystemTime;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-fn dfuflash(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dfuflash"))
-        .args(args)
-        .env_remove("DFUFLASH_SIM")
-        .env_remove("DFUFLASH_SIM_PLUG")
-        .output()
-        .unwrap()
-}
-
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dfuflash-rec-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::cli::tmp("rec", name)
 }
 
 fn write_fw(dir: &Path, len: usize) -> (PathBuf, Vec<u8>) {
@@ -30,10 +21,6 @@ fn write_fw(dir: &Path, len: usize) -> (PathBuf, Vec<u8>) {
     let p = dir.join("fw.bin");
     std::fs::write(&p, &data).unwrap();
     (p, data)
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn lines(text: &str) -> Vec<Value> {

@@ -7,6 +7,7 @@ use super::device::dfuflash_device;
 use super::handles;
 use super::last_error::fail;
 use super::sized::{end_of, fill, no_tail_padding, own_size, SizePrefixed};
+use crate::job::Report;
 
 /// What the last erase, download, upload or leave on a device did. Pointers stay valid until
 /// the next operation on the device or its close. Size-prefixed: set `size` first (see
@@ -177,24 +178,21 @@ pub unsafe extern "C" fn dfuflash_device_report_target(
     index: usize,
     out: *mut dfuflash_target_record,
 ) -> i32 {
-    guard(|| {
-        let d = handles::get(dev)?;
-        if out.is_null() {
-            return Err(null("out"));
-        }
-        let inner = d.session()?;
-        let targets = &inner.report.targets;
-        let t = targets
-            .get(index)
-            .ok_or_else(|| out_of_range("target", index, targets.len()))?;
-        let record = dfuflash_target_record {
-            size: own_size::<dfuflash_target_record>(),
-            alt: t.alt,
-            bytes: t.bytes,
-            sha256: t.sha256,
-        };
-        unsafe { fill(out, record, "out") }
-    })
+    unsafe {
+        record_entry(
+            dev,
+            index,
+            out,
+            "target",
+            |r| &r.targets,
+            |t| dfuflash_target_record {
+                size: own_size::<dfuflash_target_record>(),
+                alt: t.alt,
+                bytes: t.bytes,
+                sha256: t.sha256,
+            },
+        )
+    }
 }
 
 /// Segment `index` (below the report's `segment_count`) of the last download's record.
@@ -204,27 +202,47 @@ pub unsafe extern "C" fn dfuflash_device_report_segment(
     index: usize,
     out: *mut dfuflash_segment_record,
 ) -> i32 {
+    unsafe {
+        record_entry(
+            dev,
+            index,
+            out,
+            "segment",
+            |r| &r.segments,
+            |s| dfuflash_segment_record {
+                size: own_size::<dfuflash_segment_record>(),
+                alt: s.image.alt,
+                address: s.image.address,
+                length: s.image.length,
+                crc32: s.image.crc32,
+                read_back: s.readback_crc32.is_some(),
+                readback_crc32: s.readback_crc32.unwrap_or(0),
+                reserved: 0,
+            },
+        )
+    }
+}
+
+/// Entry `index` of one of the record's lists, as its C struct.
+unsafe fn record_entry<E, C: SizePrefixed>(
+    dev: *const dfuflash_device,
+    index: usize,
+    out: *mut C,
+    what: &str,
+    list: impl Fn(&Report) -> &Vec<E>,
+    to_c: impl Fn(&E) -> C,
+) -> i32 {
     guard(|| {
         let d = handles::get(dev)?;
         if out.is_null() {
             return Err(null("out"));
         }
         let inner = d.session()?;
-        let segments = &inner.report.segments;
-        let s = segments
+        let entries = list(&inner.report);
+        let e = entries
             .get(index)
-            .ok_or_else(|| out_of_range("segment", index, segments.len()))?;
-        let record = dfuflash_segment_record {
-            size: own_size::<dfuflash_segment_record>(),
-            alt: s.image.alt,
-            address: s.image.address,
-            length: s.image.length,
-            crc32: s.image.crc32,
-            read_back: s.readback_crc32.is_some(),
-            readback_crc32: s.readback_crc32.unwrap_or(0),
-            reserved: 0,
-        };
-        unsafe { fill(out, record, "out") }
+            .ok_or_else(|| out_of_range(what, index, entries.len()))?;
+        unsafe { fill(out, to_c(e), "out") }
     })
 }
 

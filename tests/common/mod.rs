@@ -8,6 +8,7 @@ use dfuflash::protocol::{Dfu, EngineOptions, State};
 use dfuflash::sim::{Op, Outcome, Record, SimDevice};
 use dfuflash::Error;
 
+pub mod cli;
 pub mod liar;
 
 #[path = "../../examples/common/xorshift.rs"]
