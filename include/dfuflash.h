@@ -397,6 +397,9 @@ typedef struct {
   // Why that driver keeps the device from being opened, and what to do; NULL when it is
   // usable or unknown (ABI 3.0).
   const char *driver_problem;
+  // The host-side quirks applied to the device (dfu-util's quirk table: a fixed layout, a
+  // forced DFU version...), one per line with what it does; NULL when none (ABI 3.0).
+  const char *quirks;
 } dfuflash_device_desc;
 
 // One alt setting of a listed or open device. Size-prefixed: set `size` first (see "Structs

@@ -211,6 +211,9 @@ pub struct DeviceInfo {
     /// Why that driver keeps the device from being opened, with what to do (Windows binds ST
     /// ROMs to drivers libusb cannot use); None when it is usable or unknown.
     pub driver_problem: Option<String>,
+    /// The host-side quirks applied to this description, each with what it does
+    /// ([`crate::protocol::quirks`]); empty for most devices.
+    pub quirks: Vec<String>,
 }
 
 impl DeviceInfo {

@@ -334,7 +334,8 @@ fn info_list_and_erase() {
             "stm32c5-strict",
             "dfu11-generic",
             "portenta-h7",
-            "dfuse-strict"
+            "dfuse-strict",
+            "gd32vf103"
         ]
     );
     let o = dfuflash(&[

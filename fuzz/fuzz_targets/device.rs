@@ -103,6 +103,7 @@ fuzz_target!(|data: &[u8]| {
         incomplete: None,
         driver: None,
         driver_problem: None,
+        quirks: Vec::new(),
     };
     let dfuse = info.functional.is_dfuse();
     let mut opts = EngineOptions::default();

@@ -30,6 +30,7 @@ pub use select::{matching, resolve_alt, select, select_all, Selector};
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+use crate::protocol::quirks;
 use crate::sim::{SimDevice, SimError};
 use crate::transport::{DeviceInfo, Transport};
 
@@ -103,6 +104,10 @@ pub fn list(include_simulated: bool) -> Result<Vec<Entry>, Error> {
                 out.push(Entry::simulated(m.name, None, None)?);
             }
         }
+    }
+    // As the engine will see them (dfu-util's quirks: a fixed layout, a forced version).
+    for e in &mut out {
+        e.info = quirks::apply(e.info.clone());
     }
     Ok(out)
 }

@@ -57,13 +57,16 @@ pub struct dfuflash_device_desc {
     /// Why that driver keeps the device from being opened, and what to do; NULL when it is
     /// usable or unknown (ABI 3.0).
     pub driver_problem: *const c_char,
+    /// The host-side quirks applied to the device (dfu-util's quirk table: a fixed layout, a
+    /// forced DFU version...), one per line with what it does; NULL when none (ABI 3.0).
+    pub quirks: *const c_char,
 }
 
 unsafe impl SizePrefixed for dfuflash_device_desc {
     const NAME: &'static str = "dfuflash_device_desc";
     const MIN: usize = end_of!(Self, simulated: bool);
 }
-no_tail_padding!(dfuflash_device_desc, driver_problem: *const c_char);
+no_tail_padding!(dfuflash_device_desc, quirks: *const c_char);
 
 /// One alt setting of a listed or open device. Size-prefixed: set `size` first (see "Structs
 /// that grow").
@@ -95,8 +98,8 @@ no_tail_padding!(dfuflash_alt_desc, layout_error: *const c_char);
 pub(super) struct Described {
     pub(super) info: DeviceInfo,
     simulated: bool,
-    // manufacturer, product, serial, path, incomplete, driver, driver problem, then one per
-    // alt setting name
+    // manufacturer, product, serial, path, incomplete, driver, driver problem, quirks, then one
+    // per alt setting name
     strings: Vec<CString>,
     layouts: Vec<Option<Layout>>,
     /// Per alt setting, why its layout is unusable (DfuSe devices only).
@@ -104,7 +107,7 @@ pub(super) struct Described {
 }
 
 /// Where the alt settings' names start in `Described::strings`.
-const ALT_NAMES: usize = 7;
+const ALT_NAMES: usize = 8;
 
 fn c_string(s: &str) -> CString {
     CString::new(s.replace('\0', " ")).unwrap_or_default()
@@ -121,6 +124,7 @@ impl Described {
             cs(&info.incomplete),
             cs(&info.driver),
             cs(&info.driver_problem),
+            c_string(&info.quirks.join("\n")),
         ];
         strings.extend(info.alt_settings.iter().map(|a| c_string(&a.name)));
         let layouts = info
@@ -174,6 +178,7 @@ impl Described {
             incomplete: opt(&s[4], i.incomplete.is_some()),
             driver: opt(&s[5], i.driver.is_some()),
             driver_problem: opt(&s[6], i.driver_problem.is_some()),
+            quirks: opt(&s[7], !i.quirks.is_empty()),
         }
     }
 

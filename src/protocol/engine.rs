@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::polling::AbandonedErase;
+use super::quirks::{self, Quirk, Quirks};
 use super::watch::Watch;
 use super::{request, EngineOptions, ProtocolError, State, StatusReply};
 use crate::progress::Level;
@@ -19,6 +20,10 @@ pub(super) struct Blocks {
 /// An open DFU interface on one alt setting.
 pub struct Dfu<T: Transport> {
     pub(super) t: T,
+    /// The device's description with the host-side quirks applied ([`super::quirks::apply`]),
+    /// when any apply; else the transport's own is the device's.
+    fixed_info: Option<DeviceInfo>,
+    pub(super) quirks: Quirks,
     alt: u8,
     pub(super) opts: EngineOptions,
     requests: u64,
@@ -32,7 +37,10 @@ pub struct Dfu<T: Transport> {
 impl<T: Transport> Dfu<T> {
     /// Opens alt setting `alt`: selects it; sends no DFU request yet.
     pub fn open(transport: T, alt: u8, opts: EngineOptions) -> Result<Self, ProtocolError> {
+        let quirks = Quirks::of_device(transport.info());
         let mut dfu = Self {
+            fixed_info: (!quirks.is_empty()).then(|| quirks::apply(transport.info().clone())),
+            quirks,
             t: transport,
             alt,
             opts,
@@ -48,7 +56,7 @@ impl<T: Transport> Dfu<T> {
 
     /// The device as enumerated.
     pub fn info(&self) -> &DeviceInfo {
-        self.t.info()
+        self.fixed_info.as_ref().unwrap_or_else(|| self.t.info())
     }
 
     /// The transport, for inspection (the simulator's flash and transcript).
@@ -221,11 +229,14 @@ impl<T: Transport> Dfu<T> {
         let mut buf = [0u8; 6];
         let timeout = self.opts.timeouts.status;
         let n = self.input(request::GETSTATUS, 0, &mut buf, timeout, during)?;
-        let reply = StatusReply::parse(&buf[..n]).ok_or_else(|| ProtocolError::Malformed {
+        let mut reply = StatusReply::parse(&buf[..n]).ok_or_else(|| ProtocolError::Malformed {
             request: request::GETSTATUS,
             during: during.to_string(),
             detail: format!("{n} bytes instead of 6"),
         })?;
+        if self.quirks.has(Quirk::IgnorePollTimeout) {
+            reply.poll_timeout_ms = quirks::DEFAULT_POLL_MS;
+        }
         self.note_poll_timeout(&reply);
         Ok(reply)
     }

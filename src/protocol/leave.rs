@@ -1,5 +1,6 @@
 //! Leaving DFU mode: the DfuSe jump or the plain DFU reset, where a disconnect is success.
 
+use super::quirks::Quirk;
 use super::{request, Dfu, ProtocolError, State, Status};
 use crate::transport::Transport;
 
@@ -12,6 +13,9 @@ pub enum LeaveOutcome {
     Disconnected,
     /// A plain DFU device was reset by the host.
     Reset,
+    /// The device leaves on the leave request without answering the GETSTATUS after it, and
+    /// was not asked (see [`super::quirks::Quirk::LeaveWithoutStatus`]).
+    Requested,
 }
 
 impl<T: Transport> Dfu<T> {
@@ -29,6 +33,9 @@ impl<T: Transport> Dfu<T> {
             self.set_address(address)?;
         }
         match self.out(request::DNLOAD, 0, &[], "leave") {
+            Ok(()) if self.quirks.has(Quirk::LeaveWithoutStatus) => {
+                return Ok(LeaveOutcome::Requested)
+            }
             Ok(()) => {}
             Err(e) if e.transport_error().is_some() => return Ok(LeaveOutcome::Disconnected),
             Err(e) => return Err(e),

@@ -40,6 +40,7 @@ mod error;
 mod leave;
 mod options;
 mod polling;
+pub mod quirks;
 mod watch;
 
 pub use dfuse::EraseOutcome;

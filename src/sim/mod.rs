@@ -175,6 +175,7 @@ impl SimDevice {
             incomplete: None,
             driver: None,
             driver_problem: None,
+            quirks: Vec::new(),
         }
     }
 
@@ -191,8 +192,10 @@ impl SimDevice {
     pub fn custom(model: &str, transfer_size: u16, alts: &[&str]) -> Result<Self, SimError> {
         let m = Self::model_named(model)?;
         let bad = |detail: String| SimError::Custom { detail };
-        if m.dialect != Dialect::StRom {
-            return Err(bad(format!("{model} is not a DfuSe model")));
+        if m.dialect != Dialect::StRom || m.memory.is_some() {
+            return Err(bad(format!(
+                "{model} is not a DfuSe model whose memory its alt names describe"
+            )));
         }
         let mut total = 0u64;
         for text in alts {
@@ -212,9 +215,14 @@ impl SimDevice {
 
     fn build(m: &'static Model, info: DeviceInfo) -> Result<Self, SimError> {
         let mut regions = Vec::new();
+        // The memory as it is, which a model may misreport in its alt names.
+        let memory = m
+            .memory
+            .map(AltSetting::numbered)
+            .unwrap_or_else(|| info.alt_settings.clone());
         match m.dialect {
             Dialect::StRom => {
-                for a in &info.alt_settings {
+                for a in &memory {
                     let layout = Layout::parse(&a.name).map_err(|e| SimError::Custom {
                         detail: e.to_string(),
                     })?;

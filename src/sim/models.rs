@@ -33,6 +33,10 @@
 //! | portenta-h7: 128 KB sector erase / 256-bit word program | 1.1 s / 130 us (x32 parallelism, typical) | STM32H743 datasheet DS12110 flash table, quoted by ST staff; the H747 assumed the same flash |
 //! | portenta-h7: QSPI 4 KB erase | 45 ms | assumption (MX25L12833F-class NOR) |
 //! | portenta-h7: not modelled | the CDC-ACM function; mass erase and read unprotect (the bootloader stalls them); CLRSTATUS outside dfuERROR (it enters dfuERROR/errUNKNOWN); DETACH (it re-enumerates); write errors it never reports | the same sources |
+//! | gd32vf103: ids 28e9:0189, bcdDevice 0x1000, strings, alt strings `@Internal Flash  /0x08000000/512*002Kg` and `@Option Bytes  /0x1FFFF800/01*016 g`, serial `3CBJ`, wTransferSize 2048, starts in dfuERROR/errFIRMWARE | a Longan Nano's dmesg in sipeed/platform-gd32v issue 10; its `dfu-util -l` in aw/fiveforths issue 20 and riscv-mcu/gd32-dfu-utils issue 5; dfu-util 0.9's verbose log in sipeed/Longan_GD32VF_examples issue 5 |
+//! | gd32vf103: the real flash, 128 pages of 1 KB (GD32VF103CB); the serial is UTF-8 in the descriptor; it leaves on the zero-length DNLOAD without answering GETSTATUS | dfu-util src/quirks.c (fixup_dfuse_layout, from the GD32VF103 datasheet's tables 2-1 and 2-2 and Nucleisys's gd32-dfu-utils) and src/dfuse.c |
+//! | gd32vf103: 1 KB page erase 40 ms (reports 50 ms), 32-bit word program 70 us (reports 5 ms), mass erase 4 s | assumption (the STM32F103 datasheet's maxima, whose flash controller the GD32VF103's follows) |
+//! | gd32vf103: not modelled | the UTF-8 serial over the USB bench (the gadget sends UTF-16LE); the bare-chip variant that reports `128*001Kg` | |
 //! | dfuse-strict: erase 16 / 128 KB, word program, poll timeouts | 250 / 1000 ms, 16 us, the time left (reported honestly) | assumption (F4-class flash figures); the stall of an early request and errSTALLEDPKT: DFU 1.1 section 6.1.2 and PROTOCOL.md section 6 |
 
 use crate::transport::FunctionalDescriptor;
@@ -128,6 +132,9 @@ pub struct Quirks {
     /// A DfuSe device whose bwPollTimeout is the time its background work still needs, as DFU
     /// 1.1 devices report it (ST ROMs report a fixed value per command).
     pub reports_time_left: bool,
+    /// The GD32VF103 ROM: it leaves (resets into the firmware) on the zero-length DNLOAD, before
+    /// any GETSTATUS.
+    pub leaves_on_dnload: bool,
 }
 
 /// A simulated device.
@@ -153,6 +160,9 @@ pub struct Model {
     pub functional: FunctionalDescriptor,
     /// Alt setting names (DfuSe: memory layouts).
     pub alts: &'static [&'static str],
+    /// The memory as it is, by alt setting, where the names misreport it (the GD32VF103's
+    /// flash); None: as the names say.
+    pub memory: Option<&'static [&'static str]>,
     /// DFU dialect.
     pub dialect: Dialect,
     /// Timings.
@@ -192,6 +202,7 @@ const NO_QUIRKS: Quirks = Quirks {
     starts_idle: false,
     stall_early_requests: false,
     reports_time_left: false,
+    leaves_on_dnload: false,
 };
 
 const fn st_functional(transfer_size: u16) -> FunctionalDescriptor {
@@ -214,6 +225,7 @@ const H7_REVY: Model = Model {
     serial: "200364500000",
     functional: st_functional(1024),
     alts: H7_ALTS,
+    memory: None,
     dialect: Dialect::StRom,
     timing: H7_TIMING,
     quirks: Quirks {
@@ -251,6 +263,7 @@ pub const MODELS: &[Model] = &[
             "@OTP Memory /0x1FFF7800/01*512 g,01*016 g",
             "@Device Feature/0xFFFF0000/01*004 g",
         ],
+        memory: None,
         dialect: Dialect::StRom,
         timing: Timing {
             erase: &[
@@ -284,6 +297,7 @@ pub const MODELS: &[Model] = &[
             "@Internal Flash   /0x08000000/256*02Kg",
             "@Option Bytes   /0x1FFF7800/01*040 e",
         ],
+        memory: None,
         dialect: Dialect::StRom,
         timing: Timing {
             erase: &[(2048, 22_020)],
@@ -315,6 +329,7 @@ pub const MODELS: &[Model] = &[
             "@Internal Flash   /0x08000000/128*02Kg",
             "@Option Bytes   /0x40022040/01*048 e",
         ],
+        memory: None,
         dialect: Dialect::StRom,
         timing: Timing {
             erase: &[(2048, 22_000)],
@@ -349,6 +364,7 @@ pub const MODELS: &[Model] = &[
             dfu_version: 0x0110,
         },
         alts: &["Firmware"],
+        memory: None,
         dialect: Dialect::Dfu11 {
             capacity: 256 * 1024,
         },
@@ -387,6 +403,7 @@ pub const MODELS: &[Model] = &[
             "@Ext File Flash  0MB   /0x00000000/0*4Kg",
             "@Arduino  boot  v.25   /0x00000000/0*4Kg",
         ],
+        memory: None,
         dialect: Dialect::StRom,
         timing: Timing {
             erase: &[(128 * 1024, 1_100_000), (4 * 1024, 45_000)],
@@ -418,6 +435,7 @@ pub const MODELS: &[Model] = &[
         serial: "STRICT-0001",
         functional: st_functional(1024),
         alts: &["@Internal Flash   /0x08000000/8*016Kg,8*128Kg"],
+        memory: None,
         dialect: Dialect::StRom,
         timing: Timing {
             erase: &[(16 * 1024, 250_000), (128 * 1024, 1_000_000)],
@@ -434,6 +452,41 @@ pub const MODELS: &[Model] = &[
             starts_idle: true,
             stall_early_requests: true,
             reports_time_left: true,
+            ..NO_QUIRKS
+        },
+    },
+    Model {
+        name: "gd32vf103",
+        description: "GigaDevice GD32VF103CB ROM (Sipeed Longan Nano): reports 512 x 2 KB pages, has 128 x 1 KB",
+        vendor_id: 0x28e9,
+        product_id: 0x0189,
+        bcd_device: 0x1000,
+        manufacturer: "GDMicroelectronics",
+        product: "GD32 0x418 DFU Bootloade",
+        serial: "3CBJ",
+        functional: st_functional(2048),
+        alts: &[
+            "@Internal Flash  /0x08000000/512*002Kg",
+            "@Option Bytes  /0x1FFFF800/01*016 g",
+        ],
+        memory: Some(&[
+            "@Internal Flash  /0x08000000/128*001Kg",
+            "@Option Bytes  /0x1FFFF800/01*016 g",
+        ]),
+        dialect: Dialect::StRom,
+        timing: Timing {
+            erase: &[(1024, 40_000)],
+            erase_blocking: true,
+            erase_poll_ms: 50,
+            word: 4,
+            word_ns: 70_000,
+            write_poll_ms: 5,
+            mass_erase_us: 4_000_000,
+            mass_erase_poll_ms: 50,
+            manifest_us: 0,
+        },
+        quirks: Quirks {
+            leaves_on_dnload: true,
             ..NO_QUIRKS
         },
     },

@@ -59,7 +59,12 @@ impl SimDevice {
         }
         self.pending = match self.model.dialect {
             Dialect::StRom => {
-                if data.is_empty() {
+                if data.is_empty() && self.model.quirks.leaves_on_dnload {
+                    // Gone into the firmware before the host can ask how it went.
+                    self.left_to = Some(self.pointer);
+                    self.disconnected = true;
+                    return Ok(());
+                } else if data.is_empty() {
                     Pending::Leave
                 } else if value == 0 {
                     match data {

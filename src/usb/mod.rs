@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use rusb::{Context, Device, DeviceHandle, Direction, Recipient, RequestType, UsbContext};
 
+use crate::protocol::quirks::{Quirk, Quirks};
 use crate::transport::{
     AltSetting, DeviceInfo, FunctionalDescriptor, Mode, Transport, TransportError,
     MAX_CONTROL_TRANSFER as MAX_CONTROL,
@@ -161,10 +162,12 @@ pub struct Found {
 }
 
 /// The strings at `indices`, read within the device's budget (see [`strings`]); the second
-/// value says what could not be read.
+/// value says what could not be read. The string at `utf8` holds UTF-8 bytes instead of
+/// UTF-16LE (the GD32VF103 ROM's serial: [`Quirk::Utf8Serial`]).
 fn read_strings(
     h: Option<&DeviceHandle<Context>>,
     indices: &[Option<u8>],
+    utf8: Option<u8>,
 ) -> (Vec<Option<String>>, Option<String>) {
     let Some(h) = h else {
         return (vec![None; indices.len()], None);
@@ -186,9 +189,44 @@ fn read_strings(
                     *lang.insert(l)
                 }
             };
+            if Some(i) == utf8 {
+                return read_utf8_string(h, l.lang_id(), i, timeout);
+            }
             h.read_string_descriptor(l, i, timeout)
         },
     )
+}
+
+/// A string descriptor whose bytes are UTF-8 (invalid sequences replaced).
+fn read_utf8_string(
+    h: &DeviceHandle<Context>,
+    lang: u16,
+    index: u8,
+    timeout: Duration,
+) -> rusb::Result<String> {
+    const GET_DESCRIPTOR: u8 = 6;
+    const STRING: u16 = 3;
+    let mut buf = [0u8; 255];
+    let n = h.read_control(
+        rusb::request_type(Direction::In, RequestType::Standard, Recipient::Device),
+        GET_DESCRIPTOR,
+        (STRING << 8) | index as u16,
+        lang,
+        &mut buf,
+        timeout,
+    )?;
+    // bLength, bDescriptorType, then the text; a device may claim more than it sent.
+    let end = (buf[0] as usize).min(n);
+    if n < 2 || end < 2 {
+        return Err(rusb::Error::BadDescriptor);
+    }
+    Ok(String::from_utf8_lossy(&buf[2..end]).into_owned())
+}
+
+/// bcdDevice as the descriptor holds it.
+fn bcd_device(dd: &rusb::DeviceDescriptor) -> u16 {
+    let v = dd.device_version();
+    ((v.major() as u16) << 8) | ((v.minor() as u16) << 4) | v.sub_minor() as u16
 }
 
 /// Every DFU interface on the bus. Devices that cannot be opened are listed without strings.
@@ -251,7 +289,11 @@ pub fn discover() -> Result<Vec<Found>, UsbError> {
         for (_, _, _, name_idx) in &candidates {
             indices.extend(name_idx);
         }
-        let (mut strings, incomplete) = read_strings(handle.as_ref(), &indices);
+        let quirks = Quirks::of(dd.vendor_id(), dd.product_id(), bcd_device(&dd));
+        let utf8 = dd
+            .serial_number_string_index()
+            .filter(|_| quirks.has(Quirk::Utf8Serial));
+        let (mut strings, incomplete) = read_strings(handle.as_ref(), &indices, utf8);
         let mut names = strings.split_off(3).into_iter();
         let driver = bound_driver(dd.vendor_id(), dd.product_id());
         for (interface, mode, mut alts, _) in candidates {
@@ -266,10 +308,7 @@ pub fn discover() -> Result<Vec<Found>, UsbError> {
             let info = DeviceInfo {
                 vendor_id: dd.vendor_id(),
                 product_id: dd.product_id(),
-                bcd_device: {
-                    let v = dd.device_version();
-                    ((v.major() as u16) << 8) | ((v.minor() as u16) << 4) | v.sub_minor() as u16
-                },
+                bcd_device: bcd_device(&dd),
                 manufacturer: strings[0].clone(),
                 product: strings[1].clone(),
                 serial: strings[2].clone(),
@@ -289,6 +328,7 @@ pub fn discover() -> Result<Vec<Found>, UsbError> {
                         strings[1].as_deref(),
                     )
                 }),
+                quirks: Vec::new(),
             };
             out.push(Found {
                 info,

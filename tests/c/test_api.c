@@ -301,11 +301,20 @@ static void test_discovery_and_selection(void) {
     dfuflash_device_list *list = NULL;
     CHECK(dfuflash_device_list_new(DFUFLASH_LIST_SIMULATED, &list) == DFUFLASH_OK, "list");
     size_t n = dfuflash_device_list_count(list);
-    CHECK(n == 8, "8 simulated devices, got %zu", n);
+    CHECK(n == 9, "9 simulated devices, got %zu", n);
     int found = 0;
     for (size_t i = 0; i < n; i++) {
         dfuflash_device_desc d = {.size = sizeof d};
         if (dfuflash_device_list_get(list, i, &d) != DFUFLASH_OK) continue;
+        if (d.path && strcmp(d.path, "sim:gd32vf103") == 0) {
+            /* dfu-util's quirks, applied: the layout from the part number, said in quirks. */
+            CHECK(d.quirks && strstr(d.quirks, "gd32vf103-layout: part 3CBJ has 128 pages of 1 KB"), "gd32 quirks: %s",
+                  d.quirks ? d.quirks : "(null)");
+            dfuflash_alt_desc g = {.size = sizeof g};
+            CHECK(dfuflash_device_list_alt(list, i, 0, &g) == DFUFLASH_OK && g.sector_count == 128, "gd32 pages");
+        } else {
+            CHECK(d.quirks == NULL, "no quirks on %s", d.path ? d.path : "?");
+        }
         if (d.path && strcmp(d.path, "sim:stm32h743-revv") == 0) {
             found = 1;
             CHECK(d.vendor_id == 0x0483 && d.product_id == 0xdf11 && d.simulated, "ids");

@@ -197,6 +197,7 @@ class _DeviceDesc(Structure):
         ("incomplete", c_char_p),
         ("driver", c_char_p),
         ("driver_problem", c_char_p),
+        ("quirks", c_char_p),
     ]
 
 
@@ -530,6 +531,8 @@ class DeviceInfo:
     driver_problem: Optional[str] = None
     # [(alt, why its layout is unusable), ...] for DfuSe alt settings that cannot be flashed.
     unusable_alts: List[tuple] = field(default_factory=list)
+    # The host-side quirks applied (dfu-util's quirk table), each with what it does.
+    quirks: List[str] = field(default_factory=list)
 
 
 def _str(b: Optional[bytes]) -> Optional[str]:
@@ -541,7 +544,8 @@ def _device_info(d: _DeviceDesc, alts: List[_AltDesc]) -> DeviceInfo:
                       d.mode == 1, _str(d.manufacturer), _str(d.product), _str(d.serial), _str(d.path),
                       d.simulated, [(a.alt, _str(a.name), a.sector_count) for a in alts],
                       _str(d.incomplete), _str(d.driver), _str(d.driver_problem),
-                      [(a.alt, _str(a.layout_error)) for a in alts if a.layout_error is not None])
+                      [(a.alt, _str(a.layout_error)) for a in alts if a.layout_error is not None],
+                      _str(d.quirks).split("\n") if d.quirks else [])
 
 
 def list_devices(include_simulated: bool = False) -> List[DeviceInfo]:

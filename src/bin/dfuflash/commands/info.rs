@@ -44,6 +44,7 @@ pub fn run(args: InfoArgs) -> Result<(), String> {
                 "transfer_size": f.transfer_size, "attributes": f.attributes, "detach_timeout_ms": f.detach_timeout_ms,
                 "incomplete": info.incomplete,
                 "driver": info.driver, "driver_problem": info.driver_problem,
+                "quirks": info.quirks,
                 "alt_settings": alts,
             })
         );
@@ -71,6 +72,9 @@ pub fn run(args: InfoArgs) -> Result<(), String> {
         }
         if let Some(d) = &info.driver {
             println!("driver {d}");
+        }
+        for q in &info.quirks {
+            println!("quirk {q}");
         }
         for a in &info.alt_settings {
             println!("alt {}: {:?}", a.alt, a.name);

@@ -24,6 +24,7 @@ pub fn run(args: ListArgs) -> Result<(), String> {
                 "dfu_version": i.functional.dfu_version, "transfer_size": i.functional.transfer_size,
                 "attributes": i.functional.attributes, "incomplete": i.incomplete,
                 "driver": i.driver, "driver_problem": i.driver_problem,
+                "quirks": i.quirks,
                 "alt_settings": i.alt_settings.iter().map(|a| json!({
                     "alt": a.alt, "name": a.name,
                     "unusable": i.layout_problem(a).map(|e| e.to_string()),
@@ -66,6 +67,9 @@ pub fn run(args: ListArgs) -> Result<(), String> {
                 (_, Some(problem)) => println!("    driver: cannot be opened: it is {problem}"),
                 (Some(d), None) => println!("    driver: {d}"),
                 (None, None) => {}
+            }
+            for q in &i.quirks {
+                println!("    quirk {q}");
             }
             for a in &i.alt_settings {
                 match i.layout_problem(a) {
