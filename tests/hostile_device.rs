@@ -404,3 +404,72 @@ fn an_erase_whose_poll_was_lost_is_finished_by_the_next_job_without_clrstatus() 
         ops(after)
     );
 }
+
+/// A device nobody modelled may stall the requests DFU 1.1 lets it leave out: a stalled ABORT
+/// puts it in dfuERROR (6.1.2), and CLRSTATUS brings it back, so a DfuSe flash (whose reads
+/// end with ABORT) and a DFU 1.1 flash both finish verified.
+#[test]
+fn a_device_that_stalls_abort_gets_the_specs_fallback() {
+    for model in ["stm32f405", "dfu11-generic"] {
+        let liar = Liar::new(
+            SimDevice::new(model).unwrap(),
+            Box::new(|x| {
+                if x.request == request::ABORT {
+                    x.reply = Err(TransportError::Stall);
+                }
+            }),
+        );
+        let mut dfu = dfu(liar);
+        let address = if model == "dfu11-generic" {
+            0
+        } else {
+            0x0800_4000
+        };
+        let image = Image::from_binary(address, pattern(6000, 8)).unwrap();
+        let r = job::flash(
+            &mut dfu,
+            &image,
+            &job::FlashOptions::default(),
+            &mut Silent,
+            &CancelToken::new(),
+        )
+        .unwrap_or_else(|e| panic!("{model}: {e}"));
+        assert_eq!(r.bytes_verified, 6000, "{model}");
+        let aborts = dfu
+            .transport()
+            .dev
+            .transcript()
+            .iter()
+            .filter(|r| r.op == Op::Abort)
+            .count();
+        assert!(aborts > 0, "{model}: no ABORT was sent");
+    }
+}
+
+/// A plain DFU 1.1 device that cannot upload is still flashed, and the report says the image
+/// could not be verified (nothing counts as verified, no segment has a read-back digest).
+#[test]
+fn a_dfu_1_1_device_without_upload_is_flashed_and_reported_unverified() {
+    let mut liar = Liar::honest(SimDevice::new("dfu11-generic").unwrap());
+    liar.info.functional.attributes &= !0x02; // bitCanUpload
+    let mut dfu = dfu(liar);
+    let image = Image::from_binary(0, pattern(5000, 4)).unwrap();
+    let r = job::flash(
+        &mut dfu,
+        &image,
+        &job::FlashOptions::default(),
+        &mut Silent,
+        &CancelToken::new(),
+    )
+    .unwrap();
+    assert_eq!(
+        r.unverified.as_deref(),
+        Some("the device cannot upload (bitCanUpload is clear)")
+    );
+    assert_eq!((r.bytes_written, r.bytes_verified), (5000, 0));
+    assert_eq!(r.segments[0].readback_crc32, None);
+    assert_eq!(
+        &dfu.transport().dev.firmware()[..5000],
+        &image.targets[0].segments[0].data[..]
+    );
+}

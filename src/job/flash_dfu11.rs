@@ -66,10 +66,13 @@ pub(super) fn flash_dfu11<T: Transport>(
     let f = dfu.info().functional;
     if opts.verify {
         if !(f.can_upload() && f.manifestation_tolerant()) {
-            ctx.log(
-                Level::Warn,
-                "verify skipped: the device cannot upload after manifestation",
-            );
+            let why = if f.can_upload() {
+                "the device is not manifestation tolerant: it cannot be read after the download"
+            } else {
+                "the device cannot upload (bitCanUpload is clear)"
+            };
+            ctx.log(Level::Warn, &format!("not verified: {why}"));
+            report.unverified = Some(why.into());
             return Ok(());
         }
         ctx.emit(&Event::PhaseStart {

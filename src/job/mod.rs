@@ -127,6 +127,9 @@ pub struct Report {
     pub wall: Duration,
     /// How the device left DFU mode, if it was asked to.
     pub left: Option<LeaveOutcome>,
+    /// Why the verify asked for did not run (a plain DFU 1.1 device that cannot upload after
+    /// manifestation); None when it ran or was not asked for.
+    pub unverified: Option<String>,
     /// A flash's record: each target of the image with the SHA-256 of its bytes.
     pub targets: Vec<TargetDigest>,
     /// A flash's record: each segment of the image with its CRC-32, and the CRC-32 of the

@@ -266,9 +266,22 @@ impl<T: Transport> Dfu<T> {
         self.out(request::CLRSTATUS, 0, &[], "clearing the error status")
     }
 
-    /// DFU_ABORT.
+    /// DFU_ABORT, back to dfuIDLE. A device that stalls it enters dfuERROR (DFU 1.1, 6.1.2):
+    /// then CLRSTATUS brings it there.
     pub fn abort(&mut self) -> Result<(), ProtocolError> {
-        self.out(request::ABORT, 0, &[], "abort to dfuIDLE")
+        let e = match self.out(request::ABORT, 0, &[], "abort to dfuIDLE") {
+            Err(e) if e.transport_error() == Some(&TransportError::Stall) => e,
+            r => return r,
+        };
+        self.note(
+            Level::Debug,
+            "ABORT stalled: clearing the error instead".into(),
+        );
+        match self.get_status_during("abort to dfuIDLE")?.state {
+            State::Error => self.clear_status(),
+            State::DfuIdle => Ok(()),
+            _ => Err(e),
+        }
     }
 
     /// DFU_DETACH (runtime mode), with the device's detach timeout.

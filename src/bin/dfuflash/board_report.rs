@@ -42,7 +42,7 @@ impl BoardResult {
         dev: Option<&SimDevice>,
         wall: Duration,
     ) -> Self {
-        let mut result = String::from(if verified {
+        let mut result = String::from(if verified && r.unverified.is_none() {
             "verified"
         } else {
             "written, not verified"

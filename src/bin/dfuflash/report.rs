@@ -38,6 +38,7 @@ pub fn report_json(r: &Report, dev: Option<&SimDevice>, wall: Duration) -> Value
         "workaround_sectors": r.workaround_sectors,
         "requests": r.requests,
         "left": r.left.is_some(),
+        "unverified": r.unverified,
         "wall_seconds": wall.as_secs_f64(),
         "targets": r.targets.iter().map(|t| json!({
             "alt": t.alt,
@@ -123,6 +124,9 @@ pub fn summary(r: &Report, dev: Option<&SimDevice>) -> String {
             "\nworkaround (STM32H7 Rev V erase recovery) fired for: {}",
             list.join(", ")
         );
+    }
+    if let Some(why) = &r.unverified {
+        s += &format!("\nnot verified: {why}");
     }
     s += &record_lines(r);
     if r.left.is_some() {
