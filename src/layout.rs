@@ -278,15 +278,27 @@ impl Layout {
     }
 
     /// Every sector in string order, computed one at a time.
-    pub fn sectors(&self) -> Sectors<'_> {
-        Sectors {
-            layout: self,
-            group: 0,
-            run: 0,
-            k: 0,
-            address: self.groups.first().map_or(0, |g| g.start as u64),
-            index: 0,
-        }
+    pub fn sectors(&self) -> impl Iterator<Item = Sector> + '_ {
+        self.groups
+            .iter()
+            .flat_map(|g| {
+                // Each run with the address it starts at.
+                g.runs.iter().scan(g.start as u64, |address, run| {
+                    let start = *address;
+                    *address += run.bytes();
+                    Some((start, run))
+                })
+            })
+            .flat_map(|(start, run)| {
+                (0..run.count as u64).map(move |k| (start + k * run.size as u64, run))
+            })
+            .enumerate()
+            .map(|(index, (address, run))| Sector {
+                index,
+                address: address as u32,
+                size: run.size,
+                perms: run.perms,
+            })
     }
 
     /// How many sectors the layout describes.
@@ -357,53 +369,6 @@ impl Layout {
     /// Total bytes described.
     pub fn total_size(&self) -> u64 {
         self.groups.iter().map(|g| g.end() - g.start as u64).sum()
-    }
-}
-
-/// The sectors of a layout, in string order (see [`Layout::sectors`]).
-#[derive(Debug, Clone)]
-pub struct Sectors<'a> {
-    layout: &'a Layout,
-    group: usize,
-    run: usize,
-    k: u32,
-    address: u64,
-    index: usize,
-}
-
-impl Iterator for Sectors<'_> {
-    type Item = Sector;
-
-    fn next(&mut self) -> Option<Sector> {
-        loop {
-            let g = self.layout.groups.get(self.group)?;
-            let Some(run) = g.runs.get(self.run) else {
-                self.group += 1;
-                self.run = 0;
-                self.k = 0;
-                self.address = self
-                    .layout
-                    .groups
-                    .get(self.group)
-                    .map_or(0, |g| g.start as u64);
-                continue;
-            };
-            if self.k >= run.count {
-                self.run += 1;
-                self.k = 0;
-                continue;
-            }
-            let s = Sector {
-                index: self.index,
-                address: self.address as u32,
-                size: run.size,
-                perms: run.perms,
-            };
-            self.k += 1;
-            self.index += 1;
-            self.address += run.size as u64;
-            return Some(s);
-        }
     }
 }
 
