@@ -157,7 +157,7 @@ fn a_panic_inside_a_job_leaves_no_deadline_behind() {
     assert_eq!(dfu.time_left(), None, "the dead job's deadline is gone");
     // Ten minutes later, well past what the job was given, the device is recovered and used.
     dfuflash::transport::Transport::sleep(dfu.transport_mut(), Duration::from_secs(600));
-    dfu.recover_idle().unwrap();
+    dfu.ensure_idle().unwrap();
     let back = job::read(&mut dfu, 0x0802_0000, 16, &mut Silent, &CancelToken::new()).unwrap();
     assert_eq!(back.len(), 16);
 }

@@ -47,7 +47,7 @@ fn operate(
         if s.resync {
             // The call cut short may have left its deadline armed: it is not this one's.
             s.dfu.unwatch();
-            s.dfu.recover_idle().map_err(|e| err(e.into()))?;
+            s.dfu.ensure_idle().map_err(|e| err(e.into()))?;
             s.resync = false;
         }
         let mut observer = observer(o);

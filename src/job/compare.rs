@@ -75,7 +75,7 @@ pub(super) fn skip_unchanged<T: Transport>(
                 // Read protection, an unreadable address, a short or late answer: the device
                 // may still take a full flash, once it is back in dfuIDLE.
                 ctx.pump(dfu);
-                if dfu.recover_idle().is_err() {
+                if dfu.ensure_idle().is_err() {
                     return Err(e.into());
                 }
                 ctx.log(

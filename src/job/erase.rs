@@ -102,6 +102,11 @@ pub(super) fn erase_sector<T: Transport>(
     Ok(())
 }
 
+/// The warning for a sector the Rev V recovery erased that the layout does not let be read.
+pub(super) fn unreadable_recovered(sector: u32) -> String {
+    format!("sector {sector:#010x} was erased through the STM32H7 Rev V recovery, but its layout marks it unreadable, so the erase cannot be checked by reading it back")
+}
+
 /// A recovered erase is confirmed by reading the sector back, a block at a time: it must be
 /// blank. A sector the layout marks unreadable cannot be confirmed, which the log says.
 fn confirm_recovered_erases<T: Transport>(
@@ -116,10 +121,7 @@ fn confirm_recovered_erases<T: Transport>(
             .find(|s| s.address == sector)
             .expect("erased above");
         if !s.perms.readable() {
-            ctx.log(
-                Level::Warn,
-                &format!("sector {sector:#010x} was erased through the STM32H7 Rev V recovery, but its layout marks it unreadable, so the erase cannot be checked by reading it back"),
-            );
+            ctx.log(Level::Warn, &unreadable_recovered(sector));
             continue;
         }
         let mut dirty = None;

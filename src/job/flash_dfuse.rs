@@ -4,7 +4,7 @@
 use super::boot_last::{pieces, write_boot_block, Piece};
 use super::compare::skip_unchanged;
 use super::ctx::{cancelled, Ctx};
-use super::erase::erase_sector;
+use super::erase::{erase_sector, unreadable_recovered};
 use super::write_error::explain_write_error;
 use super::{FlashOptions, Report};
 use crate::error::Error;
@@ -327,13 +327,7 @@ fn check_recovered_sectors<'p>(
     let mut checks = Vec::new();
     for s in t.erase.iter().filter(|s| recovered.contains(&s.address)) {
         if !s.perms.readable() {
-            ctx.log(
-                Level::Warn,
-                &format!(
-                    "sector {:#010x} was erased through the STM32H7 Rev V recovery, but its layout marks it unreadable, so the erase cannot be checked by reading it back",
-                    s.address
-                ),
-            );
+            ctx.log(Level::Warn, &unreadable_recovered(s.address));
             continue;
         }
         for (a, e) in uncovered(s.address as u64, s.end(), read_anyway) {

@@ -31,7 +31,9 @@ pub(super) enum PollEnd {
 impl<T: Transport> Dfu<T> {
     /// Brings the device to dfuIDLE the way DFU 1.1 asks: CLRSTATUS from dfuERROR, ABORT from
     /// dfuDNLOAD-IDLE and dfuUPLOAD-IDLE, polling (with a deadline) through busy states.
-    /// CLRSTATUS is sent in dfuERROR only.
+    /// CLRSTATUS is sent in dfuERROR only. Also after a call was cut short (a cancel, a
+    /// contained panic): a device still finishing a command and stalling GETSTATUS meanwhile is
+    /// waited out.
     pub fn ensure_idle(&mut self) -> Result<(), ProtocolError> {
         let start = self.t.now();
         let deadline = self.opts.timeouts.erase;
@@ -129,12 +131,6 @@ impl<T: Transport> Dfu<T> {
             State::DnloadIdle | State::UploadIdle => self.abort(),
             _ => Ok(()),
         };
-    }
-
-    /// [`ensure_idle`](Self::ensure_idle), after a call was cut short (a contained panic); it
-    /// already waits out a device that stalls GETSTATUS while it finishes a command.
-    pub fn recover_idle(&mut self) -> Result<(), ProtocolError> {
-        self.ensure_idle()
     }
 
     /// Polls GETSTATUS until one of `done` states, with a deadline.
