@@ -116,7 +116,7 @@ pub fn list(include_simulated: bool) -> Result<Vec<Entry>, Error> {
 /// USB backend), if they cannot.
 pub fn usb_problem() -> Option<String> {
     #[cfg(feature = "usb")]
-    return crate::usb::discover().err().map(|e| e.to_string());
+    return crate::usb::unavailable().map(|e| e.to_string());
     #[cfg(not(feature = "usb"))]
     Some("this build has no USB backend (the usb feature is off)".into())
 }

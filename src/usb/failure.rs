@@ -11,6 +11,17 @@ use crate::transport::TransportError;
 const PROBES: u32 = 3;
 const PROBE_GAP: Duration = Duration::from_millis(50);
 
+/// libusb's error as the transport's, without asking the device anything.
+pub fn as_transfer_error(e: rusb::Error, timeout: Duration) -> TransportError {
+    match e {
+        rusb::Error::NoDevice => TransportError::Disconnected,
+        rusb::Error::Pipe => TransportError::Stall,
+        rusb::Error::Timeout => TransportError::Timeout(timeout),
+        rusb::Error::Overflow => TransportError::Overflow,
+        e => TransportError::Other(e.to_string()),
+    }
+}
+
 /// Names a failed transfer: `probe` asks the device a standard GET_STATUS, `pause` waits
 /// between probes. Any answer means the device is there and the failure stands as it was;
 /// "no device", or no answer to any probe, means it is gone.
@@ -20,15 +31,15 @@ pub fn classify(
     mut probe: impl FnMut() -> Result<(), rusb::Error>,
     mut pause: impl FnMut(Duration),
 ) -> TransportError {
-    let as_is = match e {
-        rusb::Error::NoDevice => return TransportError::Disconnected,
-        rusb::Error::Pipe => TransportError::Stall,
-        // A device that holds a transfer (an ST ROM erasing inside a GETSTATUS) answers no
-        // probe either: a timeout stays a timeout.
-        rusb::Error::Timeout => return TransportError::Timeout(timeout),
-        rusb::Error::Overflow => return TransportError::Overflow,
-        e => TransportError::Other(e.to_string()),
-    };
+    let as_is = as_transfer_error(e, timeout);
+    // "No device" needs no probe; a device that holds a transfer (an ST ROM erasing inside a
+    // GETSTATUS) answers no probe either, so a timeout stays a timeout.
+    if matches!(
+        as_is,
+        TransportError::Disconnected | TransportError::Timeout(_) | TransportError::Overflow
+    ) {
+        return as_is;
+    }
     for n in 0..PROBES {
         match probe() {
             Ok(()) => return as_is,

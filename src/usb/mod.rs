@@ -132,16 +132,6 @@ fn kernel_driver(path: &str, interface: u8) -> Option<String> {
     ))
 }
 
-fn map_transfer(e: rusb::Error, timeout: Duration) -> TransportError {
-    match e {
-        rusb::Error::NoDevice => TransportError::Disconnected,
-        rusb::Error::Pipe => TransportError::Stall,
-        rusb::Error::Timeout => TransportError::Timeout(timeout),
-        rusb::Error::Overflow => TransportError::Overflow,
-        e => TransportError::Other(e.to_string()),
-    }
-}
-
 /// `bus-port.port...` as dfu-util and sysfs write it.
 pub fn port_path<T: UsbContext>(d: &Device<T>) -> String {
     let ports = d.port_numbers().unwrap_or_default();
@@ -223,6 +213,20 @@ fn read_utf8_string(
     Ok(String::from_utf8_lossy(&buf[2..end]).into_owned())
 }
 
+/// libusb's context and the devices on the bus: where libusb cannot start (no USB stack, as in
+/// some containers), why.
+fn bus() -> Result<(Context, rusb::DeviceList<Context>), UsbError> {
+    let ctx = Context::new().map_err(|e| UsbError::Init(e.to_string()))?;
+    let list = ctx.devices().map_err(|e| UsbError::Init(e.to_string()))?;
+    Ok((ctx, list))
+}
+
+/// Why USB devices cannot be listed on this host, if they cannot: the bus alone is looked at,
+/// no device is opened.
+pub fn unavailable() -> Option<UsbError> {
+    bus().err()
+}
+
 /// bcdDevice as the descriptor holds it.
 fn bcd_device(dd: &rusb::DeviceDescriptor) -> u16 {
     let v = dd.device_version();
@@ -231,8 +235,7 @@ fn bcd_device(dd: &rusb::DeviceDescriptor) -> u16 {
 
 /// Every DFU interface on the bus. Devices that cannot be opened are listed without strings.
 pub fn discover() -> Result<Vec<Found>, UsbError> {
-    let ctx = Context::new().map_err(|e| UsbError::Init(e.to_string()))?;
-    let list = ctx.devices().map_err(|e| UsbError::Init(e.to_string()))?;
+    let (_ctx, list) = bus()?;
     let mut out = Vec::new();
     for device in list.iter() {
         let Ok(dd) = device.device_descriptor() else {
@@ -469,13 +472,13 @@ impl Transport for UsbTransport {
     fn select_alt(&mut self, alt: u8) -> Result<(), TransportError> {
         self.handle
             .set_alternate_setting(self.info.interface, alt)
-            .map_err(|e| map_transfer(e, Duration::ZERO))
+            .map_err(|e| failure::as_transfer_error(e, Duration::ZERO))
     }
 
     fn reset(&mut self) -> Result<(), TransportError> {
         match self.handle.reset() {
             Ok(()) | Err(rusb::Error::NotFound) | Err(rusb::Error::NoDevice) => Ok(()),
-            Err(e) => Err(map_transfer(e, Duration::ZERO)),
+            Err(e) => Err(failure::as_transfer_error(e, Duration::ZERO)),
         }
     }
 
