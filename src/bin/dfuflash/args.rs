@@ -46,6 +46,21 @@ pub enum EventsFormat {
     Json,
 }
 
+/// `--events FORMAT`, for the commands that run a job.
+#[derive(Args, Clone, Copy)]
+pub struct EventsArg {
+    /// Write what happens as it happens, one JSON object per line on stdout (phases,
+    /// progress, log lines, the Rev V recovery, then the result with the report), for programs
+    /// that run the command; schema in docs/events.schema.json.
+    #[arg(
+        long = "events",
+        id = "events",
+        value_name = "FORMAT",
+        conflicts_with = "json"
+    )]
+    pub format: Option<EventsFormat>,
+}
+
 #[derive(Args)]
 pub struct FlashArgs {
     #[command(flatten)]
@@ -103,11 +118,8 @@ pub struct FlashArgs {
     /// was read back, board, tool, times) to FILE, one line per board.
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
-    /// Write what happens as it happens, one JSON object per line on stdout (phases,
-    /// progress, log lines, the Rev V recovery, then the result with the report), for programs
-    /// that run the command; schema in docs/events.schema.json.
-    #[arg(long, value_name = "FORMAT", conflicts_with = "json")]
-    pub events: Option<EventsFormat>,
+    #[command(flatten)]
+    pub events: EventsArg,
     /// The image: DfuSe .dfu, Intel HEX, S-record, ELF, or a raw binary (with --address),
     /// with or without a DFU suffix.
     pub file: PathBuf,
@@ -163,11 +175,8 @@ pub struct ReadArgs {
     /// Print one JSON object instead of text: what was read, with its SHA-256 and CRC-32.
     #[arg(long)]
     pub json: bool,
-    /// Write what happens as it happens, one JSON object per line on stdout (phases,
-    /// progress, log lines, the Rev V recovery, then the result with the report), for programs
-    /// that run the command; schema in docs/events.schema.json.
-    #[arg(long, value_name = "FORMAT", conflicts_with = "json")]
-    pub events: Option<EventsFormat>,
+    #[command(flatten)]
+    pub events: EventsArg,
     /// Output file.
     pub out: PathBuf,
 }
@@ -191,11 +200,8 @@ pub struct EraseArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Write what happens as it happens, one JSON object per line on stdout (phases,
-    /// progress, log lines, the Rev V recovery, then the result with the report), for programs
-    /// that run the command; schema in docs/events.schema.json.
-    #[arg(long, value_name = "FORMAT", conflicts_with = "json")]
-    pub events: Option<EventsFormat>,
+    #[command(flatten)]
+    pub events: EventsArg,
 }
 
 #[derive(Args)]

@@ -11,6 +11,8 @@ use serde_json::{json, Value};
 
 use dfuflash::progress::{Event, Flow, Level, Phase};
 
+use crate::args::{EventsArg, EventsFormat};
+
 /// The version in every line; bumped when a field changes meaning or goes away.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -25,6 +27,11 @@ pub struct Events {
 }
 
 impl Events {
+    /// The events `--events` asks for, if it does.
+    pub fn requested(arg: EventsArg, verbose: bool) -> Option<Self> {
+        arg.format.map(|EventsFormat::Json| Self::new(verbose))
+    }
+
     pub fn new(verbose: bool) -> Self {
         Self {
             start: Instant::now(),

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use dfuflash::progress::{Event, Flow};
 use dfuflash::Error;
 
-use crate::args::EventsFormat;
+use crate::args::EventsArg;
 use crate::display::Display;
 use crate::events::{EventStream, Events};
 use crate::hints;
@@ -19,8 +19,8 @@ pub struct JobOutput {
 }
 
 impl JobOutput {
-    pub fn new(json: bool, events: Option<EventsFormat>, verbose: bool) -> Self {
-        let stream = events.map(|EventsFormat::Json| Events::new(verbose).stream(None));
+    pub fn new(json: bool, events: EventsArg, verbose: bool) -> Self {
+        let stream = Events::requested(events, verbose).map(|e| e.stream(None));
         Self {
             display: Display::new(json || stream.is_some(), verbose),
             stream,

@@ -7,7 +7,7 @@ use dfuflash::device;
 use dfuflash::progress::CancelToken;
 use dfuflash::Error;
 
-use crate::args::{EventsFormat, FlashArgs};
+use crate::args::FlashArgs;
 use crate::board_report::{command_failed, failures, print_json, table, BoardResult};
 use crate::boards_display::{BoardsDisplay, Style};
 use crate::commands::flash_board::flash_board;
@@ -19,9 +19,7 @@ use crate::open::{candidates, names, port_path};
 
 pub fn run(args: FlashArgs, cancel: &CancelToken) -> Result<(), String> {
     interrupt::cancel_on_signal(cancel);
-    let events = args
-        .events
-        .map(|EventsFormat::Json| Events::new(args.device.verbose));
+    let events = Events::requested(args.events, args.device.verbose);
     let failed = |e: Error| command_failed(events, &hints::message(&e), e.kind());
     let flash = FlashJob::new(&args).map_err(|m| command_failed(events, &m, "log"))?;
     flash.check_file().map_err(failed)?;

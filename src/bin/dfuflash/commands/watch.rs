@@ -17,7 +17,7 @@ use dfuflash::progress::CancelToken;
 use dfuflash::transport::Mode;
 use dfuflash::Error;
 
-use crate::args::{EventsFormat, FlashArgs};
+use crate::args::FlashArgs;
 use crate::board_report::{
     command_failed, count, failures, print_json, BoardResult, STREAM_WIDTHS,
 };
@@ -48,7 +48,7 @@ enum Slot<'scope> {
 
 pub fn run(args: FlashArgs, cancel: &CancelToken) -> Result<(), String> {
     let d = &args.device;
-    let events = args.events.map(|EventsFormat::Json| Events::new(d.verbose));
+    let events = Events::requested(args.events, d.verbose);
     let failed = |m: &str, kind: &str| command_failed(events, m, kind);
     if !d.sim.is_empty() {
         return Err(failed("--watch waits for boards to be plugged in, and --sim boards are always there; attach simulated boards with DFUFLASH_SIM_PLUG=FILE (see the README)", "invalid_argument"));
