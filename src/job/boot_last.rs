@@ -3,6 +3,7 @@
 //! out; then, after everything else is written and verified, the boot block itself, written
 //! and read back.
 
+use super::check::{read_back, Check, CheckKind, Expect};
 use super::ctx::{cancelled, Ctx};
 use super::write_error::explain_write_error;
 use super::Report;
@@ -102,48 +103,16 @@ pub(super) fn write_boot_block<T: Transport>(
     report.bytes_written += len;
     report.boot_block = Some(b.address);
     if verify {
-        let mut wrong = None;
-        let mut mismatches = 0;
-        let cutter = ctx.readback.cutter();
-        let mut pieces = Vec::new();
-        let complete = {
-            let ctx2 = &mut *ctx;
-            let mut done = 0u64;
-            dfu.read_blocks(b.address, b.len, &mut |at, block| {
-                let off = (at - b.address) as usize;
-                let expected = &data[off..off + block.len()];
-                if let Some(i) = block.iter().zip(expected).position(|(r, w)| r != w) {
-                    wrong.get_or_insert((at + i as u32, expected[i], block[i]));
-                    mismatches += block.iter().zip(expected).filter(|(r, w)| r != w).count();
-                }
-                pieces.extend(cutter.pieces(t.alt, at, block));
-                done += block.len() as u64;
-                ctx2.emit(&Event::Progress {
-                    phase: Phase::Boot,
-                    done: len + done,
-                    total,
-                    address: at,
-                    sector: None,
-                });
-                !ctx2.stop()
-            })?
+        let check = Check {
+            alt: t.alt,
+            address: b.address,
+            len: b.len,
+            expect: Expect::Bytes(data.to_vec()),
+            kind: CheckKind::Image,
         };
-        ctx.pump(dfu);
-        if let Some((address, expected, found)) = wrong {
-            return Err(Error::Verify {
-                alt: t.alt,
-                address,
-                expected,
-                found,
-                mismatches,
-                segment: b.address,
-                len: b.len,
-            });
-        }
-        if !complete {
+        if !read_back(dfu, &check, Phase::Boot, (len, total), ctx)? {
             return Err(cancelled(dfu, ctx, Phase::Boot));
         }
-        ctx.readback.commit(pieces);
         report.bytes_verified += image_bytes_in(image, t.alt, b);
     }
     ctx.log(

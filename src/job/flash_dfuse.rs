@@ -2,6 +2,7 @@
 //! and what the Rev V recovery erased; the boot block last of all.
 
 use super::boot_last::{pieces, write_boot_block, Piece};
+use super::check::{read_back, Check, CheckKind, Expect};
 use super::compare::skip_unchanged;
 use super::ctx::{cancelled, Ctx};
 use super::erase::{erase_sector, unreadable_recovered};
@@ -167,50 +168,6 @@ fn write_blocks<T: Transport>(
     Ok(())
 }
 
-/// A range to read back after writing.
-struct Check<'p> {
-    alt: u8,
-    address: u32,
-    len: usize,
-    expect: Expect<'p>,
-    /// What the range is.
-    kind: CheckKind,
-}
-
-/// What a range read back must hold.
-enum Expect<'p> {
-    /// These bytes: the image's own.
-    Bytes(Vec<u8>),
-    /// What this plan leaves there (its padded writes, 0xFF elsewhere), computed a block at a
-    /// time: such a range is as long as a sector, whose size the device reports.
-    Leaves(&'p TargetPlan),
-}
-
-impl Expect<'_> {
-    /// The expected bytes of `out.len()` at `at`, inside a check that starts at `start`.
-    fn fill(&self, start: u32, at: u32, out: &mut [u8]) {
-        match self {
-            Expect::Bytes(b) => {
-                let off = (at - start) as usize;
-                out.copy_from_slice(&b[off..off + out.len()]);
-            }
-            Expect::Leaves(t) => t.leaves(at, out),
-        }
-    }
-}
-
-/// Why a range is read back.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum CheckKind {
-    /// The image's own bytes: the verify.
-    Image,
-    /// A sector erased through the Rev V recovery, at this address, outside the image.
-    Recovered(u32),
-    /// A sector left alone near an erased one, read again: the erase must not have reached it
-    /// (see [`unchanged_to_recheck`]).
-    Unchanged,
-}
-
 /// What to read back: the image's bytes outside the unchanged sectors (with verify on; the
 /// comparison read the others) and the unchanged sectors an erase could have reached, plus
 /// whatever of a recovered sector the image does not cover.
@@ -343,14 +300,6 @@ fn check_recovered_sectors<'p>(
     checks
 }
 
-/// The first difference a read-back found, and how many bytes differed.
-struct Mismatch {
-    address: u32,
-    expected: u8,
-    found: u8,
-    count: usize,
-}
-
 /// Reads every check back block by block and compares it; only the image's own bytes count as
 /// verified.
 fn verify<T: Transport>(
@@ -368,8 +317,6 @@ fn verify<T: Transport>(
         total,
     });
     let mut base = 0u64;
-    let mut expected = Vec::new();
-    let cutter = ctx.readback.cutter();
     for check in checks {
         if dfu.alt() != check.alt {
             dfu.select_alt(check.alt)?;
@@ -377,45 +324,9 @@ fn verify<T: Transport>(
         if ctx.stop() {
             return Err(cancelled(dfu, ctx, Phase::Verify));
         }
-        let mut mismatch: Option<Mismatch> = None;
-        let mut done = 0u64;
-        let mut pieces = Vec::new();
-        let complete = {
-            let ctx2 = &mut *ctx;
-            dfu.read_blocks(check.address, check.len, &mut |at, block| {
-                expected.resize(block.len(), 0);
-                check.expect.fill(check.address, at, &mut expected);
-                for (i, (b, e)) in block.iter().zip(&expected).enumerate() {
-                    if b != e {
-                        let m = mismatch.get_or_insert(Mismatch {
-                            address: at + i as u32,
-                            expected: *e,
-                            found: *b,
-                            count: 0,
-                        });
-                        m.count += 1;
-                    }
-                }
-                pieces.extend(cutter.pieces(check.alt, at, block));
-                done += block.len() as u64;
-                ctx2.emit(&Event::Progress {
-                    phase: Phase::Verify,
-                    done: base + done,
-                    total,
-                    address: at,
-                    sector: None,
-                });
-                !ctx2.stop()
-            })
-        };
-        ctx.pump(dfu);
-        if !complete? {
+        if !read_back(dfu, check, Phase::Verify, (base, total), ctx)? {
             return Err(cancelled(dfu, ctx, Phase::Verify));
         }
-        if let Some(m) = mismatch {
-            return Err(mismatch_error(check, m));
-        }
-        ctx.readback.commit(pieces);
         base += check.len as u64;
         match check.kind {
             CheckKind::Image => report.bytes_verified += check.len as u64,
@@ -425,27 +336,6 @@ fn verify<T: Transport>(
         }
     }
     Ok(())
-}
-
-/// A difference as an error: in a recovered sector it fails the recovery's check, anywhere
-/// else the verify.
-fn mismatch_error(check: &Check<'_>, m: Mismatch) -> Error {
-    if let CheckKind::Recovered(sector) = check.kind {
-        return Error::WorkaroundCheck {
-            sector,
-            address: m.address,
-            found: m.found,
-        };
-    }
-    Error::Verify {
-        alt: check.alt,
-        address: m.address,
-        expected: m.expected,
-        found: m.found,
-        mismatches: m.count,
-        segment: check.address,
-        len: check.len,
-    }
 }
 
 /// Parts of [start, end) not covered by `segments`.

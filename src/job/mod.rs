@@ -21,6 +21,7 @@
 //! ```
 
 mod boot_last;
+mod check;
 mod compare;
 mod ctx;
 mod deadline;
