@@ -406,17 +406,28 @@ fn an_erase_whose_poll_was_lost_is_finished_by_the_next_job_without_clrstatus() 
 }
 
 /// A device nobody modelled may stall the requests DFU 1.1 lets it leave out: a stalled ABORT
-/// puts it in dfuERROR (6.1.2), and CLRSTATUS brings it back, so a DfuSe flash (whose reads
-/// end with ABORT) and a DFU 1.1 flash both finish verified.
+/// puts it in dfuERROR/errSTALLEDPKT (6.1.2), and CLRSTATUS brings it back, so a DfuSe flash
+/// (whose reads end with ABORT) and a DFU 1.1 flash both finish verified.
 #[test]
 fn a_device_that_stalls_abort_gets_the_specs_fallback() {
     for model in ["stm32f405", "dfu11-generic"] {
+        // Until the next CLRSTATUS, the device says what a device that stalled ABORT is in.
+        let mut in_error = false;
         let liar = Liar::new(
             SimDevice::new(model).unwrap(),
-            Box::new(|x| {
-                if x.request == request::ABORT {
+            Box::new(move |x| match x.request {
+                request::ABORT => {
                     x.reply = Err(TransportError::Stall);
+                    in_error = true;
                 }
+                request::CLRSTATUS => in_error = false,
+                request::GETSTATUS if in_error => {
+                    if let Ok(r) = x.reply.as_mut() {
+                        r[0] = 0x0f; // errSTALLEDPKT
+                        r[4] = 10; // dfuERROR
+                    }
+                }
+                _ => {}
             }),
         );
         let mut dfu = dfu(liar);
@@ -435,14 +446,23 @@ fn a_device_that_stalls_abort_gets_the_specs_fallback() {
         )
         .unwrap_or_else(|e| panic!("{model}: {e}"));
         assert_eq!(r.bytes_verified, 6000, "{model}");
-        let aborts = dfu
+        // Every stalled ABORT is followed by GETSTATUS (dfuERROR) and CLRSTATUS.
+        let ops: Vec<&Op> = dfu
             .transport()
             .dev
             .transcript()
             .iter()
-            .filter(|r| r.op == Op::Abort)
-            .count();
-        assert!(aborts > 0, "{model}: no ABORT was sent");
+            .map(|r| &r.op)
+            .collect();
+        let aborts: Vec<usize> = (0..ops.len()).filter(|&i| *ops[i] == Op::Abort).collect();
+        assert!(!aborts.is_empty(), "{model}: no ABORT was sent");
+        for i in aborts {
+            assert_eq!(
+                ops.get(i + 1..i + 3),
+                Some(&[&Op::GetStatus, &Op::ClrStatus][..]),
+                "{model}: after the ABORT at request {i}"
+            );
+        }
     }
 }
 
