@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use dfuflash::image::{dfuse, Image};
+use dfuflash::image::{dfuse, Image, Segment};
 use dfuflash::sim::SimDevice;
 
 struct Dir(PathBuf);
@@ -424,4 +424,66 @@ fn dfuflash_dfu_util_takes_the_same_command_line() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert_eq!(memory(&d.0, "stm32h743-revy", 0x0802_0000, fw.len()), fw);
+}
+
+#[test]
+fn a_dfuse_file_of_two_elements_gets_a_pair_of_bars_per_element_as_dfu_util_prints_them() {
+    let d = bundle("elements");
+    let (a, b) = (pattern(40_000, 1), pattern(20_000, 2));
+    let img = Image::single(
+        0,
+        vec![
+            Segment::new(0x0800_0000, a.clone()),
+            Segment::new(0x0802_0000, b.clone()),
+        ],
+    )
+    .unwrap();
+    std::fs::write(
+        d.0.join("two.dfu"),
+        dfuse::write(&img, 0x0483, 0xdf11, 0xffff),
+    )
+    .unwrap();
+    let o = dfu_util(&d.0, "stm32f405", &["-a", "0", "-D", "two.dfu"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    // dfu-util's order: element 1's lines, its Erase and Download bars, then element 2's.
+    let marks: Vec<&str> = out
+        .split(['\r', '\n'])
+        .filter_map(|l| {
+            if l.starts_with("Parsing element") {
+                Some(l)
+            } else if l.ends_with(" 0%            0 bytes") {
+                Some(if l.starts_with("Erase") {
+                    "Erase from 0"
+                } else {
+                    "Download from 0"
+                })
+            } else if l.ends_with(" done.") {
+                Some(l)
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(
+        marks,
+        [
+            "Parsing element 1, address = 0x08000000, size = 40000",
+            "Erase from 0",
+            "Erase    done.",
+            "Download from 0",
+            "Download done.",
+            "Parsing element 2, address = 0x08020000, size = 20000",
+            "Erase from 0",
+            "Erase    done.",
+            "Download from 0",
+            "Download done.",
+        ],
+        "{out}"
+    );
+    // Each bar counts its own element's bytes.
+    let downloads = progress(&out, "Download");
+    assert!(downloads.contains(&(100, 40_000)) && downloads.contains(&(100, 20_000)));
+    assert_eq!(memory(&d.0, "stm32f405", 0x0800_0000, a.len()), a);
+    assert_eq!(memory(&d.0, "stm32f405", 0x0802_0000, b.len()), b);
 }

@@ -737,3 +737,59 @@ fn the_portenta_bootloader_takes_4_kb_blocks_and_keeps_its_own_sector() {
         &qspi[..]
     );
 }
+
+#[test]
+fn element_order_erases_each_element_just_before_writing_it_and_keeps_the_boot_block_last() {
+    // Two elements in an F405 DfuSe image: 16 KB sectors 0 and 1, then 128 KB sector 5.
+    let low = pattern(0x4100, 1);
+    let high = pattern(0x800, 2);
+    let image = Image::single(
+        0,
+        vec![
+            Segment::new(0x0800_0000, low.clone()),
+            Segment::new(0x0802_0000, high.clone()),
+        ],
+    )
+    .unwrap();
+    let mut o = opts();
+    o.element_order = true;
+    let mut dfu = open("stm32f405");
+    let (r, events) = flash_events(&mut dfu, &image, &o);
+    let r = r.unwrap();
+    assert_eq!(r.sectors_erased, [0x0800_0000, 0x0800_4000, 0x0802_0000]);
+    let dev = dfu.transport();
+    assert_eq!(dev.memory(0, 0x0800_0000, low.len()).unwrap(), &low[..]);
+    assert_eq!(dev.memory(0, 0x0802_0000, high.len()).unwrap(), &high[..]);
+    // Erase 1, write 1, erase 2, write 2, verify; the boot block last.
+    let steps: Vec<String> = ops(dev.transcript())
+        .into_iter()
+        .filter(|o| o.starts_with("Erase") || o.starts_with("SetAddress"))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "Erase(0x08000000)",
+            "Erase(0x08004000)",
+            "SetAddress(0x08000800)", // element 1 but its first 2 KB block, the boot block
+            "Erase(0x08020000)",
+            "SetAddress(0x08020000)", // element 2 (one block)
+            "SetAddress(0x08000800)", // the verify: a first block alone, then the rest
+            "SetAddress(0x08001000)",
+            "SetAddress(0x08020000)",
+            "SetAddress(0x08000000)", // the boot block, written
+            "SetAddress(0x08000000)", // and read back
+        ]
+    );
+    let phases: Vec<&String> = events
+        .iter()
+        .filter(|e| e.starts_with("PhaseStart"))
+        .collect();
+    assert_eq!(
+        phases
+            .iter()
+            .filter(|e| e.contains("Erase") || e.contains("Write"))
+            .count(),
+        4,
+        "an Erase and a Write phase per element: {phases:?}"
+    );
+}

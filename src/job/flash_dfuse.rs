@@ -40,8 +40,15 @@ pub(super) fn flash_dfuse<T: Transport>(
                 .iter()
                 .any(|s| s.address == b.sector)
     });
-    erase_sectors(dfu, narrowed, ctx, report)?;
-    write_blocks(dfu, narrowed, &pieces(narrowed, boot.as_ref()), ctx, report)?;
+    if opts.element_order {
+        for step in &narrowed.by_element(image) {
+            erase_sectors(dfu, step, ctx, report)?;
+            write_blocks(dfu, step, &pieces(step, boot.as_ref()), ctx, report)?;
+        }
+    } else {
+        erase_sectors(dfu, narrowed, ctx, report)?;
+        write_blocks(dfu, narrowed, &pieces(narrowed, boot.as_ref()), ctx, report)?;
+    }
     let checks = read_back_list(
         image,
         narrowed,

@@ -74,6 +74,12 @@ pub struct FlashOptions {
     /// after that segment's other blocks, so a power cut never leaves a bootable half image (on
     /// by default; off for images whose first block is not a vector table).
     pub boot_last: bool,
+    /// Erase and write element by element in the image's order, as dfu-util does: each
+    /// element's sectors are erased just before it is written (each sector once, before the
+    /// first element written into it), and each step starts its own Erase and Write phases.
+    /// Off (the default): every erase first, so a device that refuses one does so before
+    /// anything is written.
+    pub element_order: bool,
 }
 
 impl Default for FlashOptions {
@@ -89,6 +95,7 @@ impl Default for FlashOptions {
             selected_alt: None,
             full: false,
             boot_last: true,
+            element_order: false,
         }
     }
 }

@@ -24,6 +24,7 @@
 
 mod boot;
 mod narrow;
+mod steps;
 
 pub use boot::BootBlock;
 pub use narrow::cut;

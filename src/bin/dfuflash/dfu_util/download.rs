@@ -14,22 +14,66 @@ use super::output::Bar;
 use super::select::DfuseOptions;
 use super::{exit, Failure};
 
-/// Prints the job's progress as dfu-util's Erase and Download bars, and keeps what dfuflash
+/// One element of the file, as dfu-util announces it: the lines it prints before the
+/// element's bars, and the element's bytes, which its bars count.
+struct Element {
+    lines: Vec<String>,
+    bytes: u64,
+}
+
+/// Prints the job's progress as dfu-util's Erase and Download bars, a pair per element (the
+/// job runs element by element: each step starts its Erase phase), and keeps what dfuflash
 /// adds for the lines after them.
 struct Bars {
+    elements: std::vec::IntoIter<Element>,
     bytes: u64,
     erase: Bar,
     download: Bar,
+    // The current element's Erase bar is running (DFU 1.1 devices have none).
+    erasing: bool,
     recovered: Vec<u32>,
 }
 
 impl Bars {
+    fn new(elements: Vec<Element>) -> Self {
+        Bars {
+            elements: elements.into_iter(),
+            bytes: 0,
+            erase: Bar::new("Erase   "),
+            download: Bar::new("Download"),
+            erasing: false,
+            recovered: Vec::new(),
+        }
+    }
+
+    /// The next element's lines and fresh bars, as dfu-util starts each element.
+    fn next_element(&mut self) -> bool {
+        let Some(e) = self.elements.next() else {
+            return false;
+        };
+        for line in &e.lines {
+            println!("{line}");
+        }
+        self.bytes = e.bytes;
+        self.erase = Bar::new("Erase   ");
+        self.download = Bar::new("Download");
+        true
+    }
+
     fn event(&mut self, ev: &Event<'_>) -> Flow {
         match *ev {
             Event::PhaseStart { phase, total } => match phase {
-                Phase::Erase => self.erase.show(0, 1),
+                Phase::Erase => {
+                    self.next_element();
+                    self.erasing = true;
+                    self.erase.show(0, 1)
+                }
                 Phase::Write => {
-                    self.finish_erase();
+                    if std::mem::take(&mut self.erasing) {
+                        self.finish_erase();
+                    } else {
+                        self.next_element();
+                    }
                     if total == 0 {
                         // Every sector already held the image: nothing to send, all of it there.
                         self.download.show(self.bytes, self.bytes)
@@ -65,6 +109,14 @@ impl Bars {
             println!("dfuflash: sector {s:#010x} stuck in dfuDNBUSY (STM32H7 Rev V erase wedge, dfu-util ticket #88); recovered as ST's programmer does");
         }
         self.recovered.clear();
+    }
+
+    /// Elements the job had nothing to do for still get their lines and full bars.
+    fn finish(&mut self) {
+        while self.next_element() {
+            self.finish_erase();
+            self.download.show(self.bytes, self.bytes);
+        }
     }
 }
 
@@ -122,14 +174,9 @@ pub(super) fn download(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(
     // Option bytes and OTP only with dfu-util's own "you know what you are doing".
     flash_opts.allow_option_bytes = o.force;
     flash_opts.allow_otp = o.force;
-    describe_download(&image, format, is_dfuse_device);
-    let size = image.len();
-    let mut bars = Bars {
-        bytes: size,
-        erase: Bar::new("Erase   "),
-        download: Bar::new("Download"),
-        recovered: Vec::new(),
-    };
+    // dfu-util's order: element by element, each erased just before it is written.
+    flash_opts.element_order = true;
+    let mut bars = Bars::new(elements(&image, format, is_dfuse_device));
     let result = job::flash(
         &mut dfu,
         &image,
@@ -138,7 +185,10 @@ pub(super) fn download(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(
         &CancelToken::new(),
     );
     let report = match result {
-        Ok(r) => r,
+        Ok(r) => {
+            bars.finish();
+            r
+        }
         Err(e) => {
             println!();
             save(&dfu, entry.state_file());
@@ -195,11 +245,18 @@ pub(super) fn download(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(
     Ok(())
 }
 
-/// The lines dfu-util prints about the file before it writes it.
-fn describe_download(image: &Image, format: Format, dfuse_device: bool) {
+/// The file's elements with the lines dfu-util prints before each one's bars (a DfuSe file's
+/// image and element lines); what it prints about a raw or DFU 1.1 file, printed at once.
+fn elements(image: &Image, format: Format, dfuse_device: bool) -> Vec<Element> {
+    let whole = |lines| {
+        vec![Element {
+            lines,
+            bytes: image.len(),
+        }]
+    };
     if !dfuse_device {
         println!("Copying data from PC to DFU device");
-        return;
+        return whole(Vec::new());
     }
     if format != Format::Dfuse {
         for t in &image.targets {
@@ -211,29 +268,35 @@ fn describe_download(image: &Image, format: Format, dfuse_device: bool) {
                 );
             }
         }
-        return;
+        return whole(Vec::new());
     }
     println!("File contains {} DFU images", image.targets.len());
+    let mut out = Vec::new();
     for (i, t) in image.targets.iter().enumerate() {
-        println!("Parsing DFU image {}", i + 1);
-        match &t.name {
-            Some(n) => println!("Target name: {n}"),
-            None => println!("No target name"),
-        }
-        println!(
+        let mut lines = vec![format!("Parsing DFU image {}", i + 1)];
+        lines.push(match &t.name {
+            Some(n) => format!("Target name: {n}"),
+            None => "No target name".to_string(),
+        });
+        lines.push(format!(
             "Image for alternate setting {}, ({} elements, total size = {})",
             t.alt,
             t.segments.len(),
             t.len()
-        );
-        println!("Setting Alternate Interface #{} ...", t.alt);
+        ));
+        lines.push(format!("Setting Alternate Interface #{} ...", t.alt));
         for (k, s) in t.segments.iter().enumerate() {
-            println!(
+            lines.push(format!(
                 "Parsing element {}, address = {:#010x}, size = {}",
                 k + 1,
                 s.address,
                 s.data.len()
-            );
+            ));
+            out.push(Element {
+                lines: std::mem::take(&mut lines),
+                bytes: s.data.len() as u64,
+            });
         }
     }
+    out
 }
