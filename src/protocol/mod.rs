@@ -335,7 +335,8 @@ impl StatusReply {
 ///
 /// STM32H72x..H75x program 256-bit flash words with ECC (their internal flash is 128 KB
 /// sectors from 0x08000000, whoever's bootloader describes it: ST's ROM, or Arduino's on the
-/// Portenta H7's H747); other ST parts program at most 64 bits at once (L4, G4, C0: double
+/// Portenta H7's H747); the parts with 8 KB sectors (H7A3/B3, H5, U5) program 128-bit
+/// quad-words with ECC; other ST parts program at most 64 bits at once (L4, G4, C0: double
 /// words; F2/F4/F7 accept less). Padding more than needed costs nothing on erased flash.
 /// Plain DFU 1.1 devices get the bytes as they are.
 pub fn write_granularity(
@@ -345,13 +346,17 @@ pub fn write_granularity(
     if !info.functional.is_dfuse() {
         return 1;
     }
-    let h7 = layout
-        .groups
-        .first()
-        .is_some_and(|g| g.start == 0x0800_0000 && g.runs.iter().all(|r| r.size == 128 * 1024))
-        && layout.name.contains("Internal Flash");
-    if h7 {
+    let flash_of = |size: u32| {
+        layout
+            .groups
+            .first()
+            .is_some_and(|g| g.start == 0x0800_0000 && g.runs.iter().all(|r| r.size == size))
+            && layout.name.contains("Internal Flash")
+    };
+    if flash_of(128 * 1024) {
         32
+    } else if flash_of(8 * 1024) {
+        16
     } else {
         8
     }
