@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use dfuflash::image::{dfuse, Image};
+use dfuflash::sim::SimDevice;
+
+#[path = "common/model_list.rs"]
+mod model_list;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -365,4 +369,36 @@ fn the_lifecycle_stress_is_clean_under_valgrind() {
         &[],
         false,
     );
+}
+
+#[test]
+fn every_model_of_issue_19_flashes_through_the_c_api() {
+    let dir = work("models");
+    let exe = dir.join("test_models");
+    compile("tests/c/test_models.c", &exe, true, &[]);
+    for &(model, alt, address, len) in model_list::EVERY_NEW_MODEL {
+        let data: Vec<u8> = (0..len as u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 11) as u8 ^ alt)
+            .collect();
+        let fw = dir.join(format!("{model}.bin"));
+        std::fs::write(&fw, &data).unwrap();
+        let state = dir.join(format!("{model}.state"));
+        let mut cmd = Command::new(&exe);
+        cmd.args([model, &state.to_string_lossy(), &alt.to_string()])
+            .arg(&fw);
+        // A DFU 1.1 slot's image is raw bytes from offset 0.
+        cmd.arg(format!("{:x}", address.unwrap_or(0)));
+        let out = run(&mut cmd, model);
+        let verified = if model == "esp32s2" { 0 } else { len };
+        assert!(
+            out.contains(&format!("{model}: ")) && out.contains(&format!("{verified} verified")),
+            "{out}"
+        );
+        let dev = SimDevice::with_state(model, &state).unwrap();
+        match address {
+            Some(a) => assert_eq!(dev.memory(alt, a, len).unwrap(), &data[..], "{model}"),
+            None => assert_eq!(dev.firmware_of(alt), &data[..], "{model}"),
+        }
+    }
+    std::fs::remove_dir_all(dir).unwrap();
 }

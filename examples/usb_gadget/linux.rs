@@ -89,7 +89,14 @@ impl Drop for Gadget {
     }
 }
 
-fn string(s: &str) -> Vec<u8> {
+/// A string descriptor: UTF-16LE, or the bytes of the UTF-8 text for a device that sends them
+/// so (the GD32VF103's serial).
+fn string(s: &str, utf8: bool) -> Vec<u8> {
+    if utf8 {
+        let mut d = vec![(2 + s.len()) as u8, 3];
+        d.extend_from_slice(s.as_bytes());
+        return d;
+    }
     let u: Vec<u16> = s.encode_utf16().collect();
     let mut d = vec![(2 + 2 * u.len()) as u8, 3];
     for c in u {
@@ -107,9 +114,11 @@ struct Descriptors {
 
 fn descriptors(dev: &SimDevice, runtime: bool) -> Descriptors {
     let i = dev.info();
+    let model_runtime = dev.model().runtime.filter(|_| runtime);
     let mut device = vec![18, 1, 0x00, 0x02, 0, 0, 0, 64];
     device.extend_from_slice(&i.vendor_id.to_le_bytes());
-    device.extend_from_slice(&i.product_id.to_le_bytes());
+    let product = model_runtime.map_or(i.product_id, |r| r.product_id);
+    device.extend_from_slice(&product.to_le_bytes());
     device.extend_from_slice(&i.bcd_device.to_le_bytes());
     device.extend_from_slice(&[1, 2, 3, 1]);
     let mut strings = vec![
@@ -119,7 +128,10 @@ fn descriptors(dev: &SimDevice, runtime: bool) -> Descriptors {
     ];
     let mut body = Vec::new();
     let mut functional = i.functional;
-    let alts: Vec<String> = if runtime {
+    let alts: Vec<String> = if let Some(r) = model_runtime {
+        functional = r.functional;
+        vec![r.name.to_string()]
+    } else if runtime {
         functional.attributes |= 0x08; // willDetach: the device re-enumerates by itself
         vec!["DFU runtime".to_string()]
     } else {
@@ -154,6 +166,8 @@ pub fn main() {
     let mut args = std::env::args().skip(1);
     let model = args.next().unwrap_or_else(|| usage());
     let (mut scale, mut state, mut runtime, mut speed) = (1.0f64, None::<String>, false, 2u8);
+    // A model with a runtime interface starts in it, as its application would.
+    runtime |= dfuflash::sim::SimDevice::model_named(&model).is_ok_and(|m| m.runtime.is_some());
     // dummy_udc.N: one of dummy_hcd's UDC/HCD pairs (its module parameter `num`).
     let mut udc = 0u32;
     while let Some(a) = args.next() {
@@ -264,10 +278,11 @@ fn serve(
                     1 => Some(d.device.clone()),
                     2 => Some(d.config.clone()),
                     3 if value & 0xff == 0 => Some(vec![4, 3, 0x09, 0x04]),
+                    // String 3 is the serial.
                     3 => d
                         .strings
                         .get((value & 0xff) as usize - 1)
-                        .map(|s| string(s)),
+                        .map(|s| string(s, value & 0xff == 3 && dev.model().quirks.utf8_serial)),
                     6 => Some(vec![10, 6, 0x00, 0x02, 0, 0, 0, 64, 1, 0]),
                     // A standalone request for the DFU functional descriptor: the C5-class ROM
                     // never answers one (hosts must read it from the configuration).

@@ -1,11 +1,46 @@
 //! Plain DFU 1.1 transfers: the whole-image download with manifestation, and upload.
 
 use super::polling::PollEnd;
-use super::{request, Dfu, ProtocolError, State};
+use super::{request, Dfu, ProtocolError, State, Status};
 use crate::progress::Level;
 use crate::transport::Transport;
 
 impl<T: Transport> Dfu<T> {
+    /// A DNLOAD; when the device stalls it, its status says why (DFU 1.1 section 6.1.2: a
+    /// device that stalls a request enters dfuERROR with the reason in bStatus), as
+    /// "errWRITE" from a slot that cannot be written says more than "stalled".
+    fn dnload_explained(
+        &mut self,
+        block: u16,
+        data: &[u8],
+        during: &str,
+    ) -> Result<(), ProtocolError> {
+        let err = match self.out(request::DNLOAD, block, data, during) {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        let stalled = matches!(
+            err,
+            ProtocolError::Transport {
+                source: crate::transport::TransportError::Stall,
+                ..
+            }
+        );
+        if stalled {
+            if let Ok(r) = self.get_status_during(during) {
+                if r.status != Status::Ok {
+                    return Err(ProtocolError::DeviceStatus {
+                        during: during.to_string(),
+                        address: None,
+                        status: r.status,
+                        state: r.state,
+                    });
+                }
+            }
+        }
+        Err(err)
+    }
+
     /// Plain DFU 1.1 download of a whole image, then manifestation. Blocks are numbered from 0
     /// and wrap at 65535. Returns false if `on_block` stopped it (the device is then in
     /// dfuDNLOAD-IDLE and an ABORT returns it to dfuIDLE).
@@ -29,7 +64,7 @@ impl<T: Transport> Dfu<T> {
                 "download of block {block} ({} bytes at offset {done})",
                 chunk.len()
             );
-            self.out(request::DNLOAD, block, chunk, &during)?;
+            self.dnload_explained(block, chunk, &during)?;
             self.poll_until(&during, None, deadline, &[State::DnloadIdle], false)?;
             block = block.wrapping_add(1);
             done += chunk.len();
@@ -38,7 +73,7 @@ impl<T: Transport> Dfu<T> {
                 return Ok(false);
             }
         }
-        self.out(request::DNLOAD, block, &[], "end of download")?;
+        self.dnload_explained(block, &[], "end of download")?;
         let deadline = self.opts.timeouts.manifest;
         match self.poll_until(
             "manifestation",

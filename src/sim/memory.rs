@@ -37,9 +37,23 @@ impl SimDevice {
         }
     }
 
-    /// The firmware a plain DFU 1.1 device holds after manifestation.
+    /// The firmware a plain DFU 1.1 device holds after manifestation (its first slot).
     pub fn firmware(&self) -> &[u8] {
-        &self.regions[0].data[..self.firmware_len]
+        self.firmware_of(0)
+    }
+
+    /// The firmware a plain DFU 1.1 device holds in the slot of this alt setting (empty for
+    /// one it does not have).
+    pub fn firmware_of(&self, alt: u8) -> &[u8] {
+        match (
+            self.regions.get(alt as usize),
+            self.firmware_len.get(alt as usize),
+        ) {
+            (Some(r), Some(&n)) if self.model.dialect != super::models::Dialect::StRom => {
+                &r.data[..n]
+            }
+            _ => &[],
+        }
     }
 
     fn region_mut(&mut self, alt: u8, address: u32, len: usize) -> Option<(&mut Region, usize)> {

@@ -122,7 +122,8 @@ pub struct SimDevice {
     transcript: Vec<Record>,
     stats: SimStats,
     staging: Vec<u8>,
-    firmware_len: usize,
+    // DFU 1.1: bytes of firmware in each alt setting's slot.
+    firmware_len: Vec<usize>,
     upload_done: bool,
     // When the wait the last GETSTATUS asked for ends (for spec-strict devices).
     poll_until: Duration,
@@ -241,14 +242,20 @@ impl SimDevice {
                     }
                 }
             }
-            Dialect::Dfu11 { capacity } => regions.push(Region {
-                alt: 0,
-                layout: Layout::parse(&format!("@Firmware/0x00000000/01*{capacity}Bg"))
-                    .expect("valid"),
-                start: 0,
-                data: vec![0xff; capacity as usize],
-            }),
+            // A slot of `capacity` bytes per alt setting.
+            Dialect::Dfu11 { capacity } => {
+                for a in &memory {
+                    regions.push(Region {
+                        alt: a.alt,
+                        layout: Layout::parse(&format!("@Firmware/0x00000000/01*{capacity}Bg"))
+                            .expect("valid"),
+                        start: 0,
+                        data: vec![0xff; capacity as usize],
+                    })
+                }
+            }
         }
+        let slots = regions.len();
         let mut dev = Self {
             model: m,
             info,
@@ -274,7 +281,7 @@ impl SimDevice {
             transcript: Vec::new(),
             stats: SimStats::default(),
             staging: Vec::new(),
-            firmware_len: 0,
+            firmware_len: vec![0; slots],
             upload_done: false,
             poll_until: Duration::ZERO,
         };

@@ -37,6 +37,27 @@
 //! | gd32vf103: the real flash, 128 pages of 1 KB (GD32VF103CB); the serial is UTF-8 in the descriptor; it leaves on the zero-length DNLOAD without answering GETSTATUS | dfu-util src/quirks.c (fixup_dfuse_layout, from the GD32VF103 datasheet's tables 2-1 and 2-2 and Nucleisys's gd32-dfu-utils) and src/dfuse.c |
 //! | gd32vf103: 1 KB page erase 40 ms (reports 50 ms), 32-bit word program 70 us (reports 5 ms), mass erase 4 s | assumption (the STM32F103 datasheet's maxima, whose flash controller the GD32VF103's follows) |
 //! | gd32vf103: not modelled | the UTF-8 serial over the USB bench (the gadget sends UTF-16LE); the bare-chip variant that reports `128*001Kg` | |
+//! | stm32f7 (F745): alt 0 `@Internal Flash  /0x08000000/04*032Kg,01*128Kg,03*256Kg` | betaflight-configurator's DFU protocol (the F74x entry of its layout table, whose F72x entry matches a real F722's `dfu-util -l`) |
+//! | stm32f7: bcdDevice 0x2200, serial `STM32FxSTM32`, the option bytes' alt string | that F722 `dfu-util -l` (assumed the same on the F745) |
+//! | stm32f7: erase 32 / 128 / 256 KB 800 / 2400 / 4000 ms, mass erase 32 s | a third-party flasher's timeout table (likely maxima); fwupd PR 6249 measured 2.2 s for a 128 KB sector |
+//! | stm32f7: wTransferSize 2048, poll timeouts 100 / 25 ms, 32-bit word program 16 us | assumption (the F405 ROM's values) |
+//! | stm32g4 (G474): ver 0200; alts `@Internal Flash   /0x08000000/256*02Kg`, `@Option Bytes   /0x1FFF7800/01*048 e/0x1FFFF800/01*048 e` (two groups), `@OTP Memory   /0x1FFF7000/01*1024 e` | a WeAct G474 `dfu-util -l` in Zephyr's board documentation |
+//! | stm32g4: 2 KB page erase 22.02 ms, 64-bit double word 81.69 us with ECC, poll 21 ms, wTransferSize 1024, serial | assumption (the L4's figures: the same flash design) |
+//! | stm32h7a3: ver 0200; alts `@Internal Flash   /0x08000000/256*08Kg`, `@Option Bytes   /0x5200201C/01*297 e`, `@OTP Memory   /0x08FFF000/01*1024 e` | a `dfu-util -l` in micropython-spiram's README; 128-bit flash words: OpenOCD's H7A/B support ("page size 8k, write block size 128 bits") |
+//! | stm32h7a3: 8 KB sector erase 20 ms, word program 16 us, poll timeouts 25 ms, mass erase 4 s, wTransferSize 1024 | assumption |
+//! | at32f4 (AT32F415): 2e3c:df11 ver 0200, serial `AT32`, alts `@Internal Flash  /0x08000000/ 128*1Kg` (a space before the count) and `@Option Byte   /0x1FFFF800/02*016 e` | a `dfu-util -l` in a QMK keyboard's README (CIDOO V65); "Artery-Tech", "DFU in FS Mode": lsusb and fwupd listings |
+//! | at32f4: timings, wTransferSize 2048, starts in dfuERROR like ST's ROM | assumption (the GD32VF103 row's F103-class figures) |
+//! | apm32f4 (APM32F407): 314b:0106 | QMK's bootloader makefile (`-d 314B:0106`), betaflight PR 3556 |
+//! | apm32f4: ver 0010, serial `0448`, the address written `0x8000000`, `@Option Bytes  /0x1FFFF800/01*016 e` | a `dfu-util -l` of an APM32 ROM (an F103-class part) |
+//! | apm32f4: the F407's layout (STM32F407's 4 x 16, 1 x 64, 7 x 128 KB), its option bytes' address, timings | assumption (the F405 ROM's; no public dump of an APM32F407) |
+//! | esp32s2: 303a:0002, DFU 1.1, `dfu-util -d 303a:2 -D build/dfu.bin` | esp-idf docs/en/api-guides/dfu.rst, tools/cmake/run_dfu_util.cmake and dfu.cmake |
+//! | esp32s2: no upload (attributes 0x05), wTransferSize 64, strings, 4 MB, a 64-byte block in 0.878 ms (a 4 KB SPI NOR erase of 45 ms and 0.7 ms per 256-byte page, spread over the blocks), manifestation 100 ms | assumption; the ROM unpacking mkdfu's archive into flash is not modelled: the slot holds the file as sent |
+//! | zephyr-dfu: runtime 2fe3:0100, DFU mode 2fe3:ffff, manufacturer `ZEPHYR`, alts `image_0` and `image_1`, attributes 0x0f, detach 100 ms, wTransferSize 128, bwPollTimeout 8 ms, a DNLOAD to image_0 while image_1 exists stalled with errWRITE | Zephyr subsys/usb/device/class/dfu/usb_dfu.c and its Kconfig (the legacy stack) |
+//! | zephyr-dfu: slots of 0x76000 bytes, 4-byte words in 125 us (an nRF52840's 41 us word write and its 85 ms page erase, spread), product `USB-DEV`, serial, bcdDevice | assumption (nrf52840dk's partitions; the nRF52840 product specification's maxima) |
+//! | tinyusb-dfu: cafe:400b ver 0100, `TinyUSB`, `TinyUSB Device`, alts `FLASH` and `EEPROM`, attributes 0x07, detach 1000 ms, wTransferSize 64 (full speed), DFU 1.1, bwPollTimeout 1 ms on FLASH and 100 ms on EEPROM, starts in dfuIDLE | TinyUSB examples/device/dfu (usb_descriptors.c, main.c) and src/class/dfu/dfu_device.c |
+//! | tinyusb-dfu: the slots hold what is sent (128 KB each), 0.5 ms per block | assumption (the example discards the data and uploads a greeting; a product built on the class stores it). TinyUSB #3625 (a GETSTATUS timing out at 0 %) is a device-side EP0 buffer bug, fixed in the class driver, that no host can work around: not modelled |
+//! | bogus-poll: Openmoko FreeRunner 1d50:5119, whose bwPollTimeout dfu-util ignores | dfu-util src/quirks.c and quirks.h (0.11) |
+//! | bogus-poll: the 0xFFFFFF ms (4.66 h) it reports, its strings, alts `u-boot`, `kernel`, `rootfs`, wTransferSize 4096, 1 MB slots, 1 ms per 2 KB | assumption (no public dump gives the bogus value) |
 //! | dfuse-strict: erase 16 / 128 KB, word program, poll timeouts | 250 / 1000 ms, 16 us, the time left (reported honestly) | assumption (F4-class flash figures); the stall of an early request and errSTALLEDPKT: DFU 1.1 section 6.1.2 and PROTOCOL.md section 6 |
 
 use crate::transport::FunctionalDescriptor;
@@ -135,6 +156,26 @@ pub struct Quirks {
     /// The GD32VF103 ROM: it leaves (resets into the firmware) on the zero-length DNLOAD, before
     /// any GETSTATUS.
     pub leaves_on_dnload: bool,
+    /// The serial string descriptor holds UTF-8 bytes, not UTF-16LE (the GD32VF103 ROM; the USB
+    /// bench's gadget sends it so).
+    pub utf8_serial: bool,
+    /// DFU 1.1: the bwPollTimeout reported while a block is written, by alt setting (the last
+    /// entry for the rest), whatever the work takes; None: the time the work still needs.
+    pub reported_poll_ms: Option<&'static [u32]>,
+    /// DFU 1.1, Zephyr: with a second slot, the first (the running image) cannot be written: a
+    /// DNLOAD to it is stalled with errWRITE.
+    pub first_slot_locked: bool,
+}
+
+/// The interface a device presents while its application runs, before a DETACH.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Runtime {
+    /// idProduct in runtime mode.
+    pub product_id: u16,
+    /// The runtime interface's functional descriptor.
+    pub functional: FunctionalDescriptor,
+    /// The runtime interface's name.
+    pub name: &'static str,
 }
 
 /// A simulated device.
@@ -165,6 +206,9 @@ pub struct Model {
     pub memory: Option<&'static [&'static str]>,
     /// DFU dialect.
     pub dialect: Dialect,
+    /// The runtime interface the device starts with, if it has one (the USB bench serves it
+    /// first; in process, the model starts in DFU mode).
+    pub runtime: Option<Runtime>,
     /// Timings.
     pub timing: Timing,
     /// Quirks.
@@ -193,6 +237,44 @@ const H7_TIMING: Timing = Timing {
     manifest_us: 0,
 };
 
+const F405_TIMING: Timing = Timing {
+    erase: &[
+        (16 * 1024, 250_000),
+        (64 * 1024, 550_000),
+        (128 * 1024, 1_000_000),
+    ],
+    erase_blocking: true,
+    erase_poll_ms: 100,
+    word: 4,
+    word_ns: 16_000,
+    write_poll_ms: 25,
+    mass_erase_us: 30_000_000,
+    mass_erase_poll_ms: 100,
+    manifest_us: 0,
+};
+
+// STM32F103-class flash (1 KB pages), which the GD32VF103's and AT32's controllers follow.
+const GD32_CLASS_TIMING: Timing = Timing {
+    erase: &[(1024, 40_000)],
+    erase_blocking: true,
+    erase_poll_ms: 50,
+    word: 4,
+    word_ns: 70_000,
+    write_poll_ms: 5,
+    mass_erase_us: 4_000_000,
+    mass_erase_poll_ms: 50,
+    manifest_us: 0,
+};
+
+// Zephyr's legacy USB DFU class: upload on, manifestation tolerant, bitWillDetach; 100 ms
+// detach timeout; wTransferSize CONFIG_USB_REQUEST_BUFFER_SIZE (128).
+const ZEPHYR_FUNCTIONAL: FunctionalDescriptor = FunctionalDescriptor {
+    attributes: 0x0f,
+    detach_timeout_ms: 100,
+    transfer_size: 128,
+    dfu_version: 0x0110,
+};
+
 const NO_QUIRKS: Quirks = Quirks {
     wedge_from: None,
     strict_clrstatus: false,
@@ -203,6 +285,9 @@ const NO_QUIRKS: Quirks = Quirks {
     stall_early_requests: false,
     reports_time_left: false,
     leaves_on_dnload: false,
+    utf8_serial: false,
+    reported_poll_ms: None,
+    first_slot_locked: false,
 };
 
 const fn st_functional(transfer_size: u16) -> FunctionalDescriptor {
@@ -227,6 +312,7 @@ const H7_REVY: Model = Model {
     alts: H7_ALTS,
     memory: None,
     dialect: Dialect::StRom,
+    runtime: None,
     timing: H7_TIMING,
     quirks: Quirks {
         ecc_word: Some(32),
@@ -265,21 +351,8 @@ pub const MODELS: &[Model] = &[
         ],
         memory: None,
         dialect: Dialect::StRom,
-        timing: Timing {
-            erase: &[
-                (16 * 1024, 250_000),
-                (64 * 1024, 550_000),
-                (128 * 1024, 1_000_000),
-            ],
-            erase_blocking: true,
-            erase_poll_ms: 100,
-            word: 4,
-            word_ns: 16_000,
-            write_poll_ms: 25,
-            mass_erase_us: 30_000_000,
-            mass_erase_poll_ms: 100,
-            manifest_us: 0,
-        },
+        runtime: None,
+        timing: F405_TIMING,
         quirks: NO_QUIRKS,
     },
     Model {
@@ -299,6 +372,7 @@ pub const MODELS: &[Model] = &[
         ],
         memory: None,
         dialect: Dialect::StRom,
+        runtime: None,
         timing: Timing {
             erase: &[(2048, 22_020)],
             erase_blocking: false,
@@ -331,6 +405,7 @@ pub const MODELS: &[Model] = &[
         ],
         memory: None,
         dialect: Dialect::StRom,
+        runtime: None,
         timing: Timing {
             erase: &[(2048, 22_000)],
             erase_blocking: true,
@@ -368,6 +443,7 @@ pub const MODELS: &[Model] = &[
         dialect: Dialect::Dfu11 {
             capacity: 256 * 1024,
         },
+        runtime: None,
         timing: Timing {
             erase: &[(1024, 0)],
             erase_blocking: false,
@@ -405,6 +481,7 @@ pub const MODELS: &[Model] = &[
         ],
         memory: None,
         dialect: Dialect::StRom,
+        runtime: None,
         timing: Timing {
             erase: &[(128 * 1024, 1_100_000), (4 * 1024, 45_000)],
             // Blocking: the library holds the GETSTATUS status stage until the work ends.
@@ -437,6 +514,7 @@ pub const MODELS: &[Model] = &[
         alts: &["@Internal Flash   /0x08000000/8*016Kg,8*128Kg"],
         memory: None,
         dialect: Dialect::StRom,
+        runtime: None,
         timing: Timing {
             erase: &[(16 * 1024, 250_000), (128 * 1024, 1_000_000)],
             erase_blocking: false,
@@ -474,19 +552,297 @@ pub const MODELS: &[Model] = &[
             "@Option Bytes  /0x1FFFF800/01*016 g",
         ]),
         dialect: Dialect::StRom,
+        runtime: None,
+        timing: GD32_CLASS_TIMING,
+        quirks: Quirks {
+            leaves_on_dnload: true,
+            utf8_serial: true,
+            ..NO_QUIRKS
+        },
+    },
+    Model {
+        name: "stm32f7",
+        description: "STM32F745 ROM bootloader (flight controllers): 1 MB in 32/128/256 KB sectors",
+        vendor_id: ST_VID,
+        product_id: ST_DFU_PID,
+        bcd_device: 0x2200,
+        manufacturer: "STMicroelectronics",
+        product: "STM32  BOOTLOADER",
+        serial: "STM32FxSTM32",
+        functional: st_functional(2048),
+        alts: &[
+            "@Internal Flash  /0x08000000/04*032Kg,01*128Kg,03*256Kg",
+            "@Option Bytes  /0x1FFF0000/01*048 e",
+            "@Device Feature/0xFFFF0000/01*004 e",
+        ],
+        memory: None,
+        dialect: Dialect::StRom,
+        runtime: None,
         timing: Timing {
-            erase: &[(1024, 40_000)],
+            erase: &[
+                (32 * 1024, 800_000),
+                (128 * 1024, 2_400_000),
+                (256 * 1024, 4_000_000),
+            ],
             erase_blocking: true,
-            erase_poll_ms: 50,
+            erase_poll_ms: 100,
             word: 4,
-            word_ns: 70_000,
-            write_poll_ms: 5,
-            mass_erase_us: 4_000_000,
-            mass_erase_poll_ms: 50,
+            word_ns: 16_000,
+            write_poll_ms: 25,
+            mass_erase_us: 32_000_000,
+            mass_erase_poll_ms: 100,
+            manifest_us: 0,
+        },
+        quirks: NO_QUIRKS,
+    },
+    Model {
+        name: "stm32g4",
+        description: "STM32G474 ROM bootloader: 512 KB of 2 KB pages, 64-bit double words with ECC",
+        vendor_id: ST_VID,
+        product_id: ST_DFU_PID,
+        bcd_device: 0x0200,
+        manufacturer: "STMicroelectronics",
+        product: "DFU in FS Mode",
+        serial: "206A33835431",
+        functional: st_functional(1024),
+        alts: &[
+            "@Internal Flash   /0x08000000/256*02Kg",
+            "@Option Bytes   /0x1FFF7800/01*048 e/0x1FFFF800/01*048 e",
+            "@OTP Memory   /0x1FFF7000/01*1024 e",
+        ],
+        memory: None,
+        dialect: Dialect::StRom,
+        runtime: None,
+        timing: Timing {
+            erase: &[(2048, 22_020)],
+            erase_blocking: true,
+            erase_poll_ms: 21,
+            word: 8,
+            word_ns: 81_690,
+            write_poll_ms: 21,
+            mass_erase_us: 22_130,
+            mass_erase_poll_ms: 21,
             manifest_us: 0,
         },
         quirks: Quirks {
-            leaves_on_dnload: true,
+            ecc_word: Some(8),
+            ..NO_QUIRKS
+        },
+    },
+    Model {
+        name: "stm32h7a3",
+        description: "STM32H7A3 ROM bootloader: 2 MB in 256 sectors of 8 KB, 128-bit flash words",
+        vendor_id: ST_VID,
+        product_id: ST_DFU_PID,
+        bcd_device: 0x0200,
+        manufacturer: "STMicroelectronics",
+        product: "DFU in FS Mode",
+        serial: "2071386C3131",
+        functional: st_functional(1024),
+        alts: &[
+            "@Internal Flash   /0x08000000/256*08Kg",
+            "@Option Bytes   /0x5200201C/01*297 e",
+            "@OTP Memory   /0x08FFF000/01*1024 e",
+        ],
+        memory: None,
+        dialect: Dialect::StRom,
+        runtime: None,
+        timing: Timing {
+            erase: &[(8 * 1024, 20_000)],
+            erase_blocking: true,
+            erase_poll_ms: 25,
+            word: 16,
+            word_ns: 16_000,
+            write_poll_ms: 25,
+            mass_erase_us: 4_000_000,
+            mass_erase_poll_ms: 1000,
+            manifest_us: 0,
+        },
+        quirks: Quirks {
+            ecc_word: Some(16),
+            ..NO_QUIRKS
+        },
+    },
+    Model {
+        name: "at32f4",
+        description: "Artery AT32F415 ROM (a DfuSe clone, 2e3c:df11): 128 KB of 1 KB sectors",
+        vendor_id: 0x2e3c,
+        product_id: 0xdf11,
+        bcd_device: 0x0200,
+        manufacturer: "Artery-Tech",
+        product: "DFU in FS Mode",
+        serial: "AT32",
+        functional: st_functional(2048),
+        alts: &[
+            "@Internal Flash  /0x08000000/ 128*1Kg",
+            "@Option Byte   /0x1FFFF800/02*016 e",
+        ],
+        memory: None,
+        dialect: Dialect::StRom,
+        runtime: None,
+        timing: GD32_CLASS_TIMING,
+        quirks: NO_QUIRKS,
+    },
+    Model {
+        name: "apm32f4",
+        description: "Geehy APM32F407 ROM (a DfuSe clone, 314b:0106): 1 MB in 16/64/128 KB sectors",
+        vendor_id: 0x314b,
+        product_id: 0x0106,
+        bcd_device: 0x0010,
+        manufacturer: "Geehy",
+        product: "APM32 DFU in FS Mode",
+        serial: "0448",
+        functional: st_functional(2048),
+        alts: &[
+            "@Internal Flash  /0x8000000/04*016Kg,01*064Kg,07*128Kg",
+            "@Option Bytes  /0x1FFFC000/01*016 e",
+        ],
+        memory: None,
+        dialect: Dialect::StRom,
+        runtime: None,
+        timing: F405_TIMING,
+        quirks: NO_QUIRKS,
+    },
+    Model {
+        name: "esp32s2",
+        description: "Espressif ESP32-S2 ROM USB DFU (303a:0002, DFU 1.1): 4 MB flash, no upload",
+        vendor_id: 0x303a,
+        product_id: 0x0002,
+        bcd_device: 0x0100,
+        manufacturer: "Espressif Systems",
+        product: "ESP32-S2",
+        serial: "7CDFA1000000",
+        functional: FunctionalDescriptor {
+            attributes: 0x05,
+            detach_timeout_ms: 0,
+            transfer_size: 64,
+            dfu_version: 0x0110,
+        },
+        alts: &["ESP32-S2 flash"],
+        memory: None,
+        dialect: Dialect::Dfu11 {
+            capacity: 4 << 20,
+        },
+        runtime: None,
+        timing: Timing {
+            erase: &[(64, 0)],
+            erase_blocking: false,
+            erase_poll_ms: 0,
+            word: 64,
+            word_ns: 878_000,
+            write_poll_ms: 0,
+            mass_erase_us: 0,
+            mass_erase_poll_ms: 0,
+            manifest_us: 100_000,
+        },
+        quirks: NO_QUIRKS,
+    },
+    Model {
+        name: "zephyr-dfu",
+        description: "Zephyr's USB DFU class on an nRF52840: runtime 2fe3:0100 detaches to 2fe3:ffff, slots image_0 and image_1",
+        vendor_id: 0x2fe3,
+        product_id: 0xffff,
+        bcd_device: 0x0300,
+        manufacturer: "ZEPHYR",
+        product: "USB-DEV",
+        serial: "E3A5C4F5D0B1D7A2",
+        functional: ZEPHYR_FUNCTIONAL,
+        alts: &["image_0", "image_1"],
+        memory: None,
+        dialect: Dialect::Dfu11 { capacity: 0x76000 },
+        runtime: Some(Runtime {
+            product_id: 0x0100,
+            functional: ZEPHYR_FUNCTIONAL,
+            name: "DFU",
+        }),
+        timing: Timing {
+            erase: &[(128, 0)],
+            erase_blocking: false,
+            erase_poll_ms: 0,
+            word: 4,
+            word_ns: 125_000,
+            write_poll_ms: 8,
+            mass_erase_us: 0,
+            mass_erase_poll_ms: 0,
+            manifest_us: 1_000,
+        },
+        quirks: Quirks {
+            reported_poll_ms: Some(&[8]),
+            first_slot_locked: true,
+            ..NO_QUIRKS
+        },
+    },
+    Model {
+        name: "tinyusb-dfu",
+        description: "TinyUSB's DFU class example (cafe:400b, DFU 1.1): alt FLASH and EEPROM, 64-byte blocks",
+        vendor_id: 0xcafe,
+        product_id: 0x400b,
+        bcd_device: 0x0100,
+        manufacturer: "TinyUSB",
+        product: "TinyUSB Device",
+        serial: "123456789012",
+        functional: FunctionalDescriptor {
+            attributes: 0x07,
+            detach_timeout_ms: 1000,
+            transfer_size: 64,
+            dfu_version: 0x0110,
+        },
+        alts: &["FLASH", "EEPROM"],
+        memory: None,
+        dialect: Dialect::Dfu11 {
+            capacity: 128 * 1024,
+        },
+        runtime: None,
+        timing: Timing {
+            erase: &[(64, 0)],
+            erase_blocking: false,
+            erase_poll_ms: 0,
+            word: 64,
+            word_ns: 500_000,
+            write_poll_ms: 1,
+            mass_erase_us: 0,
+            mass_erase_poll_ms: 0,
+            manifest_us: 0,
+        },
+        quirks: Quirks {
+            reported_poll_ms: Some(&[1, 100]),
+            ..NO_QUIRKS
+        },
+    },
+    Model {
+        name: "bogus-poll",
+        description: "Openmoko FreeRunner u-boot (1d50:5119, DFU 1.1): reports a bwPollTimeout of 4.66 hours",
+        vendor_id: 0x1d50,
+        product_id: 0x5119,
+        bcd_device: 0x0000,
+        manufacturer: "OpenMoko, Inc",
+        product: "Neo1973 Bootloader U-Boot 1.3.2-moko12",
+        serial: "0000000",
+        functional: FunctionalDescriptor {
+            attributes: 0x07,
+            detach_timeout_ms: 5000,
+            transfer_size: 4096,
+            dfu_version: 0x0100,
+        },
+        alts: &["u-boot", "kernel", "rootfs"],
+        memory: None,
+        dialect: Dialect::Dfu11 {
+            capacity: 1 << 20,
+        },
+        runtime: None,
+        timing: Timing {
+            erase: &[(4096, 0)],
+            erase_blocking: false,
+            erase_poll_ms: 0,
+            word: 2048,
+            word_ns: 1_000_000,
+            write_poll_ms: 0,
+            mass_erase_us: 0,
+            mass_erase_poll_ms: 0,
+            manifest_us: 0,
+        },
+        quirks: Quirks {
+            reported_poll_ms: Some(&[0xff_ffff]),
             ..NO_QUIRKS
         },
     },

@@ -18,7 +18,8 @@ impl SimDevice {
         writeln!(f, "DFUFLASH-SIM 1").map_err(err)?;
         writeln!(f, "model {}", self.model.name).map_err(err)?;
         writeln!(f, "protected {}", self.read_protected as u8).map_err(err)?;
-        writeln!(f, "firmware {}", self.firmware_len).map_err(err)?;
+        let lens: Vec<String> = self.firmware_len.iter().map(|n| n.to_string()).collect();
+        writeln!(f, "firmware {}", lens.join(" ")).map_err(err)?;
         for r in &self.regions {
             writeln!(f, "region {} {:#010x} {}", r.alt, r.start, r.data.len()).map_err(err)?;
             f.write_all(&r.data).map_err(err)?;
@@ -62,10 +63,21 @@ impl SimDevice {
             )));
         }
         dev.read_protected = next(&mut r)? == "protected 1";
-        dev.firmware_len = next(&mut r)?
+        let lens = next(&mut r)?;
+        let lens: Vec<usize> = lens
             .trim_start_matches("firmware ")
-            .parse()
+            .split(' ')
+            .map(|n| n.parse())
+            .collect::<Result<_, _>>()
             .map_err(|_| bad("bad firmware line".into()))?;
+        if lens.len() != dev.firmware_len.len() {
+            return Err(bad(format!(
+                "{} firmware slots, the model has {}",
+                lens.len(),
+                dev.firmware_len.len()
+            )));
+        }
+        dev.firmware_len = lens;
         for i in 0..dev.regions.len() {
             let l = next(&mut r)?;
             let expect = format!(

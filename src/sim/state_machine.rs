@@ -45,6 +45,18 @@ impl SimDevice {
         self.bg = None;
     }
 
+    /// The bwPollTimeout a DFU 1.1 device reports for work that needs `left` more.
+    fn dfu11_poll(&self, left: Duration) -> u32 {
+        match self.model.quirks.reported_poll_ms {
+            Some(by_alt) => by_alt
+                .get(self.alt as usize)
+                .or(by_alt.last())
+                .copied()
+                .unwrap_or(0),
+            None => left.as_millis().max(1) as u32,
+        }
+    }
+
     fn stall(&mut self) -> TransportError {
         // DFU 1.1: an unexpected request stalls and the device enters dfuERROR.
         self.fail(Status::ErrStalledPkt);
@@ -89,6 +101,10 @@ impl SimDevice {
                 }
             }
             Dialect::Dfu11 { .. } => {
+                if self.model.quirks.first_slot_locked && self.alt == 0 && self.regions.len() > 1 {
+                    self.fail(Status::ErrWrite);
+                    return Err(TransportError::Stall);
+                }
                 if data.is_empty() {
                     Pending::Manifest
                 } else {
@@ -222,19 +238,15 @@ impl SimDevice {
                         }
                         self.staging.extend_from_slice(&data);
                         let d = t.program_time(data.len());
-                        self.start(
-                            Work::Program,
-                            d,
-                            d.as_millis().max(1) as u32,
-                            false,
-                            timeout,
-                        )
+                        let poll = self.dfu11_poll(d);
+                        self.start(Work::Program, d, poll, false, timeout)
                     }
                     Pending::Manifest => {
                         let fw = std::mem::take(&mut self.staging);
-                        self.regions[0].data[..fw.len()].copy_from_slice(&fw);
-                        self.regions[0].data[fw.len()..].fill(0xff);
-                        self.firmware_len = fw.len();
+                        let slot = self.alt as usize;
+                        self.regions[slot].data[..fw.len()].copy_from_slice(&fw);
+                        self.regions[slot].data[fw.len()..].fill(0xff);
+                        self.firmware_len[slot] = fw.len();
                         let d = Duration::from_micros(t.manifest_us);
                         let r = self.start(
                             Work::Manifest,
@@ -258,7 +270,7 @@ impl SimDevice {
                     let poll = if self.st() && !self.model.quirks.reports_time_left {
                         bg.poll_ms
                     } else {
-                        left.as_millis().max(1) as u32
+                        self.dfu11_poll(left)
                     };
                     Ok(self.reply(poll).to_vec())
                 }
@@ -354,7 +366,7 @@ impl SimDevice {
                 } else {
                     value as usize * xfer
                 };
-                let fw = self.firmware();
+                let fw = self.firmware_of(self.alt);
                 let start = off.min(fw.len());
                 let end = (off + len).min(fw.len());
                 let out = fw[start..end].to_vec();

@@ -301,7 +301,7 @@ static void test_discovery_and_selection(void) {
     dfuflash_device_list *list = NULL;
     CHECK(dfuflash_device_list_new(DFUFLASH_LIST_SIMULATED, &list) == DFUFLASH_OK, "list");
     size_t n = dfuflash_device_list_count(list);
-    CHECK(n == 9, "9 simulated devices, got %zu", n);
+    CHECK(n == 18, "18 simulated devices, got %zu", n);
     int found = 0;
     for (size_t i = 0; i < n; i++) {
         dfuflash_device_desc d = {.size = sizeof d};
@@ -312,6 +312,10 @@ static void test_discovery_and_selection(void) {
                   d.quirks ? d.quirks : "(null)");
             dfuflash_alt_desc g = {.size = sizeof g};
             CHECK(dfuflash_device_list_alt(list, i, 0, &g) == DFUFLASH_OK && g.sector_count == 128, "gd32 pages");
+        } else if (d.path && strcmp(d.path, "sim:bogus-poll") == 0) {
+            /* Openmoko's ids: its bwPollTimeout is ignored. */
+            CHECK(d.quirks && strstr(d.quirks, "ignore-poll-timeout"), "bogus-poll quirks: %s",
+                  d.quirks ? d.quirks : "(null)");
         } else {
             CHECK(d.quirks == NULL, "no quirks on %s", d.path ? d.path : "?");
         }

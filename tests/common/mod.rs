@@ -10,6 +10,7 @@ use dfuflash::Error;
 
 pub mod cli;
 pub mod liar;
+pub mod model_list;
 
 #[path = "../../examples/common/xorshift.rs"]
 mod xorshift;

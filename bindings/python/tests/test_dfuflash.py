@@ -197,12 +197,14 @@ class FlashTest(unittest.TestCase):
 
     def test_discovery_and_selection(self):
         sims = [d for d in dfuflash.list_devices(include_simulated=True) if d.simulated]
-        self.assertEqual(len(sims), 9)
+        self.assertEqual(len(sims), 18)
         # dfu-util's quirks, applied: the GD32VF103's layout comes from its part number.
         gd32 = next(d for d in sims if d.path == "sim:gd32vf103")
         self.assertEqual(gd32.alt_settings[0], (0, "@Internal Flash  /0x08000000/128*001Kg", 128))
         self.assertEqual([q.split(":")[0] for q in gd32.quirks], ["utf8-serial", "gd32vf103-layout", "leave-without-status"])
-        self.assertTrue(all(d.quirks == [] for d in sims if d is not gd32))
+        bogus = next(d for d in sims if d.path == "sim:bogus-poll")
+        self.assertEqual([q.split(":")[0] for q in bogus.quirks], ["ignore-poll-timeout"])
+        self.assertTrue(all(d.quirks == [] for d in sims if d not in (gd32, bogus)))
         revv = next(d for d in sims if d.path == "sim:stm32h743-revv")
         self.assertEqual((revv.vendor_id, revv.product_id, revv.serial, revv.transfer_size), (0x0483, 0xDF11, "200364500000", 1024))
         self.assertEqual(revv.alt_settings[0], (0, "@Internal Flash   /0x08000000/16*128Kg", 16))
