@@ -80,7 +80,7 @@ fn a_device_that_asks_for_4_9_s_after_every_block_runs_into_the_job_deadline() {
     let took = dfu.now() - start;
     // The default for this work: 30 s, 16 sectors (1.125 MB) erased at 0.1 s + 4 s per 128 KB,
     // + 2 s for the Rev V recovery for each of the 8 of 128 KB, 1088 blocks written, 2304 read:
-    // 151 s, not 2.5 hours.
+    // 150.98 s, 150 in whole seconds, not 2.5 hours.
     assert_eq!(deadline.as_secs(), 150, "{deadline:?}");
     // Past the deadline nothing is sent but the few requests that bring the device back.
     assert!(

@@ -155,7 +155,8 @@ fn a_maple_that_names_dfuse_is_flashed_as_the_dfu_1_1_device_it_is() {
         &maple.transport().dev.firmware()[..4096],
         &image.targets[0].segments[0].data[..]
     );
-    // Another bcdDevice is not the rule's: it is taken as DfuSe, and refused (no layout).
+    // Another bcdDevice is not the rule's: it is taken as DfuSe, and refused (no layout)
+    // before any request reaches it.
     let mut other = Dfu::open(
         dfu11_as(0x1eaf, 0x0003, 0x0201, 0x011a, 4),
         0,
@@ -163,5 +164,7 @@ fn a_maple_that_names_dfuse_is_flashed_as_the_dfu_1_1_device_it_is() {
     )
     .unwrap();
     assert!(other.is_dfuse());
-    assert!(flash_on(&mut other, &image).is_err());
+    let e = flash_on(&mut other, &image).unwrap_err();
+    assert_eq!(e.kind(), "no_layout", "{e}");
+    assert_eq!(other.transport().dev.requests(), 0, "{e}");
 }

@@ -153,3 +153,51 @@ fn piece(alt: u8, address: u64, bytes: &[u8]) -> Piece {
         len: bytes.len() as u64,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::Segment;
+
+    /// The records carry the CRC-32 of the bytes read back, not the image's: the board here
+    /// holds other bytes than the image, so the two differ, and a record that gave the image's
+    /// CRC (or the CRC of bytes outside the segment) fails.
+    #[test]
+    fn records_give_the_crc_of_the_bytes_read_not_of_the_image() {
+        // Three segments of alt 0: two read whole (over reads that also cover bytes outside
+        // them, and in pieces committed out of order), one read only in part.
+        let image = Image::single(
+            0,
+            vec![
+                Segment::new(0x1000, vec![0x11; 3000]),
+                Segment::new(0x2000, vec![0x22; 1000]),
+                Segment::new(0x3000, vec![0x33; 500]),
+            ],
+        )
+        .unwrap();
+        // What the board holds from 0x0800 on: none of it the image's bytes.
+        let base = 0x0800u32;
+        let board: Vec<u8> = (0..0x3000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+        let at = |a: u32, n: usize| &board[(a - base) as usize..(a - base) as usize + n];
+
+        let mut rb = ReadBack::for_image(&image);
+        let cut = rb.cutter();
+        // 0x1800..0x2800: the tail of the first segment, the gap, the whole second one.
+        rb.commit(cut.pieces(0, 0x1800, at(0x1800, 0x1000)));
+        // 0x0800..0x1800: bytes before the first segment, then its head.
+        rb.commit(cut.pieces(0, 0x0800, at(0x0800, 0x1000)));
+        // Only the first 100 bytes of the third segment; and the same addresses of alt 1.
+        rb.commit(cut.pieces(0, 0x3000, at(0x3000, 100)));
+        rb.commit(cut.pieces(1, 0x3000, at(0x3000, 500)));
+
+        let records = rb.records(&image);
+        let read: Vec<Option<u32>> = records.iter().map(|r| r.readback_crc32).collect();
+        let first = crc32fast::hash(at(0x1000, 3000));
+        let second = crc32fast::hash(at(0x2000, 1000));
+        assert_eq!(read, [Some(first), Some(second), None]);
+        // The image's CRCs are another thing: a record that gave them would fail above.
+        assert_eq!(records[0].image.crc32, crc32fast::hash(&[0x11; 3000]));
+        assert_ne!(first, records[0].image.crc32);
+        assert_ne!(second, records[1].image.crc32);
+    }
+}

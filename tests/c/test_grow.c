@@ -101,8 +101,6 @@ static void test_old_and_new_callers(dfuflash_device *dev, size_t len) {
     newer.r.size = sizeof newer;
     CHECK(dfuflash_device_report(dev, &newer.r) == DFUFLASH_OK, "newer caller's report");
     CHECK(newer.r.size == sizeof(dfuflash_report), "size says the library filled %u bytes", newer.r.size);
-    CHECK(newer.r.size < offsetof(struct newer_report, from_the_future) + sizeof newer.from_the_future,
-          "so the newer field is known not to be filled");
     CHECK(untouched((const unsigned char *)&newer.from_the_future, sizeof newer.from_the_future),
           "the newer field is left alone");
     CHECK(newer.r.bytes_verified == len && newer.r.target_count == 1 && newer.r.segment_count == 1 &&

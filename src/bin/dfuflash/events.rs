@@ -99,7 +99,7 @@ impl EventStream {
                     if let Some(s) = sector {
                         v["sector"] = json!({"index": s.index, "k": s.k, "n": s.n});
                     }
-                    self.emit("progress", v);
+                    self.emit_at(now, "progress", v);
                 }
             }
             Event::Workaround { address } => self.emit("recovery", json!({"sector": address})),
@@ -118,10 +118,15 @@ impl EventStream {
     }
 
     fn emit(&mut self, event: &str, fields: Value) {
+        self.emit_at(Instant::now(), event, fields);
+    }
+
+    /// A line whose time is `at`: a progress line's is the instant its thinning measured.
+    fn emit_at(&mut self, at: Instant, event: &str, fields: Value) {
         let mut v = json!({
             "schema": SCHEMA_VERSION,
             "event": event,
-            "time_ms": self.events.start.elapsed().as_millis() as u64,
+            "time_ms": at.duration_since(self.events.start).as_millis() as u64,
         });
         if let Some(b) = &self.board {
             v["board"] = json!(b);
@@ -153,6 +158,10 @@ mod tests {
             total,
         });
         for done in (0..=total).step_by(2) {
+            // At least 400 ms in all: long enough for several intervals.
+            if done % 500 == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
             s.event(&Event::Progress {
                 phase: Phase::Write,
                 done,
@@ -164,7 +173,27 @@ mod tests {
         let took = start.elapsed();
         let lines = lines.lock().unwrap();
         let progress: Vec<&Value> = lines.iter().filter(|v| v["event"] == "progress").collect();
-        // However long the loop took: one line at once, then one per 100 ms, and the last.
+        // One line at once (done 0), then one when 100 ms have passed since the last line, and
+        // the last (done = total) whenever it comes.
+        assert_eq!(progress[0]["done"], 0);
+        assert!(progress.len() >= 3, "{} progress lines", progress.len());
+        let ms: Vec<u64> = progress
+            .iter()
+            .map(|v| v["time_ms"].as_u64().unwrap())
+            .collect();
+        let every = PROGRESS_EVERY.as_millis() as u64;
+        // Every gap but the last (to done = total) is at least the interval, so the lines span
+        // at least interval * (count - 2).
+        for (i, w) in ms[..ms.len() - 1].windows(2).enumerate() {
+            let (a, b) = (w[0], w[1]);
+            assert!(
+                b >= a + every,
+                "lines {i} and {} of {} at {a} and {b} ms",
+                i + 1,
+                ms.len()
+            );
+        }
+        // However long the loop took: no more lines than that allows.
         let allowed = 2 + (took.as_millis() / 100) as usize;
         assert!(
             progress.len() <= allowed,
