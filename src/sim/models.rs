@@ -52,7 +52,8 @@
 //! | apm32f4: the F407's layout (STM32F407's 4 x 16, 1 x 64, 7 x 128 KB), its option bytes' address, timings | assumption (the F405 ROM's; no public dump of an APM32F407) |
 //! | esp32s2: 303a:0002, DFU 1.1, `dfu-util -d 303a:2 -D build/dfu.bin` | esp-idf docs/en/api-guides/dfu.rst, tools/cmake/run_dfu_util.cmake and dfu.cmake |
 //! | esp32s2: no upload (attributes 0x05), wTransferSize 64, strings, 4 MB, a 64-byte block in 0.878 ms (a 4 KB SPI NOR erase of 45 ms and 0.7 ms per 256-byte page, spread over the blocks), manifestation 100 ms | assumption; the ROM unpacking mkdfu's archive into flash is not modelled: the slot holds the file as sent |
-//! | zephyr-dfu: runtime 2fe3:0100, DFU mode 2fe3:ffff, manufacturer `ZEPHYR`, alts `image_0` and `image_1`, attributes 0x0f, detach 100 ms, wTransferSize 128, bwPollTimeout 8 ms, a DNLOAD to image_0 while image_1 exists stalled with errWRITE | Zephyr subsys/usb/device/class/dfu/usb_dfu.c and its Kconfig (the legacy stack) |
+//! | zephyr-dfu: 2fe3:0100 in runtime and in DFU mode, wTransferSize 128, `dfu-util --alt 1 -d 2fe3:0100 --download zephyr.signed.bin` | dfu-util 0.9 and 0.10 logs of Zephyr boards (a helium_mapper README, the Degu and onecard-fido docs) |
+//! | zephyr-dfu: manufacturer `ZEPHYR`, alts `image_0` and `image_1`, attributes 0x0f, detach 100 ms, wTransferSize 128, bwPollTimeout 8 ms, a DNLOAD to image_0 while image_1 exists stalled with errWRITE | Zephyr subsys/usb/device/class/dfu/usb_dfu.c and its Kconfig (the legacy stack; its USB_DEVICE_DFU_PID may give DFU mode another product id, 0xffff in newer trees) |
 //! | zephyr-dfu: slots of 0x76000 bytes, 4-byte words in 125 us (an nRF52840's 41 us word write and its 85 ms page erase, spread), product `USB-DEV`, serial, bcdDevice | assumption (nrf52840dk's partitions; the nRF52840 product specification's maxima) |
 //! | tinyusb-dfu: cafe:400b ver 0100, `TinyUSB`, `TinyUSB Device`, alts `FLASH` and `EEPROM`, attributes 0x07, detach 1000 ms, wTransferSize 64 (full speed), DFU 1.1, bwPollTimeout 1 ms on FLASH and 100 ms on EEPROM, starts in dfuIDLE | TinyUSB examples/device/dfu (usb_descriptors.c, main.c) and src/class/dfu/dfu_device.c |
 //! | tinyusb-dfu: the slots hold what is sent (128 KB each), 0.5 ms per block | assumption (the example discards the data and uploads a greeting; a product built on the class stores it). TinyUSB #3625 (a GETSTATUS timing out at 0 %) is a device-side EP0 buffer bug, fixed in the class driver, that no host can work around: not modelled |
@@ -739,9 +740,9 @@ pub const MODELS: &[Model] = &[
     },
     Model {
         name: "zephyr-dfu",
-        description: "Zephyr's USB DFU class on an nRF52840: runtime 2fe3:0100 detaches to 2fe3:ffff, slots image_0 and image_1",
+        description: "Zephyr's USB DFU class on an nRF52840 (2fe3:0100): a runtime interface that detaches, slots image_0 and image_1",
         vendor_id: 0x2fe3,
-        product_id: 0xffff,
+        product_id: 0x0100,
         bcd_device: 0x0300,
         manufacturer: "ZEPHYR",
         product: "USB-DEV",

@@ -62,6 +62,11 @@ pub(super) fn matching(a: &DfuUtilArgs) -> Result<Vec<Entry>, Error> {
 
 /// The alt settings of `e` that -a names (all of them without -a).
 fn alts_of(a: &DfuUtilArgs, e: &Entry) -> Vec<u8> {
+    if e.info.mode == Mode::Runtime {
+        // Its DFU-mode alt settings show after the detach: -a numbers one of them.
+        let n = a.alt.as_deref().and_then(|s| parse_u8(s.trim()));
+        return vec![n.unwrap_or(0)];
+    }
     let alts = &e.info.alt_settings;
     match a.alt.as_deref().map(str::trim) {
         None => alts.iter().map(|x| x.alt).collect(),
@@ -141,11 +146,33 @@ pub(super) fn open(entry: &Entry, alt: u8) -> Result<Dfu<AnyTransport>, Failure>
     println!("Opening DFU capable USB device...");
     let i = &entry.info;
     println!("Device ID {:04x}:{:04x}", i.vendor_id, i.product_id);
-    println!("Device DFU version {:04x}", i.functional.dfu_version);
+    if i.mode == Mode::Runtime {
+        // What dfu-util prints as it detaches a device running its application.
+        println!(
+            "Run-time device DFU version {:04x}",
+            i.functional.dfu_version
+        );
+        println!("Claiming USB DFU Runtime Interface...");
+        println!("Determining device status: state = appIDLE, status = 0");
+        println!("Device really in Runtime Mode, send DFU detach request...");
+        println!(
+            "{}",
+            if i.functional.will_detach() {
+                "Device will detach and reattach..."
+            } else {
+                "Resetting USB..."
+            }
+        );
+        println!("Opening DFU USB Device...");
+    } else {
+        println!("Device DFU version {:04x}", i.functional.dfu_version);
+    }
     let t = device::open(entry, Duration::from_secs(10)).map_err(fail)?;
     println!("Claiming USB DFU Interface...");
     println!("Setting Alternate Interface #{alt} ...");
     let mut dfu = Dfu::open(t, alt, EngineOptions::default()).map_err(|e| fail(e.into()))?;
+    // After a detach, the device in DFU mode describes itself anew.
+    let i = &dfu.info().clone();
     println!("Determining device status...");
     let st = dfu.get_status().map_err(|e| fail(e.into()))?;
     println!("{}", state_line(st.state, st.status));
