@@ -333,4 +333,6 @@ else
 fi
 # 10. the differential flash (issue 12): unchanged, one changed sector, changed everywhere
 . $TOP/tests/usb-bench/differential.sh
+# 11. every model of issue 19 beside dfu-util 0.11, on its community's command line
+. $TOP/tests/usb-bench/models.sh
 echo "guest done"
