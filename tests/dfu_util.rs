@@ -487,3 +487,16 @@ fn a_dfuse_file_of_two_elements_gets_a_pair_of_bars_per_element_as_dfu_util_prin
     assert_eq!(memory(&d.0, "stm32f405", 0x0800_0000, a.len()), a);
     assert_eq!(memory(&d.0, "stm32f405", 0x0802_0000, b.len()), b);
 }
+
+#[test]
+fn list_names_a_quirked_layout_as_the_device_does_as_dfu_util_prints_it() {
+    // dfu-util fixes the GD32VF103's layout only to download; -l shows the device's string.
+    let d = bundle("gd32list");
+    let o = dfu_util(&d.0, "gd32vf103", &["-l"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains(r#"alt=0, name="@Internal Flash  /0x08000000/512*002Kg", serial="3CBJ""#),
+        "{out}"
+    );
+}

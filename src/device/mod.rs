@@ -42,6 +42,8 @@ pub struct Entry {
     /// The simulator model behind a simulated entry.
     pub simulated: Option<&'static str>,
     sim_state: Option<PathBuf>,
+    // The alt settings as the device names them, before a quirk fixed a layout.
+    reported_alts: Vec<crate::transport::AltSetting>,
     #[cfg(feature = "usb")]
     usb: Option<std::sync::Arc<crate::usb::Found>>,
 }
@@ -51,6 +53,12 @@ impl Entry {
     /// save the device there after using it.
     pub fn state_file(&self) -> Option<&Path> {
         self.sim_state.as_deref()
+    }
+
+    /// The alt settings as the device names them, before dfu-util's quirks fixed a layout
+    /// (`info` has the fixed ones): what `dfu-util -l` prints.
+    pub fn reported_alt_settings(&self) -> &[crate::transport::AltSetting] {
+        &self.reported_alts
     }
 
     fn simulated(
@@ -72,6 +80,7 @@ impl Entry {
             info,
             simulated: Some(m.name),
             sim_state,
+            reported_alts: Vec::new(),
             #[cfg(feature = "usb")]
             usb: None,
         })
@@ -92,6 +101,7 @@ pub fn list(include_simulated: bool) -> Result<Vec<Entry>, Error> {
                 info: f.info.clone(),
                 simulated: None,
                 sim_state: None,
+                reported_alts: Vec::new(),
                 usb: Some(std::sync::Arc::new(f)),
             });
         }
@@ -107,6 +117,7 @@ pub fn list(include_simulated: bool) -> Result<Vec<Entry>, Error> {
     }
     // As the engine will see them (dfu-util's quirks: a fixed layout, a forced version).
     for e in &mut out {
+        e.reported_alts = e.info.alt_settings.clone();
         e.info = quirks::apply(e.info.clone());
     }
     Ok(out)

@@ -23,7 +23,7 @@ pub fn banner() {
 }
 
 /// One `Found DFU:` / `Found Runtime:` line per alt setting, highest alt first as dfu-util
-/// lists them.
+/// lists them, named as the device names them.
 pub fn found_lines(e: &Entry) -> Vec<String> {
     let i = &e.info;
     let kind = if i.mode == Mode::Runtime {
@@ -31,8 +31,12 @@ pub fn found_lines(e: &Entry) -> Vec<String> {
     } else {
         "DFU"
     };
-    i.alt_settings
-        .iter()
+    // The names as the device gives them: dfu-util fixes a quirked layout only to use it.
+    let alts = match e.reported_alt_settings() {
+        [] => &i.alt_settings[..],
+        reported => reported,
+    };
+    alts.iter()
         .rev()
         .map(|a| {
             format!(
