@@ -1,8 +1,9 @@
 # Issue 19: each model beside dfu-util 0.11, on the command line its community documents
-# (sourced by guest.sh, which defines $W, $OURS, start_gadget, settle_gadget, pass, fail, now
-# and elapsed). Both tools run the same line against a fresh board; the bytes are taken from
-# the gadget's state file, so a device that cannot upload is checked too. dfuflash must exit 0
-# with the image in place; what dfu-util does is reported, whatever it is.
+# (sourced by guest.sh, which defines $W, $DF, $OURS, start_gadget, stop_gadget,
+# settle_gadget, pass, fail, json, now and elapsed). Both tools run the same line against a
+# fresh board; the bytes are taken from the gadget's state file, so a device that cannot
+# upload is checked too. dfuflash must exit 0 with the image in place; what dfu-util does is
+# reported, whatever it is.
 
 # STATE ALT ADDRESS LEN OUT: the bytes at ADDRESS of alt setting ALT in a simulator state file.
 state_bytes() {
@@ -47,7 +48,8 @@ side_model() {
         state_bytes $W/m.state $alt $addr $len $W/m-$tool.bin 2>>$W/m-$tool.log
         if [ $rc -eq 124 ]; then verdict="hung (stopped at 120 s)"
         elif cmp -s $W/m-$tool.bin $expect; then verdict="flashed (exit $rc)"
-        else verdict="wrong bytes (exit $rc)"; fi
+        elif [ $rc -ne 0 ]; then verdict="failed (exit $rc)"
+        else verdict="wrong bytes (exit 0)"; fi
         eval "v_$tool='$verdict' rc_$tool=$rc"
     done
     local line="model $name: dfu-util ${v_du}, $t_du s; dfuflash ${v_ours}, $t_ours s"
@@ -74,6 +76,20 @@ PY
 # Espressif's dfu.bin carries a DFU suffix for 303a:0002 (esp-idf tools/mkdfu.py).
 cp $W/m48.bin $W/dfu.bin && dfu-suffix -v 303a -p 0002 -d ffff -a $W/dfu.bin >/dev/null
 
+# The GD32VF103's serial is UTF-8 in its descriptor: both tools read 3CBJ, and dfuflash's layout
+# comes from that part number (128 pages of 1 KB, where the device says 512 of 2 KB).
+if start_gadget gd32vf103; then
+    timeout 30 $DF list --json >$W/gd.json 2>$W/gd.err
+    timeout 30 dfu-util -l >$W/gd-du.txt 2>&1
+    stop_gadget
+    got=$(json $W/gd.json "[(x['serial'], x['alt_settings'][0]['name']) for x in d['devices']]")
+    if [ "$got" = "[('3CBJ', '@Internal Flash  /0x08000000/128*001Kg')]" ] \
+        && grep -q 'alt=0, name="@Internal Flash  /0x08000000/512\*002Kg", serial="3CBJ"' $W/gd-du.txt; then
+        pass "gd32vf103 over USB: the UTF-8 serial reads 3CBJ in dfuflash and dfu-util; dfuflash's layout is the part's 128 x 1 KB"
+    else
+        fail "gd32vf103 over USB: dfuflash $got $(cat $W/gd.err); dfu-util: $(grep -a alt=0 $W/gd-du.txt)"
+    fi
+fi
 # PlatformIO's platform-gd32v (dfu upload protocol).
 side_model "gd32vf103 (PlatformIO)" gd32vf103 0 0x08000000 $W/m64.bin \
     -d 28e9:0189 -a 0 --dfuse-address 0x08000000:leave -D m64.bin
@@ -101,3 +117,36 @@ side_model "tinyusb-dfu (example)" tinyusb-dfu 0 0 $W/m48.bin \
 # The Openmoko wiki's kernel flash, -R included.
 side_model "bogus-poll (Openmoko wiki)" bogus-poll 1 0 $W/m48.bin \
     -d 0x1d50:0x5119 -a kernel -R -D m48.bin
+
+# A DfuSe file of two elements: dfu-util's lines and bars, element by element, from both tools.
+python3 - $W <<'PY'
+import sys, random
+r = random.Random(20)
+open(sys.argv[1] + "/el1.bin", "wb").write(bytes(r.getrandbits(8) for _ in range(40000)))
+open(sys.argv[1] + "/el2.bin", "wb").write(bytes(r.getrandbits(8) for _ in range(20000)))
+PY
+$DF pack -o $W/two.dfu 0x08000000:$W/el1.bin 0x08020000:$W/el2.bin >/dev/null 2>&1
+marks() { # LOG: the element lines, each bar's start from 0 % and its done line
+    python3 - "$1" <<'PY'
+import sys
+out = open(sys.argv[1], errors="replace").read().replace("\r", "\n").split("\n")
+for l in out:
+    if l.startswith("Parsing element") or l.endswith(" done."):
+        print(l)
+    elif l.startswith(("Erase", "Download")) and "]   0%" in l:
+        print(l.split("\t")[0].strip(), "from 0 %")
+PY
+}
+for tool in du ours; do
+    rm -f $W/m.state
+    start_gadget stm32f405 --state $W/m.state || break
+    exe=dfu-util; [ $tool = ours ] && exe=$OURS
+    (cd $W && timeout 120 $exe -a 0 -D two.dfu >$W/two-$tool.log 2>&1); eval "rc_$tool=$?"
+    stop_gadget
+    marks $W/two-$tool.log >$W/two-$tool.marks
+done
+if [ "$rc_ours" -eq 0 ] && [ "$rc_du" -eq 0 ] && [ -s $W/two-du.marks ] && cmp -s $W/two-du.marks $W/two-ours.marks; then
+    pass "drop-in, two DfuSe elements: the same lines and bars as dfu-util, in order ($(grep -c . $W/two-du.marks) marks: $(tr '\n' ';' <$W/two-du.marks | cut -c1-120)...)"
+else
+    fail "drop-in, two DfuSe elements: dfu-util (exit $rc_du): $(tr '\n' ';' <$W/two-du.marks); dfuflash (exit $rc_ours): $(tr '\n' ';' <$W/two-ours.marks)"
+fi
