@@ -307,3 +307,27 @@ fn every_model_flashes_with_dfuflash_flash() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn the_readme_model_table_names_every_model_with_its_sources() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let table = &readme[readme
+        .find("| model | what it is | sources |")
+        .expect("the table")..];
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect())
+        .collect();
+    let named: Vec<&str> = rows.iter().map(|r| r[0].trim_matches('`')).collect();
+    let models: Vec<&str> = SimDevice::models().iter().map(|m| m.name).collect();
+    assert_eq!(named, models, "the README's table, in the models' order");
+    for r in &rows {
+        assert!(
+            r.len() == 3 && !r[1].is_empty() && !r[2].is_empty(),
+            "{r:?}"
+        );
+    }
+}
