@@ -335,7 +335,16 @@ fn info_list_and_erase() {
             "dfu11-generic",
             "portenta-h7",
             "dfuse-strict",
-            "gd32vf103"
+            "gd32vf103",
+            "stm32f7",
+            "stm32g4",
+            "stm32h7a3",
+            "at32f4",
+            "apm32f4",
+            "esp32s2",
+            "zephyr-dfu",
+            "tinyusb-dfu",
+            "bogus-poll",
         ]
     );
     let o = dfuflash(&[

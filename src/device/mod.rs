@@ -16,7 +16,7 @@
 //! let mut sel = Selector::default();
 //! sel.vendor_id = Some(0x0483);
 //! let err = select(&all, &sel).unwrap_err().to_string();
-//! assert!(err.contains("5 devices match") && err.contains("sim:stm32h743-revv"));
+//! assert!(err.contains("8 devices match") && err.contains("sim:stm32h743-revv"));
 //! sel.path = Some("sim:stm32h743-revv".into());
 //! assert_eq!(select(&all, &sel).unwrap().info.serial.as_deref(), Some("200364500000"));
 //! ```
