@@ -757,6 +757,11 @@ fn element_order_erases_each_element_just_before_writing_it_and_keeps_the_boot_b
     let (r, events) = flash_events(&mut dfu, &image, &o);
     let r = r.unwrap();
     assert_eq!(r.sectors_erased, [0x0800_0000, 0x0800_4000, 0x0802_0000]);
+    assert_eq!(
+        r.bytes_written,
+        (low.len() + high.len()) as u64,
+        "both steps counted"
+    );
     let dev = dfu.transport();
     assert_eq!(dev.memory(0, 0x0800_0000, low.len()).unwrap(), &low[..]);
     assert_eq!(dev.memory(0, 0x0802_0000, high.len()).unwrap(), &high[..]);
@@ -792,4 +797,44 @@ fn element_order_erases_each_element_just_before_writing_it_and_keeps_the_boot_b
         4,
         "an Erase and a Write phase per element: {phases:?}"
     );
+}
+
+#[test]
+fn element_order_erases_the_boot_blocks_sector_before_any_other_target_is_written() {
+    // A Portenta file that lists the QSPI target (alt 1) before the internal flash (alt 0): the
+    // old boot block must be gone before the QSPI is written, or a power cut there leaves the
+    // old firmware bootable beside a half-new QSPI.
+    let qspi = pattern(0x2000, 3);
+    let app = pattern(0x2000, 4);
+    let image = Image {
+        targets: vec![
+            dfuflash::image::Target {
+                alt: 1,
+                name: None,
+                segments: vec![Segment::new(0x9000_0000, qspi.clone())],
+            },
+            dfuflash::image::Target {
+                alt: 0,
+                name: None,
+                segments: vec![Segment::new(0x0804_0000, app.clone())],
+            },
+        ],
+        suffix: None,
+    };
+    let mut o = opts();
+    o.element_order = true;
+    let mut dfu = open("portenta-h7");
+    let r = flash(&mut dfu, &image, &o).unwrap();
+    assert_eq!(r.bytes_written, 0x4000);
+    let dev = dfu.transport();
+    assert_eq!(dev.memory(1, 0x9000_0000, qspi.len()).unwrap(), &qspi[..]);
+    assert_eq!(dev.memory(0, 0x0804_0000, app.len()).unwrap(), &app[..]);
+    // Step 1 (the QSPI element) erases its sectors and the boot block's, then writes.
+    let t = ops(dev.transcript());
+    let at = |what: &str| t.iter().position(|o| o.starts_with(what)).unwrap();
+    assert!(
+        at("Erase(0x08040000)") < at("Dnload"),
+        "the boot block's sector is erased before the first write: {t:?}"
+    );
+    assert!(at("Erase(0x90000000)") < at("Dnload"), "{t:?}");
 }

@@ -41,7 +41,7 @@ pub(super) fn flash_dfuse<T: Transport>(
                 .any(|s| s.address == b.sector)
     });
     if opts.element_order {
-        for step in &narrowed.by_element(image) {
+        for step in &narrowed.by_element(image, boot.as_ref()) {
             erase_sectors(dfu, step, ctx, report)?;
             write_blocks(dfu, step, &pieces(step, boot.as_ref()), ctx, report)?;
         }
@@ -82,8 +82,9 @@ pub(super) fn flash_dfuse<T: Transport>(
     Ok(())
 }
 
-/// Erases the planned sectors (or the whole chip), every target first, so a refusal of the
-/// device shows before any write. Sectors the Rev V recovery erased land in the report.
+/// Erases the planned sectors (or the whole chip) of every target: before any write (or,
+/// element by element, before the element's writes), so a refusal of the device shows first.
+/// Sectors the Rev V recovery erased land in the report.
 fn erase_sectors<T: Transport>(
     dfu: &mut Dfu<T>,
     plan: &FlashPlan,
@@ -111,7 +112,7 @@ fn erase_sectors<T: Transport>(
         });
     }
     let mut k = 0;
-    for t in &plan.targets {
+    for t in plan.targets.iter().filter(|t| !t.erase.is_empty()) {
         if dfu.alt() != t.alt {
             dfu.select_alt(t.alt)?;
         }
@@ -139,6 +140,8 @@ fn write_blocks<T: Transport>(
         phase: Phase::Write,
         total,
     });
+    // Element by element, each step adds to what the earlier ones wrote.
+    let before = report.bytes_written;
     let mut base = 0u64;
     for p in pieces {
         let t = &plan.targets[p.target];
@@ -166,11 +169,11 @@ fn write_blocks<T: Transport>(
         let complete =
             complete.map_err(|e| explain_write_error(e, &report.workaround_sectors, t))?;
         if !complete {
-            report.bytes_written = base;
+            report.bytes_written = before + base;
             return Err(cancelled(dfu, ctx, Phase::Write));
         }
         base += p.data.len() as u64;
-        report.bytes_written = base;
+        report.bytes_written = before + base;
     }
     Ok(())
 }

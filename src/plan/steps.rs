@@ -1,18 +1,19 @@
-//! A plan cut into one step per element of the image, in the image's order: what a host that
-//! erases and writes element by element (dfu-util) does, and what its output shows. Each sector
-//! is erased once, in the step of the first element whose bytes it holds.
+//! A plan cut into one step per element of the image, in the image's order (targets as the
+//! file gives them, each one's elements by address): what a host that erases and writes element
+//! by element (dfu-util) does, and what its output shows. Each sector is erased once, in the
+//! step of the first element written into it; the boot block's sector in the first step.
 
-use super::{FlashPlan, TargetPlan};
+use super::{BootBlock, FlashPlan, TargetPlan};
 use crate::image::Image;
 
 impl FlashPlan {
-    /// One plan per segment of `image`, targets in file order, segments in theirs; each keeps
-    /// every target (so target indices stay valid), holding only that element's runs and the
-    /// sectors erased for them. A run belongs to the element that holds its first image byte;
-    /// a sector to
-    /// the first element written into it, so no step erases what an earlier one wrote. The mass erase, if any, is the first
-    /// step's.
-    pub fn by_element(&self, image: &Image) -> Vec<FlashPlan> {
+    /// One plan per segment of `image`; each keeps every target (so target indices stay
+    /// valid), holding only that element's runs and the sectors erased for them. A run belongs
+    /// to the element its (padded) start lies in; a sector to the first element written into
+    /// it, so no step erases what an earlier one wrote. The sector of `boot` is erased in the
+    /// first step: no element is written while an older boot block could still start the
+    /// chip. The mass erase, if any, is the first step's.
+    pub fn by_element(&self, image: &Image, boot: Option<&BootBlock>) -> Vec<FlashPlan> {
         let elements: Vec<(u8, u32, u64)> = image
             .targets
             .iter()
@@ -78,8 +79,15 @@ impl FlashPlan {
                 erases.push((k, n, *s));
             }
         }
+        // The boot block's sector goes first, whichever element it belongs to.
+        for e in &mut erases {
+            if boot.is_some_and(|b| b.target == e.1 && b.sector == e.2.address) {
+                e.0 = 0;
+            }
+        }
+        let is_boot = |n: usize, a: u32| boot.is_some_and(|b| b.target == n && b.sector == a);
         // Two images for one alt setting may both plan a sector: erase it once, first.
-        erases.sort_by_key(|e| e.0);
+        erases.sort_by_key(|e| (e.0, !is_boot(e.1, e.2.address)));
         let mut seen = std::collections::BTreeSet::new();
         for (k, n, s) in erases {
             if seen.insert((self.targets[n].alt, s.address)) {
@@ -120,7 +128,7 @@ mod tests {
             ..Default::default()
         };
         let p = plan(&img, &alts, &o).unwrap();
-        let steps = p.by_element(&img);
+        let steps = p.by_element(&img, None);
         (p, steps)
     }
 
@@ -178,8 +186,9 @@ mod tests {
 
     #[test]
     fn a_sector_is_erased_before_the_first_element_written_into_it() {
-        // Two images for one alt setting: the first writes high in sector 1, the second low in
-        // it. Erasing sector 1 with the second (its lowest run) would wipe the first.
+        // Two images for one alt setting (no file parser makes one: only a struct literal): the
+        // first writes high in sector 1, the second low in it. Erasing sector 1 with the second
+        // (its lowest run) would wipe the first.
         let (_, steps) = steps_of(vec![
             target(vec![Segment::new(0x0800_5000, vec![1; 8])]),
             target(vec![Segment::new(0x0800_4000, vec![2; 8])]),
