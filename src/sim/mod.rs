@@ -255,7 +255,11 @@ impl SimDevice {
                 }
             }
         }
-        let slots = regions.len();
+        // DFU 1.1: a firmware slot per alt setting; an ST ROM keeps no firmware length.
+        let slots = match m.dialect {
+            Dialect::Dfu11 { .. } => regions.len(),
+            Dialect::StRom => 1,
+        };
         let mut dev = Self {
             model: m,
             info,

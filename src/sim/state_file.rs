@@ -70,14 +70,15 @@ impl SimDevice {
             .map(|n| n.parse())
             .collect::<Result<_, _>>()
             .map_err(|_| bad("bad firmware line".into()))?;
-        if lens.len() != dev.firmware_len.len() {
+        // A file from before slots per alt setting holds the first slot's length alone.
+        if lens.is_empty() || lens.len() > dev.firmware_len.len() {
             return Err(bad(format!(
                 "{} firmware slots, the model has {}",
                 lens.len(),
                 dev.firmware_len.len()
             )));
         }
-        dev.firmware_len = lens;
+        dev.firmware_len[..lens.len()].copy_from_slice(&lens);
         for i in 0..dev.regions.len() {
             let l = next(&mut r)?;
             let expect = format!(
@@ -97,5 +98,44 @@ impl SimDevice {
             return Err(bad("missing end marker (file truncated?)".into()));
         }
         Ok(dev)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmp(name: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("dfuflash-state-{}-{name}", std::process::id()))
+    }
+
+    #[test]
+    fn a_file_from_before_slots_per_alt_setting_still_loads() {
+        // An ST ROM keeps one value, as every file did.
+        let p = tmp("h7");
+        SimDevice::new("stm32h743-revy")
+            .unwrap()
+            .save_state(&p)
+            .unwrap();
+        let text = std::fs::read(&p).unwrap();
+        assert!(text.windows(11).any(|w| w == b"firmware 0\n"));
+        // A two-slot DFU 1.1 device read from a one-value line: that is the first slot.
+        let p2 = tmp("tinyusb");
+        SimDevice::new("tinyusb-dfu")
+            .unwrap()
+            .save_state(&p2)
+            .unwrap();
+        let text = std::fs::read(&p2).unwrap();
+        let at = text.windows(12).position(|w| w == b"firmware 0 0").unwrap();
+        let mut old = text[..at].to_vec();
+        old.extend_from_slice(b"firmware 5");
+        old.extend_from_slice(&text[at + 12..]);
+        std::fs::write(&p2, old).unwrap();
+        let dev = SimDevice::with_state("tinyusb-dfu", &p2).unwrap();
+        assert_eq!(dev.firmware_of(0), [0xff; 5]);
+        assert!(dev.firmware_of(1).is_empty());
+        for f in [p, p2] {
+            std::fs::remove_file(f).unwrap();
+        }
     }
 }
