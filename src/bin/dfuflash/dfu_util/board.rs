@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use dfuflash::device::{self, AnyTransport, Entry};
 use dfuflash::protocol::{Dfu, EngineOptions, State};
-use dfuflash::transport::{Mode, Transport};
+use dfuflash::transport::{DeviceInfo, Mode, Transport};
 use dfuflash::Error;
 
 use super::args::DfuUtilArgs;
@@ -64,6 +64,7 @@ pub(super) fn matching(a: &DfuUtilArgs) -> Result<Vec<Entry>, Error> {
 fn alts_of(a: &DfuUtilArgs, e: &Entry) -> Vec<u8> {
     if e.info.mode == Mode::Runtime {
         // Its DFU-mode alt settings show after the detach: -a numbers one of them.
+        // A name is looked up after the detach (open); a number is kept.
         let n = a.alt.as_deref().and_then(|s| parse_u8(s.trim()));
         return vec![n.unwrap_or(0)];
     }
@@ -79,6 +80,31 @@ fn alts_of(a: &DfuUtilArgs, e: &Entry) -> Vec<u8> {
 
 fn parse_u8(s: &str) -> Option<u8> {
     number(s).and_then(|n| u8::try_from(n).ok())
+}
+
+/// The alt setting `-a` names among those a detached device has in DFU mode (the first one
+/// without -a). None of them: dfu-util does not find the device again.
+fn alt_after_detach(a: &DfuUtilArgs, info: &DeviceInfo) -> Result<u8, Failure> {
+    let alts = &info.alt_settings;
+    let found = match a.alt.as_deref().map(str::trim) {
+        None => alts.first(),
+        Some(s) => match parse_u8(s) {
+            Some(n) => alts.iter().find(|x| x.alt == n),
+            None => alts.iter().find(|x| x.name == s),
+        },
+    };
+    found.map(|x| x.alt).ok_or_else(|| {
+        let names: Vec<String> = alts
+            .iter()
+            .map(|x| format!("{} {:?}", x.alt, x.name))
+            .collect();
+        println!(
+            "dfuflash: in DFU mode the device has no alt setting {}; it has {}",
+            a.alt.as_deref().unwrap_or_default(),
+            names.join(", ")
+        );
+        Failure::new(exit::IOERR, "Lost device after RESET?")
+    })
 }
 
 /// The one device and alt setting to use. Several alt settings of one device are fine for a
@@ -141,19 +167,24 @@ pub(super) fn choose(a: &DfuUtilArgs, dfuse_file: bool) -> Result<(Entry, u8), F
     }
 }
 
-/// Opens the chosen device and prints what dfu-util prints while it does.
-pub(super) fn open(entry: &Entry, alt: u8) -> Result<Dfu<AnyTransport>, Failure> {
+/// Opens the chosen device and prints what dfu-util prints while it does. A device in runtime
+/// mode is detached first; `-a` then names one of the alt settings it has in DFU mode.
+pub(super) fn open(a: &DfuUtilArgs, entry: &Entry, alt: u8) -> Result<Dfu<AnyTransport>, Failure> {
     println!("Opening DFU capable USB device...");
     let i = &entry.info;
     println!("Device ID {:04x}:{:04x}", i.vendor_id, i.product_id);
-    if i.mode == Mode::Runtime {
+    let runtime = i.mode == Mode::Runtime;
+    if !runtime {
+        println!("Device DFU version {:04x}", i.functional.dfu_version);
+    }
+    let t = device::open(entry, Duration::from_secs(10)).map_err(fail)?;
+    let alt = if runtime {
         // What dfu-util prints as it detaches a device running its application.
         println!(
             "Run-time device DFU version {:04x}",
             i.functional.dfu_version
         );
         println!("Claiming USB DFU Runtime Interface...");
-        println!("Determining device status: state = appIDLE, status = 0");
         println!("Device really in Runtime Mode, send DFU detach request...");
         println!(
             "{}",
@@ -164,10 +195,10 @@ pub(super) fn open(entry: &Entry, alt: u8) -> Result<Dfu<AnyTransport>, Failure>
             }
         );
         println!("Opening DFU USB Device...");
+        alt_after_detach(a, t.info())?
     } else {
-        println!("Device DFU version {:04x}", i.functional.dfu_version);
-    }
-    let t = device::open(entry, Duration::from_secs(10)).map_err(fail)?;
+        alt
+    };
     println!("Claiming USB DFU Interface...");
     println!("Setting Alternate Interface #{alt} ...");
     let mut dfu = Dfu::open(t, alt, EngineOptions::default()).map_err(|e| fail(e.into()))?;
@@ -229,5 +260,28 @@ pub(super) fn finish(
         println!("Resetting USB to switch back to Run-Time mode");
         // The board going away is what a reset is for.
         let _ = dfu.transport_mut().reset();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn after_a_detach_a_names_the_dfu_mode_alt_setting_by_number_or_name() {
+        let info = dfuflash::sim::SimDevice::describe("zephyr-dfu").unwrap();
+        let alt = |args: &[&str]| {
+            let a = DfuUtilArgs::try_parse_from([&["dfu-util"], args].concat()).unwrap();
+            alt_after_detach(&a, &info).map_err(|f| f.message)
+        };
+        assert_eq!(alt(&["-a", "image_1"]), Ok(1));
+        assert_eq!(alt(&["--alt", "1"]), Ok(1));
+        assert_eq!(alt(&[]), Ok(0));
+        assert_eq!(
+            alt(&["-a", "image_9"]),
+            Err("Lost device after RESET?".into())
+        );
+        assert_eq!(alt(&["-a", "7"]), Err("Lost device after RESET?".into()));
     }
 }

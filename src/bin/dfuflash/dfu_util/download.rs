@@ -6,6 +6,7 @@ use std::path::Path;
 use dfuflash::image::{self, Format, Image, LoadOptions};
 use dfuflash::job::{self, FlashOptions};
 use dfuflash::progress::{CancelToken, Event, Flow, Phase};
+use dfuflash::transport::Mode;
 
 use super::args::DfuUtilArgs;
 use super::board::{choose, finish, open, save};
@@ -145,7 +146,16 @@ pub(super) fn download(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(
         ));
     }
     let (entry, alt) = choose(a, dfuse_file)?;
-    let is_dfuse_device = entry.info.functional.is_dfuse();
+    // A device running its application shows what it speaks in DFU mode only after the
+    // detach: open it now, as dfu-util does, and ask the re-enumerated device.
+    let detached = match entry.info.mode {
+        Mode::Runtime => Some(open(a, &entry, alt)?),
+        Mode::Dfu => None,
+    };
+    let (is_dfuse_device, alt) = match &detached {
+        Some(d) => (d.is_dfuse(), d.alt()),
+        None => (entry.info.functional.is_dfuse(), alt),
+    };
     if is_dfuse_device && !dfuse_file && o.address.is_none() && o.length.is_none() {
         eprintln!("dfu-util: Only DfuSe file version 1.1a is supported");
         return Err(Failure::new(
@@ -166,7 +176,10 @@ pub(super) fn download(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(
         eprintln!("dfu-util: Warning: {why}");
         eprintln!("dfu-util: A valid DFU suffix will be required in a future dfu-util release");
     }
-    let mut dfu = open(&entry, alt)?;
+    let mut dfu = match detached {
+        Some(d) => d,
+        None => open(a, &entry, alt)?,
+    };
     let mut flash_opts = FlashOptions::default();
     flash_opts.leave = o.leave && is_dfuse_device;
     flash_opts.leave_address = o.address;
