@@ -493,3 +493,40 @@ fn a_dfu_1_1_device_without_upload_is_flashed_and_reported_unverified() {
         &image.targets[0].segments[0].data[..]
     );
 }
+
+/// A DFU 1.1 device that stalls a DNLOAD says why in its status (DFU 1.1, section 6.1.2): the
+/// error is that status, not "stalled".
+#[test]
+fn a_stalled_dnload_is_explained_by_the_devices_status() {
+    let mut stalled = false;
+    let liar = Liar::new(
+        SimDevice::new("dfu11-generic").unwrap(),
+        Box::new(move |x| match x.request {
+            request::DNLOAD if !stalled => {
+                x.reply = Err(TransportError::Stall);
+                stalled = true;
+            }
+            request::GETSTATUS if stalled => {
+                if let Ok(r) = x.reply.as_mut() {
+                    r[0] = 0x03; // errWRITE
+                    r[4] = 10; // dfuERROR
+                }
+            }
+            _ => {}
+        }),
+    );
+    let mut dfu = dfu(liar);
+    let image = Image::from_binary(0, pattern(3000, 9)).unwrap();
+    let e = job::flash(
+        &mut dfu,
+        &image,
+        &job::FlashOptions::default(),
+        &mut Silent,
+        &CancelToken::new(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "device reported errWRITE (device could not write memory) in dfuERROR during download of block 0 (1024 bytes at offset 0)"
+    );
+}

@@ -138,8 +138,13 @@ fn descriptors(dev: &SimDevice, runtime: bool) -> Descriptors {
         i.alt_settings.iter().map(|a| a.name.clone()).collect()
     };
     for (n, name) in alts.iter().enumerate() {
-        strings.push(name.clone());
-        let i_interface = strings.len() as u8; // string indexes count from 1
+        // An interface without a name has iInterface 0 (Zephyr's runtime interface).
+        let i_interface = if name.is_empty() {
+            0
+        } else {
+            strings.push(name.clone());
+            strings.len() as u8 // string indexes count from 1
+        };
         let protocol = if runtime { 1 } else { 2 };
         body.extend_from_slice(&[9, 4, 0, n as u8, 0, 0xfe, 1, protocol, i_interface]);
     }

@@ -14,6 +14,7 @@
 //! | blocks | counted as at least 64 bytes each | the smallest wTransferSize a full-speed device's ep0 makes sense of: the number is the device's |
 //! | in all | at most 1 hour | the sizes priced are the device's to report; a longer job needs the caller's own deadline |
 //! | DFU 1.1 manifestation | + the manifestation limit (30 s) | |
+//! | DFU 1.1, the first block | + the mass erase limit (120 s) | Zephyr's DFU class erases the whole slot before writing the first block (subsys/usb/device/class/dfu/usb_dfu.c) |
 //!
 //! Compare and verify read every planned sector at most twice. For the OpenMV H7 firmware
 //! (1.75 MB in 14 sectors of 128 KB, 1 KB blocks) this gives about 224 s: inside the 300 s
@@ -78,11 +79,14 @@ impl Work {
         }
     }
 
-    /// A plain DFU 1.1 flash: the image written, read back, and manifested.
+    /// A plain DFU 1.1 flash: the firmware area erased, the image written, read back, and
+    /// manifested.
     pub(super) fn dfu11(bytes: u64) -> Self {
         Work {
             written: bytes,
             read: bytes,
+            // The first block may wait for the whole firmware area's erase.
+            mass_erase: true,
             manifest: true,
             ..Work::default()
         }

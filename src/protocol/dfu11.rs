@@ -1,44 +1,22 @@
 //! Plain DFU 1.1 transfers: the whole-image download with manifestation, and upload.
 
 use super::polling::PollEnd;
-use super::{request, Dfu, ProtocolError, State, Status};
+use super::{request, Dfu, ProtocolError, State};
 use crate::progress::Level;
 use crate::transport::Transport;
 
 impl<T: Transport> Dfu<T> {
-    /// A DNLOAD; when the device stalls it, its status says why (DFU 1.1 section 6.1.2: a
-    /// device that stalls a request enters dfuERROR with the reason in bStatus), as
-    /// "errWRITE" from a slot that cannot be written says more than "stalled".
+    /// A DNLOAD; a stall is explained by the device's status.
     fn dnload_explained(
         &mut self,
         block: u16,
         data: &[u8],
         during: &str,
     ) -> Result<(), ProtocolError> {
-        let err = match self.out(request::DNLOAD, block, data, during) {
-            Ok(()) => return Ok(()),
-            Err(e) => e,
-        };
-        let stalled = matches!(
-            err,
-            ProtocolError::Transport {
-                source: crate::transport::TransportError::Stall,
-                ..
-            }
-        );
-        if stalled {
-            if let Ok(r) = self.get_status_during(during) {
-                if r.status != Status::Ok {
-                    return Err(ProtocolError::DeviceStatus {
-                        during: during.to_string(),
-                        address: None,
-                        status: r.status,
-                        state: r.state,
-                    });
-                }
-            }
+        match self.out(request::DNLOAD, block, data, during) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.explain_stall(e, during, None)),
         }
-        Err(err)
     }
 
     /// Plain DFU 1.1 download of a whole image, then manifestation. Blocks are numbered from 0
@@ -56,7 +34,6 @@ impl<T: Transport> Dfu<T> {
         }
         self.abandoned_erase = None;
         let xfer = self.checked_transfer_size()?;
-        let deadline = self.opts.timeouts.command;
         let mut done = 0usize;
         let mut block: u16 = 0;
         for chunk in data.chunks(xfer) {
@@ -65,6 +42,13 @@ impl<T: Transport> Dfu<T> {
                 chunk.len()
             );
             self.dnload_explained(block, chunk, &during)?;
+            // The first block may wait for the whole firmware area to be erased (Zephyr's DFU
+            // class erases its slot then, reporting its usual 8 ms poll timeout throughout).
+            let deadline = if done == 0 {
+                self.opts.timeouts.mass_erase
+            } else {
+                self.opts.timeouts.command
+            };
             self.poll_until(&during, None, deadline, &[State::DnloadIdle], false)?;
             block = block.wrapping_add(1);
             done += chunk.len();

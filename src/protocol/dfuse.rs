@@ -274,26 +274,7 @@ impl<T: Transport> Dfu<T> {
             let during = format!("read of {want} bytes at {at:#010x}");
             let got = match self.input(request::UPLOAD, block, &mut buf[..want], timeout, &during) {
                 Ok(n) => n,
-                Err(
-                    e @ ProtocolError::Transport {
-                        source: TransportError::Stall,
-                        ..
-                    },
-                ) => {
-                    // The device says why in its status.
-                    if let Ok(st) = self.get_status_during(&during) {
-                        if st.status != Status::Ok {
-                            return Err(ProtocolError::DeviceStatus {
-                                during,
-                                address: Some(at),
-                                status: st.status,
-                                state: st.state,
-                            });
-                        }
-                    }
-                    return Err(e);
-                }
-                Err(e) => return Err(e),
+                Err(e) => return Err(self.explain_stall(e, &during, Some(at))),
             };
             if got < want {
                 return Err(ProtocolError::ShortRead {

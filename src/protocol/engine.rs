@@ -225,6 +225,36 @@ impl<T: Transport> Dfu<T> {
         }
     }
 
+    /// A request the device stalled: DFU 1.1 (section 6.1.2) has it enter dfuERROR with the
+    /// reason in bStatus, which says more than "stalled" ("errWRITE" from a slot that cannot be
+    /// written). Any other failure, or a status that says nothing, stays as it was.
+    pub(super) fn explain_stall(
+        &mut self,
+        err: ProtocolError,
+        during: &str,
+        address: Option<u32>,
+    ) -> ProtocolError {
+        let stalled = matches!(
+            err,
+            ProtocolError::Transport {
+                source: TransportError::Stall,
+                ..
+            }
+        );
+        if !stalled {
+            return err;
+        }
+        match self.get_status_during(during) {
+            Ok(st) if st.status != super::Status::Ok => ProtocolError::DeviceStatus {
+                during: during.to_string(),
+                address,
+                status: st.status,
+                state: st.state,
+            },
+            _ => err,
+        }
+    }
+
     pub(super) fn get_status_during(&mut self, during: &str) -> Result<StatusReply, ProtocolError> {
         let mut buf = [0u8; 6];
         let timeout = self.opts.timeouts.status;

@@ -16,7 +16,9 @@ pub struct Timeouts {
     pub command: Duration,
     /// Deadline from a page erase command to dfuDNLOAD-IDLE.
     pub erase: Duration,
-    /// Deadline for a mass erase (an STM32F405 reports 100 ms and takes about 30 s).
+    /// Deadline for a mass erase (an STM32F405 reports 100 ms and takes about 30 s), and for
+    /// the first block of a DFU 1.1 download, which may wait for the whole firmware area's
+    /// erase.
     pub mass_erase: Duration,
     /// Deadline for DFU 1.1 manifestation.
     pub manifest: Duration,

@@ -36,7 +36,7 @@
 //! | gd32vf103: ids 28e9:0189, bcdDevice 0x1000, strings, alt strings `@Internal Flash  /0x08000000/512*002Kg` and `@Option Bytes  /0x1FFFF800/01*016 g`, serial `3CBJ`, wTransferSize 2048, starts in dfuERROR/errFIRMWARE | a Longan Nano's dmesg in sipeed/platform-gd32v issue 10; its `dfu-util -l` in aw/fiveforths issue 20 and riscv-mcu/gd32-dfu-utils issue 5; dfu-util 0.9's verbose log in sipeed/Longan_GD32VF_examples issue 5 |
 //! | gd32vf103: the real flash, 128 pages of 1 KB (GD32VF103CB); the serial is UTF-8 in the descriptor; it leaves on the zero-length DNLOAD without answering GETSTATUS | dfu-util src/quirks.c (fixup_dfuse_layout, from the GD32VF103 datasheet's tables 2-1 and 2-2 and Nucleisys's gd32-dfu-utils) and src/dfuse.c |
 //! | gd32vf103: 1 KB page erase 40 ms (reports 50 ms), 32-bit word program 70 us (reports 5 ms), mass erase 4 s | assumption (the STM32F103 datasheet's maxima, whose flash controller the GD32VF103's follows) |
-//! | gd32vf103: not modelled | the UTF-8 serial over the USB bench (the gadget sends UTF-16LE); the bare-chip variant that reports `128*001Kg` | |
+//! | gd32vf103: not modelled | the bare-chip variant that reports `128*001Kg` | |
 //! | stm32f7 (F745): alt 0 `@Internal Flash  /0x08000000/04*032Kg,01*128Kg,03*256Kg` | betaflight-configurator's DFU protocol (the F74x entry of its layout table, whose F72x entry matches a real F722's `dfu-util -l`) |
 //! | stm32f7: bcdDevice 0x2200, serial `STM32FxSTM32`, the option bytes' alt string | that F722 `dfu-util -l` (assumed the same on the F745) |
 //! | stm32f7: erase 32 / 128 / 256 KB 800 / 2400 / 4000 ms, mass erase 32 s | a third-party flasher's timeout table (likely maxima); fwupd PR 6249 measured 2.2 s for a 128 KB sector |
@@ -53,8 +53,9 @@
 //! | esp32s2: 303a:0002, DFU 1.1, `dfu-util -d 303a:2 -D build/dfu.bin` | esp-idf docs/en/api-guides/dfu.rst, tools/cmake/run_dfu_util.cmake and dfu.cmake |
 //! | esp32s2: no upload (attributes 0x05), wTransferSize 64, strings, 4 MB, a 64-byte block in 0.878 ms (a 4 KB SPI NOR erase of 45 ms and 0.7 ms per 256-byte page, spread over the blocks), manifestation 100 ms | assumption; the ROM unpacking mkdfu's archive into flash is not modelled: the slot holds the file as sent |
 //! | zephyr-dfu: 2fe3:0100 in runtime and in DFU mode, wTransferSize 128, `dfu-util --alt 1 -d 2fe3:0100 --download zephyr.signed.bin` | dfu-util 0.9 and 0.10 logs of Zephyr boards (a helium_mapper README, the Degu and onecard-fido docs) |
-//! | zephyr-dfu: manufacturer `ZEPHYR`, alts `image_0` and `image_1`, attributes 0x0f, detach 100 ms, wTransferSize 128, bwPollTimeout 8 ms, a DNLOAD to image_0 while image_1 exists stalled with errWRITE | Zephyr subsys/usb/device/class/dfu/usb_dfu.c and its Kconfig (the legacy stack; its USB_DEVICE_DFU_PID may give DFU mode another product id, 0xffff in newer trees) |
-//! | zephyr-dfu: slots of 0x76000 bytes, 4-byte words in 125 us (an nRF52840's 41 us word write and its 85 ms page erase, spread), product `USB-DEV`, serial, bcdDevice | assumption (nrf52840dk's partitions; the nRF52840 product specification's maxima) |
+//! | zephyr-dfu: manufacturer `ZEPHYR`, alts `image_0` and `image_1`, attributes 0x0f, detach 100 ms, bwPollTimeout 8 ms whatever the work, the runtime interface without a name (iInterface 0), a DNLOAD to image_0 while image_1 exists accepted and the next GETSTATUS dfuERROR/errWRITE, the whole slot erased before the first block | Zephyr subsys/usb/device/class/dfu/usb_dfu.c and its Kconfig (the legacy stack; its USB_DEVICE_DFU_PID may give DFU mode another product id, 0xffff in newer trees); upload: the USB DFU sample turns CONFIG_USB_DFU_ENABLE_UPLOAD on (its README) |
+//! | zephyr-dfu: slots of 0x76000 bytes, a 4 KB page erased in 85 ms and a word written in 41 us, product `USB-DEV`, serial, bcdDevice | assumption (nrf52840dk's partitions; the nRF52840 product specification's maxima) |
+//! | zephyr-dfu: not modelled | the first GETSTATUS after the last block answers dfuIDLE at once (the model passes through dfuMANIFEST); an upload reads the whole partition (the model ends at the firmware) |
 //! | tinyusb-dfu: cafe:400b ver 0100, `TinyUSB`, `TinyUSB Device`, alts `FLASH` and `EEPROM`, attributes 0x07, detach 1000 ms, wTransferSize 64 (full speed), DFU 1.1, bwPollTimeout 1 ms on FLASH and 100 ms on EEPROM, starts in dfuIDLE | TinyUSB examples/device/dfu (usb_descriptors.c, main.c) and src/class/dfu/dfu_device.c |
 //! | tinyusb-dfu: the slots hold what is sent (128 KB each), 0.5 ms per block | assumption (the example discards the data and uploads a greeting; a product built on the class stores it). TinyUSB #3625 (a GETSTATUS timing out at 0 %) is a device-side EP0 buffer bug, fixed in the class driver, that no host can work around: not modelled |
 //! | bogus-poll: Openmoko FreeRunner 1d50:5119, whose bwPollTimeout dfu-util ignores | dfu-util src/quirks.c and quirks.h (0.11) |
@@ -164,8 +165,11 @@ pub struct Quirks {
     /// entry for the rest), whatever the work takes; None: the time the work still needs.
     pub reported_poll_ms: Option<&'static [u32]>,
     /// DFU 1.1, Zephyr: with a second slot, the first (the running image) cannot be written: a
-    /// DNLOAD to it is stalled with errWRITE.
+    /// DNLOAD to it is accepted, and the next GETSTATUS reports dfuERROR/errWRITE.
     pub first_slot_locked: bool,
+    /// DFU 1.1, Zephyr: the first block of a download erases the whole slot first (pages of
+    /// the first `erase` entry), whatever poll timeout it reports.
+    pub erases_slot_first: bool,
 }
 
 /// The interface a device presents while its application runs, before a DETACH.
@@ -175,7 +179,7 @@ pub struct Runtime {
     pub product_id: u16,
     /// The runtime interface's functional descriptor.
     pub functional: FunctionalDescriptor,
-    /// The runtime interface's name.
+    /// The runtime interface's name ("": none, iInterface 0).
     pub name: &'static str,
 }
 
@@ -267,8 +271,9 @@ const GD32_CLASS_TIMING: Timing = Timing {
     manifest_us: 0,
 };
 
-// Zephyr's legacy USB DFU class: upload on, manifestation tolerant, bitWillDetach; 100 ms
-// detach timeout; wTransferSize CONFIG_USB_REQUEST_BUFFER_SIZE (128).
+// Zephyr's legacy USB DFU class: upload on (its USB DFU sample turns it on), manifestation
+// tolerant, bitWillDetach; 100 ms detach timeout; wTransferSize CONFIG_USB_REQUEST_BUFFER_SIZE
+// (128).
 const ZEPHYR_FUNCTIONAL: FunctionalDescriptor = FunctionalDescriptor {
     attributes: 0x0f,
     detach_timeout_ms: 100,
@@ -289,6 +294,7 @@ const NO_QUIRKS: Quirks = Quirks {
     utf8_serial: false,
     reported_poll_ms: None,
     first_slot_locked: false,
+    erases_slot_first: false,
 };
 
 const fn st_functional(transfer_size: u16) -> FunctionalDescriptor {
@@ -754,14 +760,14 @@ pub const MODELS: &[Model] = &[
         runtime: Some(Runtime {
             product_id: 0x0100,
             functional: ZEPHYR_FUNCTIONAL,
-            name: "DFU",
+            name: "",
         }),
         timing: Timing {
-            erase: &[(128, 0)],
+            erase: &[(4096, 85_000)],
             erase_blocking: false,
             erase_poll_ms: 0,
             word: 4,
-            word_ns: 125_000,
+            word_ns: 41_000,
             write_poll_ms: 8,
             mass_erase_us: 0,
             mass_erase_poll_ms: 0,
@@ -770,6 +776,7 @@ pub const MODELS: &[Model] = &[
         quirks: Quirks {
             reported_poll_ms: Some(&[8]),
             first_slot_locked: true,
+            erases_slot_first: true,
             ..NO_QUIRKS
         },
     },

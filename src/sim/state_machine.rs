@@ -102,8 +102,9 @@ impl SimDevice {
             }
             Dialect::Dfu11 { .. } => {
                 if self.model.quirks.first_slot_locked && self.alt == 0 && self.regions.len() > 1 {
+                    // Accepted; the next GETSTATUS says no.
                     self.fail(Status::ErrWrite);
-                    return Err(TransportError::Stall);
+                    return Ok(());
                 }
                 if data.is_empty() {
                     Pending::Manifest
@@ -236,8 +237,16 @@ impl SimDevice {
                             self.fail(Status::ErrAddress);
                             return Ok(self.reply(0).to_vec());
                         }
+                        // Zephyr erases the whole slot before its first block.
+                        let erase =
+                            if self.staging.is_empty() && self.model.quirks.erases_slot_first {
+                                let (page, _) = t.erase[0];
+                                t.erase_time(page) * capacity.div_ceil(page)
+                            } else {
+                                Duration::ZERO
+                            };
                         self.staging.extend_from_slice(&data);
-                        let d = t.program_time(data.len());
+                        let d = t.program_time(data.len()) + erase;
                         let poll = self.dfu11_poll(d);
                         self.start(Work::Program, d, poll, false, timeout)
                     }
