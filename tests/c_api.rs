@@ -391,7 +391,9 @@ fn every_model_of_issue_19_flashes_through_the_c_api() {
         let out = run(&mut cmd, model);
         let verified = if model == "esp32s2" { 0 } else { len };
         assert!(
-            out.contains(&format!("{model}: ")) && out.contains(&format!("{verified} verified")),
+            out.contains(&format!(
+                "{model}: {len} bytes written, {verified} verified\n"
+            )),
             "{out}"
         );
         let dev = SimDevice::with_state(model, &state).unwrap();

@@ -124,7 +124,7 @@ fn openmv_ide_flashes_a_full_dfuse_image_onto_rev_v_and_exits_0_after_leave() {
     for line in [
         "Waiting for device, exit with ctrl-C",
         "Device ID 0483:df11",
-        "Image for alternate setting 0, (1 elements, total size = 1835008)",
+        "Image for alternate setting 0, (1 elements, total size = 1835016)",
         "Parsing element 1, address = 0x08040000, size = 1835008",
         "dfuflash: sector 0x08100000 stuck in dfuDNBUSY",
         "dfuflash: verified 1835008 bytes by read-back",

@@ -1,27 +1,25 @@
 /* Flashes one simulated model through the C API, as an integrator would:
- *   test_models MODEL STATE_FILE ALT FILE [ADDRESS]
- * FILE is a raw binary at ADDRESS (hex; 0 for a DFU 1.1 device's slot), or, without ADDRESS, a
- * file in any other format (a DfuSe file, a DFU 1.1 image with its suffix). The
- * memory is kept in STATE_FILE, which the Rust side (tests/c_api.rs) compares with FILE. */
+ *   test_models MODEL STATE_FILE ALT FILE ADDRESS
+ * FILE is a raw binary for ADDRESS (hex; 0 for a DFU 1.1 device's slot) of alt setting ALT.
+ * The memory is kept in STATE_FILE, which the Rust side (tests/c_api.rs) compares with FILE. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 
 int main(int argc, char **argv) {
-    if (argc < 5) {
-        fprintf(stderr, "usage: test_models MODEL STATE ALT FILE [ADDRESS]\n");
+    if (argc != 6) {
+        fprintf(stderr, "usage: test_models MODEL STATE ALT FILE ADDRESS\n");
         return 2;
     }
     const char *model = argv[1], *state = argv[2], *file = argv[4];
     int32_t alt = (int32_t)strtol(argv[3], NULL, 10);
-    bool raw = argc > 5;
-    uint32_t address = raw ? (uint32_t)strtoul(argv[5], NULL, 16) : 0;
+    uint32_t address = (uint32_t)strtoul(argv[5], NULL, 16);
 
     dfuflash_device *dev = NULL;
     dfuflash_image *img = NULL;
     CHECK(dfuflash_open_simulated(model, state, alt, &dev) == DFUFLASH_OK, "open %s", model);
-    CHECK(dfuflash_image_load(file, address, raw, (uint8_t)alt, &img) == DFUFLASH_OK, "load %s", file);
+    CHECK(dfuflash_image_load(file, address, true, (uint8_t)alt, &img) == DFUFLASH_OK, "load %s", file);
     if (dev && img) {
         int rc = dfuflash_download(dev, img, NULL);
         CHECK(rc == DFUFLASH_OK, "%s: download: %s", model, dfuflash_status_str(rc));

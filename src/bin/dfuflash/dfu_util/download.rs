@@ -291,11 +291,12 @@ fn elements(image: &Image, format: Format, dfuse_device: bool) -> Vec<Element> {
             Some(n) => format!("Target name: {n}"),
             None => "No target name".to_string(),
         });
+        // dwTargetSize: the elements with their 8-byte headers.
         lines.push(format!(
             "Image for alternate setting {}, ({} elements, total size = {})",
             t.alt,
             t.segments.len(),
-            t.len()
+            t.len() + 8 * t.segments.len() as u64
         ));
         lines.push(format!("Setting Alternate Interface #{} ...", t.alt));
         for (k, s) in t.segments.iter().enumerate() {
