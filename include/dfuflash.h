@@ -164,10 +164,11 @@
 // Deadline of a page erase.
 #define DFUFLASH_TIMEOUT_ERASE 3
 
-// Deadline of a mass erase.
+// Deadline of a mass erase, and of the first block of a DFU 1.1 download (a device may erase
+// its whole firmware area then, as Zephyr's DFU class does).
 #define DFUFLASH_TIMEOUT_MASS_ERASE 4
 
-// Deadline of a Set Address or a data block.
+// Deadline of a Set Address or a data block (but the first of a DFU 1.1 download).
 #define DFUFLASH_TIMEOUT_COMMAND 5
 
 // Deadline of DFU 1.1 manifestation.

@@ -829,7 +829,7 @@ fn element_order_erases_the_boot_blocks_sector_before_any_other_target_is_writte
     let dev = dfu.transport();
     assert_eq!(dev.memory(1, 0x9000_0000, qspi.len()).unwrap(), &qspi[..]);
     assert_eq!(dev.memory(0, 0x0804_0000, app.len()).unwrap(), &app[..]);
-    // Step 1 (the QSPI element) erases its sectors and the boot block's, then writes.
+    // Step 1 (the QSPI element) erases the boot block's sector and its own, then writes.
     let t = ops(dev.transcript());
     let at = |what: &str| t.iter().position(|o| o.starts_with(what)).unwrap();
     assert!(
@@ -837,4 +837,7 @@ fn element_order_erases_the_boot_blocks_sector_before_any_other_target_is_writte
         "the boot block's sector is erased before the first write: {t:?}"
     );
     assert!(at("Erase(0x90000000)") < at("Dnload"), "{t:?}");
+    // And first of all: no cut leaves the old firmware bootable beside an erased QSPI.
+    assert!(at("Erase(0x08040000)") < at("Erase(0x90000000)"), "{t:?}");
+    assert_eq!(r.sectors_erased, [0x0804_0000, 0x9000_0000, 0x9000_1000]);
 }

@@ -338,3 +338,19 @@ fn the_readme_model_table_names_every_model_with_its_sources() {
         );
     }
 }
+
+#[test]
+fn zephyr_erases_the_slot_at_the_first_block_so_a_cut_download_leaves_it_blank() {
+    let old = pattern(4096, 10);
+    let mut dev = SimDevice::new("zephyr-dfu").unwrap();
+    assert!(dev.poke(1, 0, &old));
+    // The power goes while the device is busy with the first block (its slot erase).
+    dev.set_faults(dfuflash::sim::Faults {
+        power_loss_at: Some(6),
+        ..Default::default()
+    });
+    let mut dfu = Dfu::open(dev, 1, EngineOptions::default()).unwrap();
+    let image = Image::single(1, vec![Segment::new(0, pattern(200, 11))]).unwrap();
+    flash(&mut dfu, &image, &opts()).unwrap_err();
+    assert!(blank(dfu.transport(), 1, 0, old.len()));
+}

@@ -16,9 +16,10 @@ pub const DFUFLASH_TIMEOUT_CONTROL: i32 = 1;
 pub const DFUFLASH_TIMEOUT_STATUS: i32 = 2;
 /// Deadline of a page erase.
 pub const DFUFLASH_TIMEOUT_ERASE: i32 = 3;
-/// Deadline of a mass erase.
+/// Deadline of a mass erase, and of the first block of a DFU 1.1 download (a device may erase
+/// its whole firmware area then, as Zephyr's DFU class does).
 pub const DFUFLASH_TIMEOUT_MASS_ERASE: i32 = 4;
-/// Deadline of a Set Address or a data block.
+/// Deadline of a Set Address or a data block (but the first of a DFU 1.1 download).
 pub const DFUFLASH_TIMEOUT_COMMAND: i32 = 5;
 /// Deadline of DFU 1.1 manifestation.
 pub const DFUFLASH_TIMEOUT_MANIFEST: i32 = 6;

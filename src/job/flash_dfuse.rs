@@ -42,11 +42,11 @@ pub(super) fn flash_dfuse<T: Transport>(
     });
     if opts.element_order {
         for step in &narrowed.by_element(image, boot.as_ref()) {
-            erase_sectors(dfu, step, ctx, report)?;
+            erase_sectors(dfu, step, boot.as_ref(), ctx, report)?;
             write_blocks(dfu, step, &pieces(step, boot.as_ref()), ctx, report)?;
         }
     } else {
-        erase_sectors(dfu, narrowed, ctx, report)?;
+        erase_sectors(dfu, narrowed, boot.as_ref(), ctx, report)?;
         write_blocks(dfu, narrowed, &pieces(narrowed, boot.as_ref()), ctx, report)?;
     }
     let checks = read_back_list(
@@ -82,12 +82,13 @@ pub(super) fn flash_dfuse<T: Transport>(
     Ok(())
 }
 
-/// Erases the planned sectors (or the whole chip) of every target: before any write (or,
-/// element by element, before the element's writes), so a refusal of the device shows first.
-/// Sectors the Rev V recovery erased land in the report.
+/// Erases the planned sectors (or the whole chip) of every target, the boot block's target
+/// first: before any write (or, element by element, before the element's writes), so a refusal
+/// of the device shows first. Sectors the Rev V recovery erased land in the report.
 fn erase_sectors<T: Transport>(
     dfu: &mut Dfu<T>,
     plan: &FlashPlan,
+    boot: Option<&BootBlock>,
     ctx: &mut Ctx<'_>,
     report: &mut Report,
 ) -> Result<(), Error> {
@@ -112,7 +113,16 @@ fn erase_sectors<T: Transport>(
         });
     }
     let mut k = 0;
-    for t in plan.targets.iter().filter(|t| !t.erase.is_empty()) {
+    // The boot block's target first: its sector (the lowest it erases) goes before any other,
+    // so a power cut never leaves the old firmware bootable beside another target half erased.
+    let first = boot.map(|b| b.target);
+    let order = first
+        .into_iter()
+        .chain((0..plan.targets.len()).filter(|&n| Some(n) != first));
+    for t in order
+        .map(|n| &plan.targets[n])
+        .filter(|t| !t.erase.is_empty())
+    {
         if dfu.alt() != t.alt {
             dfu.select_alt(t.alt)?;
         }

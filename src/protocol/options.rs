@@ -12,7 +12,8 @@ pub struct Timeouts {
     /// command (about 0.9 s on an H7, up to 2 s for a 128 KB F4 sector at the datasheet's
     /// maximum), so this must be longer than one sector erase.
     pub status: Duration,
-    /// Deadline from a Set Address or a data block to dfuDNLOAD-IDLE.
+    /// Deadline from a Set Address or a data block to dfuDNLOAD-IDLE (but the first block of a
+    /// DFU 1.1 download: see `mass_erase`).
     pub command: Duration,
     /// Deadline from a page erase command to dfuDNLOAD-IDLE.
     pub erase: Duration,

@@ -71,7 +71,7 @@ impl SimDevice {
             .collect::<Result<_, _>>()
             .map_err(|_| bad("bad firmware line".into()))?;
         // A file from before slots per alt setting holds the first slot's length alone.
-        if lens.is_empty() || lens.len() > dev.firmware_len.len() {
+        if lens.len() > dev.firmware_len.len() {
             return Err(bad(format!(
                 "{} firmware slots, the model has {}",
                 lens.len(),

@@ -240,6 +240,9 @@ impl SimDevice {
                         // Zephyr erases the whole slot before its first block.
                         let erase =
                             if self.staging.is_empty() && self.model.quirks.erases_slot_first {
+                                let slot = self.alt as usize;
+                                self.regions[slot].data.fill(0xff);
+                                self.firmware_len[slot] = 0;
                                 let (page, _) = t.erase[0];
                                 t.erase_time(page) * capacity.div_ceil(page)
                             } else {

@@ -82,11 +82,19 @@ fn parse_u8(s: &str) -> Option<u8> {
     number(s).and_then(|n| u8::try_from(n).ok())
 }
 
-/// The alt setting `-a` names among those a detached device has in DFU mode (the first one
-/// without -a). None of them: dfu-util does not find the device again.
-fn alt_after_detach(a: &DfuUtilArgs, info: &DeviceInfo) -> Result<u8, Failure> {
+/// The alt setting `-a` names among those a detached device has in DFU mode. None of them:
+/// dfu-util does not find the device again. Without -a, the device must have one, unless a
+/// DfuSe file names its own: else dfu-util finds more than one.
+fn alt_after_detach(a: &DfuUtilArgs, info: &DeviceInfo, dfuse_file: bool) -> Result<u8, Failure> {
     let alts = &info.alt_settings;
     let found = match a.alt.as_deref().map(str::trim) {
+        None if alts.len() > 1 && !dfuse_file => {
+            println!(
+                "dfuflash: in DFU mode the device has {} alt settings; choose one with -a",
+                alts.len()
+            );
+            return Err(Failure::new(exit::IOERR, MORE_THAN_ONE));
+        }
         None => alts.first(),
         Some(s) => match parse_u8(s) {
             Some(n) => alts.iter().find(|x| x.alt == n),
@@ -168,8 +176,14 @@ pub(super) fn choose(a: &DfuUtilArgs, dfuse_file: bool) -> Result<(Entry, u8), F
 }
 
 /// Opens the chosen device and prints what dfu-util prints while it does. A device in runtime
-/// mode is detached first; `-a` then names one of the alt settings it has in DFU mode.
-pub(super) fn open(a: &DfuUtilArgs, entry: &Entry, alt: u8) -> Result<Dfu<AnyTransport>, Failure> {
+/// mode is detached first; `-a` then names one of the alt settings it has in DFU mode (any of
+/// them for a DfuSe file, whose targets name their own).
+pub(super) fn open(
+    a: &DfuUtilArgs,
+    entry: &Entry,
+    alt: u8,
+    dfuse_file: bool,
+) -> Result<Dfu<AnyTransport>, Failure> {
     println!("Opening DFU capable USB device...");
     let i = &entry.info;
     println!("Device ID {:04x}:{:04x}", i.vendor_id, i.product_id);
@@ -195,7 +209,7 @@ pub(super) fn open(a: &DfuUtilArgs, entry: &Entry, alt: u8) -> Result<Dfu<AnyTra
             }
         );
         println!("Opening DFU USB Device...");
-        alt_after_detach(a, t.info())?
+        alt_after_detach(a, t.info(), dfuse_file)?
     } else {
         alt
     };
@@ -271,13 +285,16 @@ mod tests {
     #[test]
     fn after_a_detach_a_names_the_dfu_mode_alt_setting_by_number_or_name() {
         let info = dfuflash::sim::SimDevice::describe("zephyr-dfu").unwrap();
-        let alt = |args: &[&str]| {
+        let alt_for = |args: &[&str], dfuse_file: bool| {
             let a = DfuUtilArgs::try_parse_from([&["dfu-util"], args].concat()).unwrap();
-            alt_after_detach(&a, &info).map_err(|f| f.message)
+            alt_after_detach(&a, &info, dfuse_file).map_err(|f| f.message)
         };
+        let alt = |args: &[&str]| alt_for(args, false);
         assert_eq!(alt(&["-a", "image_1"]), Ok(1));
         assert_eq!(alt(&["--alt", "1"]), Ok(1));
-        assert_eq!(alt(&[]), Ok(0));
+        // Two alt settings and no -a: dfu-util's refusal, unless a DfuSe file names them.
+        assert_eq!(alt(&[]), Err(MORE_THAN_ONE.into()));
+        assert_eq!(alt_for(&[], true), Ok(0));
         assert_eq!(
             alt(&["-a", "image_9"]),
             Err("Lost device after RESET?".into())

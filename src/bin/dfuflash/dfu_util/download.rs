@@ -146,27 +146,27 @@ pub(super) fn download(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(
         ));
     }
     let (entry, alt) = choose(a, dfuse_file)?;
+    let raw_for_dfuse = |is_dfuse_device: bool| {
+        if is_dfuse_device && !dfuse_file && o.address.is_none() && o.length.is_none() {
+            eprintln!("dfu-util: Only DfuSe file version 1.1a is supported");
+            return Err(Failure::new(
+                exit::USAGE,
+                "(for raw binary download, use the --dfuse-address option)",
+            ));
+        }
+        Ok(())
+    };
     // A device running its application shows what it speaks in DFU mode only after the
-    // detach: open it now, as dfu-util does, and ask the re-enumerated device.
-    let detached = match entry.info.mode {
-        Mode::Runtime => Some(open(a, &entry, alt)?),
-        Mode::Dfu => None,
-    };
-    let (is_dfuse_device, alt) = match &detached {
-        Some(d) => (d.is_dfuse(), d.alt()),
-        None => (entry.info.functional.is_dfuse(), alt),
-    };
-    if is_dfuse_device && !dfuse_file && o.address.is_none() && o.length.is_none() {
-        eprintln!("dfu-util: Only DfuSe file version 1.1a is supported");
-        return Err(Failure::new(
-            exit::USAGE,
-            "(for raw binary download, use the --dfuse-address option)",
-        ));
+    // detach: that is asked of the re-enumerated device.
+    let runtime = entry.info.mode == Mode::Runtime;
+    if !runtime {
+        raw_for_dfuse(entry.info.functional.is_dfuse())?;
     }
+    // The file is read before the device is touched, as dfu-util reads it.
     let mut lopts = LoadOptions::default();
     lopts.address = (!dfuse_file).then(|| o.address.unwrap_or(0));
     lopts.alt = alt;
-    let (format, image) = image::parse(&bytes, file, &lopts).map_err(|e| fail(e.into()))?;
+    let (format, mut image) = image::parse(&bytes, file, &lopts).map_err(|e| fail(e.into()))?;
     if format != Format::Dfuse && image.suffix.is_none() {
         let why = if bytes.len() < 16 {
             "File too short for DFU suffix"
@@ -176,10 +176,17 @@ pub(super) fn download(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(
         eprintln!("dfu-util: Warning: {why}");
         eprintln!("dfu-util: A valid DFU suffix will be required in a future dfu-util release");
     }
-    let mut dfu = match detached {
-        Some(d) => d,
-        None => open(a, &entry, alt)?,
-    };
+    let mut dfu = open(a, &entry, alt, dfuse_file)?;
+    let is_dfuse_device = dfu.is_dfuse();
+    if runtime {
+        raw_for_dfuse(is_dfuse_device)?;
+        // A file without targets goes to the alt setting -a named after the detach.
+        if format != Format::Dfuse {
+            for t in &mut image.targets {
+                t.alt = dfu.alt();
+            }
+        }
+    }
     let mut flash_opts = FlashOptions::default();
     flash_opts.leave = o.leave && is_dfuse_device;
     flash_opts.leave_address = o.address;

@@ -69,7 +69,7 @@ fn command_mode(a: &DfuUtilArgs, o: DfuseOptions) -> Result<(), Failure> {
         ));
     }
     let (entry, alt) = choose(a, false)?;
-    let mut dfu = open(a, &entry, alt)?;
+    let mut dfu = open(a, &entry, alt, false)?;
     println!("DfuSe command mode");
     let none = &mut |_: &Event<'_>| Flow::Continue;
     if o.unprotect {

@@ -23,7 +23,7 @@ pub(super) fn upload(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(),
         ));
     }
     let (entry, alt) = choose(a, false)?;
-    let mut dfu = open(a, &entry, alt)?;
+    let mut dfu = open(a, &entry, alt, false)?;
     let (address, length) = if dfu.is_dfuse() {
         let address = o.address.ok_or_else(|| {
             Failure::new(exit::USAGE, "Unbound upload not supported on DfuSe devices")
