@@ -130,11 +130,16 @@ marks() { # LOG: the element lines, each bar's start from 0 % and its done line
     python3 - "$1" <<'PY'
 import sys
 out = open(sys.argv[1], errors="replace").read().replace("\r", "\n").split("\n")
+marks = []
 for l in out:
     if l.startswith("Parsing element") or l.endswith(" done."):
-        print(l)
+        marks.append(l)
     elif l.startswith(("Erase", "Download")) and "]   0%" in l:
-        print(l.split("\t")[0].strip(), "from 0 %")
+        marks.append(l.split("\t")[0].strip() + " from 0 %")
+# A bar is repainted when a new second starts, at whatever it stands: one start is one mark.
+for i, m in enumerate(marks):
+    if i == 0 or m != marks[i - 1]:
+        print(m)
 PY
 }
 for tool in du ours; do
