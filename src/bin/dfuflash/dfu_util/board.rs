@@ -63,8 +63,7 @@ pub(super) fn matching(a: &DfuUtilArgs) -> Result<Vec<Entry>, Error> {
 /// The alt settings of `e` that -a names (all of them without -a).
 fn alts_of(a: &DfuUtilArgs, e: &Entry) -> Vec<u8> {
     if e.info.mode == Mode::Runtime {
-        // Its DFU-mode alt settings show after the detach: -a numbers one of them.
-        // A name is looked up after the detach (open); a number is kept.
+        // Its DFU-mode alt settings show only after the detach, where open looks -a up.
         let n = a.alt.as_deref().and_then(|s| parse_u8(s.trim()));
         return vec![n.unwrap_or(0)];
     }
