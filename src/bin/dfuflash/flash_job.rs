@@ -8,7 +8,8 @@ use std::time::SystemTime;
 use serde_json::{json, Value};
 
 use dfuflash::image::{self, Image, LoadOptions};
-use dfuflash::job::FlashOptions;
+use dfuflash::job::{self, FlashOptions, Report};
+use dfuflash::progress::{CancelToken, Observer};
 use dfuflash::Error;
 
 use crate::args::FlashArgs;
@@ -109,11 +110,17 @@ impl FlashJob {
         }
     }
 
-    /// The job's options for this device (a file for another alt setting than -a names is
-    /// refused before any request).
-    pub fn options(&self, o: &Opened) -> FlashOptions {
+    /// Loads the file as this device takes it and flashes it. A file for another alt setting
+    /// than -a names is refused before any request.
+    pub fn run(
+        &self,
+        o: &mut Opened,
+        obs: &mut dyn Observer,
+        cancel: &CancelToken,
+    ) -> Result<Report, Error> {
         let mut opts = self.opts.clone();
         opts.selected_alt = o.alt_selected.then(|| o.dfu.alt());
-        opts
+        let image = self.load(o)?;
+        job::flash(&mut o.dfu, &image, &opts, obs, cancel)
     }
 }

@@ -5,7 +5,6 @@ use std::time::{Instant, SystemTime};
 
 use serde_json::json;
 
-use dfuflash::job;
 use dfuflash::progress::{CancelToken, Event};
 
 use crate::args::FlashArgs;
@@ -36,17 +35,8 @@ pub fn run(args: FlashArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
         ..
     } = args;
     let mut o = open(&device, !no_workarounds).map_err(|e| output.failed(&e))?;
-    let opts = flash.options(&o);
     let before = o.dfu.requests_sent();
-    let result = flash.load(&o).and_then(|image| {
-        job::flash(
-            &mut o.dfu,
-            &image,
-            &opts,
-            &mut |ev: &Event<'_>| output.event(ev),
-            cancel,
-        )
-    });
+    let result = flash.run(&mut o, &mut |ev: &Event<'_>| output.event(ev), cancel);
     output.finish();
     let dev = o.dfu.transport().sim();
     let text = result.as_ref().ok().map(|r| summary(r, dev));

@@ -6,7 +6,6 @@ use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant, SystemTime};
 
 use dfuflash::device::Entry;
-use dfuflash::job;
 use dfuflash::progress::{CancelToken, Event};
 use dfuflash::Error;
 
@@ -71,16 +70,7 @@ fn flash_one(
         Err(e) => return BoardResult::failed(&path, &serial, &e, 0, None, wall.elapsed()),
     };
     let before = o.dfu.requests_sent();
-    let opts = flash.options(&o);
-    let outcome = flash.load(&o).and_then(|image| {
-        job::flash(
-            &mut o.dfu,
-            &image,
-            &opts,
-            &mut |ev: &Event<'_>| line.event(ev),
-            cancel,
-        )
-    });
+    let outcome = flash.run(&mut o, &mut |ev: &Event<'_>| line.event(ev), cancel);
     let dev = o.dfu.transport().sim();
     let requests = o.dfu.requests_sent() - before;
     let mut r = match &outcome {
