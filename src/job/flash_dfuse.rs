@@ -40,14 +40,16 @@ pub(super) fn flash_dfuse<T: Transport>(
                 .iter()
                 .any(|s| s.address == b.sector)
     });
-    if opts.element_order {
-        for step in &narrowed.by_element(image, boot.as_ref()) {
-            erase_sectors(dfu, step, boot.as_ref(), ctx, report)?;
-            write_blocks(dfu, step, &pieces(step, boot.as_ref()), ctx, report)?;
-        }
+    let by_element;
+    let steps = if opts.element_order {
+        by_element = narrowed.by_element(image, boot.as_ref());
+        &by_element[..]
     } else {
-        erase_sectors(dfu, narrowed, boot.as_ref(), ctx, report)?;
-        write_blocks(dfu, narrowed, &pieces(narrowed, boot.as_ref()), ctx, report)?;
+        std::slice::from_ref(narrowed)
+    };
+    for step in steps {
+        erase_sectors(dfu, step, boot.as_ref(), ctx, report)?;
+        write_blocks(dfu, step, &pieces(step, boot.as_ref()), ctx, report)?;
     }
     let checks = read_back_list(
         image,
@@ -150,8 +152,6 @@ fn write_blocks<T: Transport>(
         phase: Phase::Write,
         total,
     });
-    // Element by element, each step adds to what the earlier ones wrote.
-    let before = report.bytes_written;
     let mut base = 0u64;
     for p in pieces {
         let t = &plan.targets[p.target];
@@ -179,11 +179,11 @@ fn write_blocks<T: Transport>(
         let complete =
             complete.map_err(|e| explain_write_error(e, &report.workaround_sectors, t))?;
         if !complete {
-            report.bytes_written = before + base;
             return Err(cancelled(dfu, ctx, Phase::Write));
         }
         base += p.data.len() as u64;
-        report.bytes_written = before + base;
+        // Element by element, each step adds to what the earlier ones wrote.
+        report.bytes_written += p.data.len() as u64;
     }
     Ok(())
 }

@@ -80,12 +80,12 @@ impl FlashPlan {
             }
         }
         // The boot block's sector goes first, whichever element it belongs to.
+        let is_boot = |n: usize, a: u32| boot.is_some_and(|b| b.target == n && b.sector == a);
         for e in &mut erases {
-            if boot.is_some_and(|b| b.target == e.1 && b.sector == e.2.address) {
+            if is_boot(e.1, e.2.address) {
                 e.0 = 0;
             }
         }
-        let is_boot = |n: usize, a: u32| boot.is_some_and(|b| b.target == n && b.sector == a);
         // Two images for one alt setting may both plan a sector: erase it once, first.
         erases.sort_by_key(|e| (e.0, !is_boot(e.1, e.2.address)));
         let mut seen = std::collections::BTreeSet::new();

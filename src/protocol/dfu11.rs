@@ -13,10 +13,8 @@ impl<T: Transport> Dfu<T> {
         data: &[u8],
         during: &str,
     ) -> Result<(), ProtocolError> {
-        match self.out(request::DNLOAD, block, data, during) {
-            Ok(()) => Ok(()),
-            Err(e) => Err(self.explain_stall(e, during, None)),
-        }
+        self.out(request::DNLOAD, block, data, during)
+            .map_err(|e| self.explain_stall(e, during, None))
     }
 
     /// Plain DFU 1.1 download of a whole image, then manifestation. Blocks are numbered from 0

@@ -234,14 +234,7 @@ impl<T: Transport> Dfu<T> {
         during: &str,
         address: Option<u32>,
     ) -> ProtocolError {
-        let stalled = matches!(
-            err,
-            ProtocolError::Transport {
-                source: TransportError::Stall,
-                ..
-            }
-        );
-        if !stalled {
+        if err.transport_error() != Some(&TransportError::Stall) {
             return err;
         }
         match self.get_status_during(during) {
