@@ -77,10 +77,10 @@ impl Entry {
             info.port_path = path;
         }
         Ok(Entry {
+            reported_alts: info.alt_settings.clone(),
             info,
             simulated: Some(m.name),
             sim_state,
-            reported_alts: Vec::new(),
             #[cfg(feature = "usb")]
             usb: None,
         })
@@ -101,7 +101,7 @@ pub fn list(include_simulated: bool) -> Result<Vec<Entry>, Error> {
                 info: f.info.clone(),
                 simulated: None,
                 sim_state: None,
-                reported_alts: Vec::new(),
+                reported_alts: f.info.alt_settings.clone(),
                 usb: Some(std::sync::Arc::new(f)),
             });
         }
@@ -117,7 +117,6 @@ pub fn list(include_simulated: bool) -> Result<Vec<Entry>, Error> {
     }
     // As the engine will see them (dfu-util's quirks: a fixed layout, a forced version).
     for e in &mut out {
-        e.reported_alts = e.info.alt_settings.clone();
         e.info = quirks::apply(e.info.clone());
     }
     Ok(out)

@@ -32,11 +32,8 @@ pub fn found_lines(e: &Entry) -> Vec<String> {
         "DFU"
     };
     // The names as the device gives them: dfu-util fixes a quirked layout only to use it.
-    let alts = match e.reported_alt_settings() {
-        [] => &i.alt_settings[..],
-        reported => reported,
-    };
-    alts.iter()
+    e.reported_alt_settings()
+        .iter()
         .rev()
         .map(|a| {
             format!(
