@@ -258,6 +258,18 @@ const F405_TIMING: Timing = Timing {
     manifest_us: 0,
 };
 
+const L4_TIMING: Timing = Timing {
+    erase: &[(2048, 22_020)],
+    erase_blocking: false,
+    erase_poll_ms: 21,
+    word: 8,
+    word_ns: 81_690,
+    write_poll_ms: 21,
+    mass_erase_us: 22_130,
+    mass_erase_poll_ms: 21,
+    manifest_us: 0,
+};
+
 // STM32F103-class flash (1 KB pages), which the GD32VF103's and AT32's controllers follow.
 const GD32_CLASS_TIMING: Timing = Timing {
     erase: &[(1024, 40_000)],
@@ -380,17 +392,7 @@ pub const MODELS: &[Model] = &[
         memory: None,
         dialect: Dialect::StRom,
         runtime: None,
-        timing: Timing {
-            erase: &[(2048, 22_020)],
-            erase_blocking: false,
-            erase_poll_ms: 21,
-            word: 8,
-            word_ns: 81_690,
-            write_poll_ms: 21,
-            mass_erase_us: 22_130,
-            mass_erase_poll_ms: 21,
-            manifest_us: 0,
-        },
+        timing: L4_TIMING,
         quirks: Quirks {
             stall_status_while_busy: true,
             ..NO_QUIRKS
@@ -591,14 +593,9 @@ pub const MODELS: &[Model] = &[
                 (128 * 1024, 2_400_000),
                 (256 * 1024, 4_000_000),
             ],
-            erase_blocking: true,
-            erase_poll_ms: 100,
-            word: 4,
-            word_ns: 16_000,
-            write_poll_ms: 25,
             mass_erase_us: 32_000_000,
-            mass_erase_poll_ms: 100,
-            manifest_us: 0,
+            // The rest as the F405 ROM's.
+            ..F405_TIMING
         },
         quirks: NO_QUIRKS,
     },
@@ -620,16 +617,10 @@ pub const MODELS: &[Model] = &[
         memory: None,
         dialect: Dialect::StRom,
         runtime: None,
+        // The L4's figures; the erase answered inside the GETSTATUS, as the classic ROMs do.
         timing: Timing {
-            erase: &[(2048, 22_020)],
             erase_blocking: true,
-            erase_poll_ms: 21,
-            word: 8,
-            word_ns: 81_690,
-            write_poll_ms: 21,
-            mass_erase_us: 22_130,
-            mass_erase_poll_ms: 21,
-            manifest_us: 0,
+            ..L4_TIMING
         },
         quirks: Quirks {
             ecc_word: Some(8),
