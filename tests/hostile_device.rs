@@ -10,16 +10,12 @@ use common::*;
 use dfuflash::image::Image;
 use dfuflash::job;
 use dfuflash::progress::{CancelToken, Event, Flow, Silent};
-use dfuflash::protocol::{request, Dfu, EngineOptions, ProtocolError};
+use dfuflash::protocol::{request, ProtocolError};
 use dfuflash::sim::{Op, SimDevice};
-use dfuflash::transport::{Transport, TransportError};
+use dfuflash::transport::TransportError;
 use dfuflash::Error;
 
 const F4: &str = "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg";
-
-fn dfu<T: Transport>(t: T) -> Dfu<T> {
-    Dfu::open(t, 0, EngineOptions::default()).unwrap()
-}
 
 /// What the board held before, where nothing is planned: a pattern in every sector.
 fn filled(model: &str, transfer_size: u16, layout: &str) -> (SimDevice, Vec<u8>) {
@@ -37,7 +33,7 @@ fn every_transfer_size_places_every_block_where_the_device_puts_it() {
     let image = Image::from_binary(start, data.clone()).unwrap();
     for size in [64u16, 1024, 2048, 3000, 4096, 8192, 16384, 65535] {
         let (dev, old) = filled("stm32f405", size, F4);
-        let mut dfu = dfu(dev);
+        let mut dfu = open_on(dev, 0);
         let r = flash(&mut dfu, &image, &opts()).unwrap_or_else(|e| panic!("{size}: {e}"));
         assert_eq!(r.bytes_verified, data.len() as u64, "{size}");
         let mem = dfu.transport().memory(0, 0x0800_0000, 1024 * 1024).unwrap();
@@ -92,7 +88,7 @@ fn a_device_that_places_blocks_at_another_stride_than_it_reports_never_passes_th
         let dev = SimDevice::custom("stm32f405", real, &[F4]).unwrap();
         let mut liar = Liar::honest(dev);
         liar.info.functional.transfer_size = told;
-        let mut dfu = dfu(liar);
+        let mut dfu = open_on(liar, 0);
         let data = pattern(8 * 1024, 5);
         let image = Image::from_binary(0x0802_0000, data).unwrap();
         let r = job::flash(&mut dfu, &image, &opts(), &mut Silent, &CancelToken::new());
@@ -110,7 +106,7 @@ fn a_device_that_places_blocks_at_another_stride_than_it_reports_never_passes_th
 fn a_wtransfersize_of_zero_is_refused_before_any_data_moves() {
     let mut liar = Liar::honest(SimDevice::new("stm32f405").unwrap());
     liar.info.functional.transfer_size = 0;
-    let mut dfu = dfu(liar);
+    let mut dfu = open_on(liar, 0);
     let image = Image::from_binary(0x0802_0000, pattern(100, 1)).unwrap();
     let e = job::flash(&mut dfu, &image, &opts(), &mut Silent, &CancelToken::new()).unwrap_err();
     assert!(e.to_string().contains("wTransferSize of 0 bytes"), "{e}");
@@ -124,7 +120,7 @@ fn a_wtransfersize_of_zero_is_refused_before_any_data_moves() {
 fn overlapping_address_groups_are_refused_before_any_request() {
     let mut liar = Liar::honest(SimDevice::new("stm32f405").unwrap());
     liar.info.alt_settings[0].name = "@Flash/0x08000000/2*1Kg/0x08000400/1*4Kg".into();
-    let mut dfu = dfu(liar);
+    let mut dfu = open_on(liar, 0);
     let image = Image::from_binary(0x0800_0400, pattern(100, 1)).unwrap();
     let e = job::flash(&mut dfu, &image, &opts(), &mut Silent, &CancelToken::new()).unwrap_err();
     assert_eq!(e.kind(), "no_layout");
@@ -143,7 +139,7 @@ fn a_sector_of_4_gb_is_refused_not_allocated() {
     // after the erase: the Rev V check used to allocate the whole sector to read it back.
     let mut liar = Liar::honest(SimDevice::new("stm32h743-revv").unwrap());
     liar.info.alt_settings[0].name = "@Internal Flash/0x00000000/1*4095Mg".into();
-    let mut dfu = dfu(liar);
+    let mut dfu = open_on(liar, 0);
     let e = job::erase_range(&mut dfu, 0, 16, &mut Silent, &CancelToken::new()).unwrap_err();
     assert!(
         e.to_string()
@@ -163,7 +159,7 @@ fn a_recovered_sector_is_read_back_a_block_at_a_time() {
         &["@Internal Flash   /0x08000000/8*128Kg,1*32Mg"],
     )
     .unwrap();
-    let mut dfu = dfu(dev);
+    let mut dfu = open_on(dev, 0);
     let r = job::erase_range(&mut dfu, 0x0810_0000, 16, &mut Silent, &CancelToken::new()).unwrap();
     assert_eq!(r.workaround_sectors, [0x0810_0000]);
     let uploads = dfu
@@ -179,7 +175,7 @@ fn a_recovered_sector_is_read_back_a_block_at_a_time() {
 fn memory_that_ends_at_4_gib_is_flashed_verified_and_read() {
     let dev =
         SimDevice::custom("stm32f405", 2048, &["@Internal Flash /0xFFFF0000/4*16Kg"]).unwrap();
-    let mut dfu = dfu(dev);
+    let mut dfu = open_on(dev, 0);
     let data = pattern(64 * 1024, 9);
     let image = Image::from_binary(0xffff_0000, data.clone()).unwrap();
     let mut last = Vec::new();
@@ -226,7 +222,7 @@ fn a_transport_that_claims_more_bytes_than_the_buffer_fails_the_request_instead_
                 }
             }),
         );
-        let mut dfu = dfu(liar);
+        let mut dfu = open_on(liar, 0);
         let e = job::read(
             &mut dfu,
             0x0800_0000,
@@ -258,7 +254,7 @@ fn with_verify_off_a_recovered_sector_the_layout_marks_unreadable_is_not_read() 
         &["@Internal Flash   /0x08000000/8*128Kg,8*128Kf"],
     )
     .unwrap();
-    let mut dfu = dfu(dev);
+    let mut dfu = open_on(dev, 0);
     let data = pattern(4096, 2);
     let mut o = opts();
     o.verify = false;
@@ -289,7 +285,7 @@ fn a_range_past_4_gib_is_refused_before_any_request() {
     // A layout that covers all 4 GiB: the range would wrap to address 0.
     let mut liar = Liar::honest(SimDevice::new("stm32f405").unwrap());
     liar.info.alt_settings[0].name = "@Internal Flash /0x00000000/16*256Mg".into();
-    let mut dfu = dfu(liar);
+    let mut dfu = open_on(liar, 0);
     let c = CancelToken::new();
     let e = job::read(&mut dfu, 0xffff_f000, 0x2000, &mut Silent, &c).unwrap_err();
     assert_eq!(e.kind(), "invalid_argument");
@@ -314,7 +310,7 @@ fn an_erase_that_reaches_past_its_sector_is_caught_even_across_a_gap_in_the_plan
     liar.info.alt_settings[0].name = "@Internal Flash  /0x08000000/16*1Kg".into();
     let (a, b) = (pattern(1024, 11), pattern(1024, 13));
     assert!(liar.dev.poke(0, 0x0800_0800, &b));
-    let mut dfu = dfu(liar);
+    let mut dfu = open_on(liar, 0);
     let image = Image::single(
         0,
         vec![
@@ -376,7 +372,7 @@ fn an_erase_whose_poll_was_lost_is_finished_by_the_next_job_without_clrstatus() 
     // first look runs it (OK/dfuDNBUSY, as every ST ROM answers), the next answers
     // dfuDNLOAD-IDLE. A strict ROM must never see CLRSTATUS outside dfuERROR.
     let c = CancelToken::new();
-    let mut dry = dfu(SimDevice::new("stm32c5-strict").unwrap());
+    let mut dry = open_on(SimDevice::new("stm32c5-strict").unwrap(), 0);
     job::erase_range(&mut dry, 0x0800_4000, 1, &mut Silent, &c).unwrap();
     let k = dry
         .transport()
@@ -387,7 +383,7 @@ fn an_erase_whose_poll_was_lost_is_finished_by_the_next_job_without_clrstatus() 
         .index;
     let mut dev = SimDevice::new("stm32c5-strict").unwrap();
     dev.set_faults(dfuflash::sim::Faults::parse(&format!("timeout@{}", k + 1)).unwrap());
-    let mut dfu = dfu(dev);
+    let mut dfu = open_on(dev, 0);
     let e = job::erase_range(&mut dfu, 0x0800_4000, 1, &mut Silent, &c).unwrap_err();
     assert_eq!(e.kind(), "timeout");
     let n = dfu.transport().transcript().len();
@@ -430,21 +426,15 @@ fn a_device_that_stalls_abort_gets_the_specs_fallback() {
                 _ => {}
             }),
         );
-        let mut dfu = dfu(liar);
+        let mut dfu = open_on(liar, 0);
         let address = if model == "dfu11-generic" {
             0
         } else {
             0x0800_4000
         };
         let image = Image::from_binary(address, pattern(6000, 8)).unwrap();
-        let r = job::flash(
-            &mut dfu,
-            &image,
-            &job::FlashOptions::default(),
-            &mut Silent,
-            &CancelToken::new(),
-        )
-        .unwrap_or_else(|e| panic!("{model}: {e}"));
+        let r = flash(&mut dfu, &image, &job::FlashOptions::default())
+            .unwrap_or_else(|e| panic!("{model}: {e}"));
         assert_eq!(r.bytes_verified, 6000, "{model}");
         // Every stalled ABORT is followed by GETSTATUS (dfuERROR) and CLRSTATUS.
         let ops: Vec<&Op> = dfu
@@ -472,16 +462,9 @@ fn a_device_that_stalls_abort_gets_the_specs_fallback() {
 fn a_dfu_1_1_device_without_upload_is_flashed_and_reported_unverified() {
     let mut liar = Liar::honest(SimDevice::new("dfu11-generic").unwrap());
     liar.info.functional.attributes &= !0x02; // bitCanUpload
-    let mut dfu = dfu(liar);
+    let mut dfu = open_on(liar, 0);
     let image = Image::from_binary(0, pattern(5000, 4)).unwrap();
-    let r = job::flash(
-        &mut dfu,
-        &image,
-        &job::FlashOptions::default(),
-        &mut Silent,
-        &CancelToken::new(),
-    )
-    .unwrap();
+    let r = flash(&mut dfu, &image, &job::FlashOptions::default()).unwrap();
     assert_eq!(
         r.unverified.as_deref(),
         Some("the device cannot upload (bitCanUpload is clear)")
@@ -515,16 +498,9 @@ fn a_stalled_dnload_is_explained_by_the_devices_status() {
             _ => {}
         }),
     );
-    let mut dfu = dfu(liar);
+    let mut dfu = open_on(liar, 0);
     let image = Image::from_binary(0, pattern(3000, 9)).unwrap();
-    let e = job::flash(
-        &mut dfu,
-        &image,
-        &job::FlashOptions::default(),
-        &mut Silent,
-        &CancelToken::new(),
-    )
-    .unwrap_err();
+    let e = flash(&mut dfu, &image, &job::FlashOptions::default()).unwrap_err();
     assert_eq!(
         e.to_string(),
         "device reported errWRITE (device could not write memory) in dfuERROR during download of block 0 (1024 bytes at offset 0)"

@@ -10,18 +10,9 @@ use common::*;
 use std::time::Duration;
 
 use dfuflash::image::{Image, Segment};
-use dfuflash::protocol::{Dfu, EngineOptions, ProtocolError, Status};
+use dfuflash::protocol::{Dfu, ProtocolError, Status};
 use dfuflash::sim::SimDevice;
 use dfuflash::Error;
-
-fn open_alt(model: &str, alt: u8) -> Dfu<SimDevice> {
-    Dfu::open(
-        SimDevice::new(model).unwrap(),
-        alt,
-        EngineOptions::default(),
-    )
-    .unwrap()
-}
 
 /// What an ST ROM (or a clone of it) is sent for one block of up to wTransferSize bytes at
 /// `at`, from power-on (dfuERROR/errFIRMWARE) to the read-back, in a sector erased first.
@@ -349,7 +340,7 @@ fn zephyr_erases_the_slot_at_the_first_block_so_a_cut_download_leaves_it_blank()
         power_loss_at: Some(6),
         ..Default::default()
     });
-    let mut dfu = Dfu::open(dev, 1, EngineOptions::default()).unwrap();
+    let mut dfu = open_on(dev, 1);
     let image = Image::single(1, vec![Segment::new(0, pattern(200, 11))]).unwrap();
     flash(&mut dfu, &image, &opts()).unwrap_err();
     assert!(blank(dfu.transport(), 1, 0, old.len()));

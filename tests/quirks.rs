@@ -6,11 +6,11 @@
 mod common;
 
 use common::liar::Liar;
-use common::{flash, ops, pattern};
+use common::{flash, open_on, ops, pattern};
 use dfuflash::image::Image;
 use dfuflash::job::FlashOptions;
 use dfuflash::layout::Layout;
-use dfuflash::protocol::{request, Dfu, EngineOptions, LeaveOutcome};
+use dfuflash::protocol::{request, LeaveOutcome};
 use dfuflash::sim::{Op, SimDevice};
 use dfuflash::transport::Transport;
 
@@ -22,7 +22,7 @@ fn a_longan_nano_firmware_erases_1_kb_pages_and_leaves_without_a_status_request(
         dev.info().alt_settings[0].name,
         "@Internal Flash  /0x08000000/512*002Kg"
     );
-    let mut dfu = Dfu::open(dev, 0, EngineOptions::default()).unwrap();
+    let mut dfu = open_on(dev, 0);
     let l = Layout::parse(&dfu.info().alt_settings[0].name).unwrap();
     assert_eq!((l.sector_count(), l.total_size()), (128, 128 * 1024));
     assert!(dfu.info().quirks[1].starts_with("gd32vf103-layout: part 3CBJ has 128 pages"));
@@ -66,31 +66,12 @@ fn a_longan_nano_firmware_erases_1_kb_pages_and_leaves_without_a_status_request(
 
 #[test]
 fn an_image_past_the_parts_real_flash_is_refused_before_any_request() {
-    let mut dfu = Dfu::open(
-        SimDevice::new("gd32vf103").unwrap(),
-        0,
-        EngineOptions::default(),
-    )
-    .unwrap();
+    let mut dfu = open_on(SimDevice::new("gd32vf103").unwrap(), 0);
     // 129 KB: inside the 1 MB the device reports, past the 128 KB it has.
     let image = Image::from_binary(0x0800_0000, pattern(129 * 1024, 3)).unwrap();
     let e = flash(&mut dfu, &image, &FlashOptions::default()).unwrap_err();
     assert_eq!(e.kind(), "outside_layout", "{e}");
     assert_eq!(dfu.transport().requests(), 0);
-}
-
-/// The flash job on any transport.
-fn flash_on<T: Transport>(
-    dfu: &mut Dfu<T>,
-    image: &Image,
-) -> Result<dfuflash::job::Report, dfuflash::Error> {
-    dfuflash::job::flash(
-        dfu,
-        image,
-        &FlashOptions::default(),
-        &mut dfuflash::progress::Silent,
-        &Default::default(),
-    )
 }
 
 /// A plain DFU 1.1 device that enumerates with these ids and DFU version, and answers every
@@ -117,39 +98,24 @@ fn dfu11_as(vid: u16, pid: u16, bcd: u16, version: u16, poll_ms: u32) -> Liar {
 fn a_bogus_poll_timeout_is_ignored_for_the_devices_dfu_util_names() {
     // 0xFFFFFF ms, four and a half hours, after every request.
     let image = Image::from_binary(0, pattern(8 * 1024, 5)).unwrap();
-    let mut freerunner = Dfu::open(
-        dfu11_as(0x1d50, 0x5119, 0x0000, 0x0110, 0xff_ffff),
-        0,
-        EngineOptions::default(),
-    )
-    .unwrap();
-    let r = flash_on(&mut freerunner, &image).unwrap();
+    let mut freerunner = open_on(dfu11_as(0x1d50, 0x5119, 0x0000, 0x0110, 0xff_ffff), 0);
+    let r = flash(&mut freerunner, &image, &FlashOptions::default()).unwrap();
     assert_eq!(r.bytes_verified, 8 * 1024);
     assert!(freerunner.info().quirks[0].starts_with("ignore-poll-timeout"));
     // The host waited dfu-util's 5 ms, not the device's number: minutes at most.
     assert!(r.elapsed.as_secs() < 60, "{:?}", r.elapsed);
     // Another vendor's device is taken at its word, and its job's deadline ends the wait.
-    let mut other = Dfu::open(
-        dfu11_as(0x1209, 0xdf11, 0x0100, 0x0110, 0xff_ffff),
-        0,
-        EngineOptions::default(),
-    )
-    .unwrap();
-    let e = flash_on(&mut other, &image).unwrap_err();
+    let mut other = open_on(dfu11_as(0x1209, 0xdf11, 0x0100, 0x0110, 0xff_ffff), 0);
+    let e = flash(&mut other, &image, &FlashOptions::default()).unwrap_err();
     assert_eq!(e.kind(), "job_deadline", "{e}");
 }
 
 #[test]
 fn a_maple_that_names_dfuse_is_flashed_as_the_dfu_1_1_device_it_is() {
     let image = Image::from_binary(0, pattern(4096, 9)).unwrap();
-    let mut maple = Dfu::open(
-        dfu11_as(0x1eaf, 0x0003, 0x0200, 0x011a, 4),
-        0,
-        EngineOptions::default(),
-    )
-    .unwrap();
+    let mut maple = open_on(dfu11_as(0x1eaf, 0x0003, 0x0200, 0x011a, 4), 0);
     assert!(!maple.is_dfuse());
-    let r = flash_on(&mut maple, &image).unwrap();
+    let r = flash(&mut maple, &image, &FlashOptions::default()).unwrap();
     assert_eq!(r.bytes_verified, 4096);
     assert_eq!(
         &maple.transport().dev.firmware()[..4096],
@@ -157,14 +123,9 @@ fn a_maple_that_names_dfuse_is_flashed_as_the_dfu_1_1_device_it_is() {
     );
     // Another bcdDevice is not the rule's: it is taken as DfuSe, and refused (no layout)
     // before any request reaches it.
-    let mut other = Dfu::open(
-        dfu11_as(0x1eaf, 0x0003, 0x0201, 0x011a, 4),
-        0,
-        EngineOptions::default(),
-    )
-    .unwrap();
+    let mut other = open_on(dfu11_as(0x1eaf, 0x0003, 0x0201, 0x011a, 4), 0);
     assert!(other.is_dfuse());
-    let e = flash_on(&mut other, &image).unwrap_err();
+    let e = flash(&mut other, &image, &FlashOptions::default()).unwrap_err();
     assert_eq!(e.kind(), "no_layout", "{e}");
     assert_eq!(other.transport().dev.requests(), 0, "{e}");
 }

@@ -6,6 +6,7 @@ use dfuflash::job::{self, FlashOptions, Report};
 use dfuflash::progress::{CancelToken, Event, Flow, Silent};
 use dfuflash::protocol::{Dfu, EngineOptions, State};
 use dfuflash::sim::{Op, Outcome, Record, SimDevice};
+use dfuflash::transport::Transport;
 use dfuflash::Error;
 
 pub mod cli;
@@ -21,7 +22,16 @@ pub fn pattern(len: usize, seed: u32) -> Vec<u8> {
 }
 
 pub fn open(model: &str) -> Dfu<SimDevice> {
-    Dfu::open(SimDevice::new(model).unwrap(), 0, EngineOptions::default()).unwrap()
+    open_alt(model, 0)
+}
+
+pub fn open_alt(model: &str, alt: u8) -> Dfu<SimDevice> {
+    open_on(SimDevice::new(model).unwrap(), alt)
+}
+
+/// Any transport (a liar, a custom device), opened on `alt` with the default options.
+pub fn open_on<T: Transport>(t: T, alt: u8) -> Dfu<T> {
+    Dfu::open(t, alt, EngineOptions::default()).unwrap()
 }
 
 pub fn open_dev(dev: SimDevice, workarounds: bool) -> Dfu<SimDevice> {
@@ -30,16 +40,16 @@ pub fn open_dev(dev: SimDevice, workarounds: bool) -> Dfu<SimDevice> {
     Dfu::open(dev, 0, o).unwrap()
 }
 
-pub fn flash(
-    dfu: &mut Dfu<SimDevice>,
+pub fn flash<T: Transport>(
+    dfu: &mut Dfu<T>,
     image: &Image,
     opts: &FlashOptions,
 ) -> Result<Report, Error> {
     job::flash(dfu, image, opts, &mut Silent, &CancelToken::new())
 }
 
-pub fn flash_events(
-    dfu: &mut Dfu<SimDevice>,
+pub fn flash_events<T: Transport>(
+    dfu: &mut Dfu<T>,
     image: &Image,
     opts: &FlashOptions,
 ) -> (Result<Report, Error>, Vec<String>) {
