@@ -5,17 +5,12 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn dfuflash(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dfuflash"))
-        .args(args)
-        .output()
-        .unwrap()
-}
+mod common;
+
+use common::cli::{dfuflash, stderr};
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dfuflash-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::cli::tmp("cli", name)
 }
 
 fn write_fw(dir: &Path, len: usize) -> (PathBuf, Vec<u8>) {
@@ -32,10 +27,6 @@ fn json(o: &Output) -> Value {
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]

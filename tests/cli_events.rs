@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::cli::dfuflash;
+use common::cli::{dfuflash, stderr};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -36,11 +36,7 @@ fn validator() -> jsonschema::Validator {
 fn events(o: &Output) -> Vec<Value> {
     let v = validator();
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        !text.is_empty(),
-        "no events; stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(!text.is_empty(), "no events; stderr: {}", stderr(o));
     text.lines()
         .map(|line| {
             let e: Value =
@@ -110,7 +106,7 @@ fn a_full_rev_v_flash_reports_every_phase_progress_recovery_and_the_result() {
         "json",
         fw.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{}", stderr(&o));
     let ev = events(&o);
     assert!(ev
         .iter()
@@ -149,7 +145,7 @@ fn a_full_rev_v_flash_reports_every_phase_progress_recovery_and_the_result() {
         && e["level"] == "info"
         && e["message"].as_str().unwrap().starts_with("boot block")));
     // Nothing but events on stdout, and no progress bars on stderr.
-    assert!(!String::from_utf8_lossy(&o.stderr).contains("erase:"));
+    assert!(!stderr(&o).contains("erase:"));
 }
 
 #[test]
@@ -224,7 +220,7 @@ fn read_and_erase_have_events_and_read_has_json() {
         "--events",
         "json",
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{}", stderr(&o));
     let ev = events(&o);
     let r = check_job(&ev.iter().collect::<Vec<_>>(), &["erase"]);
     assert_eq!(r["sectors_erased"], serde_json::json!([0x0800_4000]));
@@ -249,7 +245,7 @@ fn read_and_erase_have_events_and_read_has_json() {
         a
     };
     let o = dfuflash(&args(true));
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{}", stderr(&o));
     let ev = events(&o);
     let r = check_job(&ev.iter().collect::<Vec<_>>(), &["read"]);
     let erased = vec![0xffu8; 1024];
