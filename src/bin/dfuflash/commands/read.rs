@@ -37,42 +37,39 @@ pub fn run(args: ReadArgs, wall: Instant, cancel: &CancelToken) -> Result<(), St
     output.finish();
     let requests = o.dfu.requests_sent() - before;
     let dev = o.dfu.transport().sim();
-    let outcome = match &result {
-        Ok(bytes) => std::fs::write(&out, bytes)
-            .map(|()| bytes)
-            .map_err(|e| format!("cannot write {}: {e}", out.display())),
+    let done = match &result {
         Err(e) => {
             let f = Failure { error: e, requests };
             output.outcome(&failure_json(&f, dev, wall.elapsed()), None);
             Err(hints::message(e))
         }
-    };
-    let done = match outcome {
-        Ok(bytes) => {
-            let text = format!(
-                "read {} bytes at {address:#010x} into {}",
-                bytes.len(),
-                out.display()
-            );
-            let line = json!({
-                "ok": true,
-                "address": address,
-                "bytes": bytes.len(),
-                "file": out.display().to_string(),
-                "sha256": digest::hex(&digest::sha256(bytes)),
-                "crc32": crc_hex(crc32fast::hash(bytes)),
-                "requests": requests,
-                "wall_seconds": wall.elapsed().as_secs_f64(),
-            });
-            output.outcome(&line, Some(&text));
-            Ok(())
-        }
-        Err(message) if result.is_ok() => {
-            let line = json!({"ok": false, "error": message, "error_kind": "file"});
-            output.outcome(&line, None);
-            Err(message)
-        }
-        Err(message) => Err(message),
+        Ok(bytes) => match std::fs::write(&out, bytes) {
+            Err(e) => {
+                let message = format!("cannot write {}: {e}", out.display());
+                let line = json!({"ok": false, "error": message, "error_kind": "file"});
+                output.outcome(&line, None);
+                Err(message)
+            }
+            Ok(()) => {
+                let text = format!(
+                    "read {} bytes at {address:#010x} into {}",
+                    bytes.len(),
+                    out.display()
+                );
+                let line = json!({
+                    "ok": true,
+                    "address": address,
+                    "bytes": bytes.len(),
+                    "file": out.display().to_string(),
+                    "sha256": digest::hex(&digest::sha256(bytes)),
+                    "crc32": crc_hex(crc32fast::hash(bytes)),
+                    "requests": requests,
+                    "wall_seconds": wall.elapsed().as_secs_f64(),
+                });
+                output.outcome(&line, Some(&text));
+                Ok(())
+            }
+        },
     };
     o.close()?;
     done

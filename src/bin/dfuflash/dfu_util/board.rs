@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use dfuflash::device::{self, AnyTransport, Entry};
 use dfuflash::protocol::{Dfu, EngineOptions, State};
-use dfuflash::transport::{DeviceInfo, Mode, Transport};
+use dfuflash::transport::{AltSetting, DeviceInfo, Mode, Transport};
 use dfuflash::Error;
 
 use super::args::DfuUtilArgs;
@@ -67,14 +67,20 @@ fn alts_of(a: &DfuUtilArgs, e: &Entry) -> Vec<u8> {
         let n = a.alt.as_deref().and_then(|s| parse_u8(s.trim()));
         return vec![n.unwrap_or(0)];
     }
-    let alts = &e.info.alt_settings;
-    match a.alt.as_deref().map(str::trim) {
-        None => alts.iter().map(|x| x.alt).collect(),
-        Some(s) => match parse_u8(s) {
-            Some(n) => alts.iter().filter(|x| x.alt == n).map(|x| x.alt).collect(),
-            None => alts.iter().filter(|x| x.name == s).map(|x| x.alt).collect(),
-        },
+    match a.alt.as_deref() {
+        None => e.info.alt_settings.iter().map(|x| x.alt).collect(),
+        Some(s) => named(s, &e.info.alt_settings).map(|x| x.alt).collect(),
     }
+}
+
+/// The alt settings `-a S` names: by number, or by exact name, as dfu-util matches them.
+fn named<'a>(s: &'a str, alts: &'a [AltSetting]) -> impl Iterator<Item = &'a AltSetting> {
+    let s = s.trim();
+    let n = parse_u8(s);
+    alts.iter().filter(move |x| match n {
+        Some(n) => x.alt == n,
+        None => x.name == s,
+    })
 }
 
 fn parse_u8(s: &str) -> Option<u8> {
@@ -86,7 +92,7 @@ fn parse_u8(s: &str) -> Option<u8> {
 /// DfuSe file names its own: else dfu-util finds more than one.
 fn alt_after_detach(a: &DfuUtilArgs, info: &DeviceInfo, dfuse_file: bool) -> Result<u8, Failure> {
     let alts = &info.alt_settings;
-    let found = match a.alt.as_deref().map(str::trim) {
+    let found = match a.alt.as_deref() {
         None if alts.len() > 1 && !dfuse_file => {
             println!(
                 "dfuflash: in DFU mode the device has {} alt settings; choose one with -a",
@@ -95,10 +101,7 @@ fn alt_after_detach(a: &DfuUtilArgs, info: &DeviceInfo, dfuse_file: bool) -> Res
             return Err(Failure::new(exit::IOERR, MORE_THAN_ONE));
         }
         None => alts.first(),
-        Some(s) => match parse_u8(s) {
-            Some(n) => alts.iter().find(|x| x.alt == n),
-            None => alts.iter().find(|x| x.name == s),
-        },
+        Some(s) => named(s, alts).next(),
     };
     found.map(|x| x.alt).ok_or_else(|| {
         let names: Vec<String> = alts
