@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use dfuflash::job::Report;
 use dfuflash::sim::SimDevice;
@@ -14,6 +14,7 @@ use dfuflash::Error;
 use crate::events::Events;
 use crate::hints;
 use crate::report::{failure_json, report_json, Failure};
+use crate::report::{refusal_before_any_request, refusal_json};
 
 /// One board's outcome.
 pub struct BoardResult {
@@ -97,7 +98,7 @@ impl BoardResult {
     /// A failure that is not a library error: a worker that panicked (the other boards are
     /// unaffected), a simulated board's state that cannot be saved.
     pub fn failed_with(path: &str, serial: &str, message: &str, kind: &str) -> Self {
-        let json = json!({"ok": false, "error": message, "error_kind": kind});
+        let json = refusal_json(message, kind);
         Self::new(
             path,
             serial,
@@ -193,8 +194,8 @@ pub fn print_json(r: &BoardResult) {
 /// message.
 pub fn command_failed(events: Option<Events>, message: &str, kind: &str) -> String {
     if let Some(ev) = events {
-        let line = json!({"ok": false, "error": message, "error_kind": kind, "requests": 0});
-        ev.stream(None).result(&line);
+        ev.stream(None)
+            .result(&refusal_before_any_request(message, kind));
     }
     message.to_string()
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use dfuflash::image::{self, Image, LoadOptions};
 use dfuflash::job::{self, FlashOptions, Report};
@@ -15,6 +15,7 @@ use dfuflash::Error;
 use crate::args::FlashArgs;
 use crate::open::Opened;
 use crate::production_log::{stamp, ProductionLog};
+use crate::report::refusal_json;
 
 /// What the flash does on each board: the file, its address, the job's options, and where
 /// each board's record goes.
@@ -69,7 +70,7 @@ impl FlashJob {
             Ok(()) => (line, Ok(())),
             Err(m) => {
                 let message = format!("{m}: the board's record was not kept");
-                let mut failed = json!({"ok": false, "error": message, "error_kind": "log"});
+                let mut failed = refusal_json(&message, "log");
                 stamp(&mut failed, &self.file, board, started);
                 (failed, Err(message))
             }

@@ -2,7 +2,7 @@
 //! `--events json` on stdout; then its outcome: the `--json` object, the result event, or the
 //! text summary.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use dfuflash::progress::{Event, Flow};
 use dfuflash::Error;
@@ -11,6 +11,7 @@ use crate::args::EventsArg;
 use crate::display::Display;
 use crate::events::{EventStream, Events};
 use crate::hints;
+use crate::report::refusal_before_any_request;
 
 pub struct JobOutput {
     display: Display,
@@ -49,8 +50,7 @@ impl JobOutput {
 
     /// As [`Self::failed`], for a failure that is not a library error.
     pub fn refused(&mut self, message: &str, kind: &str) -> String {
-        let line = json!({"ok": false, "error": message, "error_kind": kind, "requests": 0});
-        self.outcome(&line, None);
+        self.outcome(&refusal_before_any_request(message, kind), None);
         message.to_string()
     }
 

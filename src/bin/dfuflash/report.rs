@@ -62,6 +62,19 @@ pub fn crc_hex(crc: u32) -> String {
     format!("{crc:08x}")
 }
 
+/// A failure that is not a library error (a file, a log, a state file), as the JSON objects
+/// and result events state it.
+pub fn refusal_json(message: &str, kind: &str) -> Value {
+    json!({"ok": false, "error": message, "error_kind": kind})
+}
+
+/// A failure before any request reached a device.
+pub fn refusal_before_any_request(message: &str, kind: &str) -> Value {
+    let mut v = refusal_json(message, kind);
+    v["requests"] = json!(0);
+    v
+}
+
 pub fn failure_json(f: &Failure<'_>, dev: Option<&SimDevice>, wall: Duration) -> Value {
     let mut v = json!({
         "ok": false,

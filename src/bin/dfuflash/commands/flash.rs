@@ -3,8 +3,6 @@
 
 use std::time::{Instant, SystemTime};
 
-use serde_json::json;
-
 use dfuflash::progress::{CancelToken, Event};
 
 use crate::args::FlashArgs;
@@ -14,6 +12,7 @@ use crate::hints;
 use crate::interrupt;
 use crate::job_output::JobOutput;
 use crate::open::open;
+use crate::report::refusal_json;
 use crate::report::{failure_json, report_json, summary, Failure};
 
 /// `wall` is when the command started: the JSON reports `wall_seconds` from it.
@@ -57,10 +56,7 @@ pub fn run(args: FlashArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
     // A simulated board whose state cannot be saved failed, before its record is kept.
     let (line, out) = match o.close() {
         Ok(()) => (line, out),
-        Err(m) => (
-            json!({"ok": false, "error": m, "error_kind": "state_file"}),
-            Err(m),
-        ),
+        Err(m) => (refusal_json(&m, "state_file"), Err(m)),
     };
     let (line, kept) = flash.record(line, (&board.0, &board.1), started);
     output.outcome(&line, text.as_deref().filter(|_| kept.is_ok()));

@@ -12,6 +12,7 @@ use crate::args::ReadArgs;
 use crate::hints;
 use crate::job_output::JobOutput;
 use crate::open::open;
+use crate::report::refusal_json;
 use crate::report::{crc_hex, failure_json, Failure};
 
 /// `wall` is when the command started: the JSON reports `wall_seconds` from it.
@@ -46,8 +47,7 @@ pub fn run(args: ReadArgs, wall: Instant, cancel: &CancelToken) -> Result<(), St
         Ok(bytes) => match std::fs::write(&out, bytes) {
             Err(e) => {
                 let message = format!("cannot write {}: {e}", out.display());
-                let line = json!({"ok": false, "error": message, "error_kind": "file"});
-                output.outcome(&line, None);
+                output.outcome(&refusal_json(&message, "file"), None);
                 Err(message)
             }
             Ok(()) => {
