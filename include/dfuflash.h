@@ -185,7 +185,8 @@
 // Leave DFU mode after a fully successful download.
 #define DFUFLASH_OPT_LEAVE 2
 
-// One mass erase instead of sector erases.
+// One mass erase (of alt setting 0, the internal flash) instead of its sector erases; a target on
+// another alt setting is still erased sector by sector.
 #define DFUFLASH_OPT_MASS_ERASE 3
 
 // Device workarounds (the STM32H7 Rev V erase recovery).
@@ -321,7 +322,8 @@
 // Refused: the memory is not writable.
 #define DFUFLASH_ERR_NOT_WRITABLE 501
 
-// Refused: the memory is not erasable.
+// Refused: the memory is not erasable, or, written without an erase, already holds bytes the
+// image cannot be written over (found by reading first, before anything is written).
 #define DFUFLASH_ERR_NOT_ERASABLE 502
 
 // Refused: the memory is not readable, so it cannot be verified.
@@ -344,6 +346,11 @@
 
 // Verify: a sector erased through the Rev V recovery did not read back erased.
 #define DFUFLASH_ERR_WORKAROUND_CHECK 701
+
+// The alt setting a DfuSe mass erase is sent on, and the memory it erases: the internal flash,
+// alt 0 on ST's ROMs (AN3156: the Erase command without an address erases the whole flash).
+// A target on any other alt setting keeps its sector erases.
+#define MASS_ERASED_ALT 0
 
 // An open device (an opaque handle: see the lifecycle rules in the header).
 typedef struct dfuflash_device dfuflash_device;

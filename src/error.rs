@@ -175,7 +175,7 @@ impl Error {
             Error::Plan(p) => match p {
                 PlanError::Absent { .. } => "outside_layout",
                 PlanError::NotWritable { .. } => "not_writable",
-                PlanError::NotErasable { .. } => "not_erasable",
+                PlanError::NotErasable { .. } | PlanError::Occupied { .. } => "not_erasable",
                 PlanError::NotReadable { .. } => "not_readable",
                 PlanError::Protected { .. } => "protected",
                 PlanError::NoSuchAlt { .. } => "no_such_alt",

@@ -88,7 +88,8 @@ pub const DFUFLASH_ERR_SIMULATOR: i32 = 406;
 pub const DFUFLASH_ERR_OUTSIDE_LAYOUT: i32 = 500;
 /// Refused: the memory is not writable.
 pub const DFUFLASH_ERR_NOT_WRITABLE: i32 = 501;
-/// Refused: the memory is not erasable.
+/// Refused: the memory is not erasable, or, written without an erase, already holds bytes the
+/// image cannot be written over (found by reading first, before anything is written).
 pub const DFUFLASH_ERR_NOT_ERASABLE: i32 = 502;
 /// Refused: the memory is not readable, so it cannot be verified.
 pub const DFUFLASH_ERR_NOT_READABLE: i32 = 503;
@@ -238,7 +239,7 @@ pub(crate) fn code_of(e: &Error) -> i32 {
         Error::Plan(p) => match p {
             PlanError::Absent { .. } => DFUFLASH_ERR_OUTSIDE_LAYOUT,
             PlanError::NotWritable { .. } => DFUFLASH_ERR_NOT_WRITABLE,
-            PlanError::NotErasable { .. } => DFUFLASH_ERR_NOT_ERASABLE,
+            PlanError::NotErasable { .. } | PlanError::Occupied { .. } => DFUFLASH_ERR_NOT_ERASABLE,
             PlanError::NotReadable { .. } => DFUFLASH_ERR_NOT_READABLE,
             PlanError::Protected { .. } => DFUFLASH_ERR_PROTECTED,
             PlanError::NoSuchAlt { .. } => DFUFLASH_ERR_NO_SUCH_ALT,

@@ -54,7 +54,8 @@ impl Default for dfuflash_options {
 pub const DFUFLASH_OPT_VERIFY: i32 = 1;
 /// Leave DFU mode after a fully successful download.
 pub const DFUFLASH_OPT_LEAVE: i32 = 2;
-/// One mass erase instead of sector erases.
+/// One mass erase (of alt setting 0, the internal flash) instead of its sector erases; a target on
+/// another alt setting is still erased sector by sector.
 pub const DFUFLASH_OPT_MASS_ERASE: i32 = 3;
 /// Device workarounds (the STM32H7 Rev V erase recovery).
 pub const DFUFLASH_OPT_WORKAROUNDS: i32 = 4;

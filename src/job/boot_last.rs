@@ -28,11 +28,7 @@ pub(super) fn pieces<'p>(plan: &'p FlashPlan, boot: Option<&BootBlock>) -> Vec<P
     let mut out = Vec::new();
     for (n, t) in plan.targets.iter().enumerate() {
         for w in &t.writes {
-            let head = match boot {
-                None => w.data.len(),
-                Some(b) if n == b.target && w.address == b.address => b.len,
-                Some(b) => b.len.min(w.data.len()),
-            };
+            let head = boot.map_or(w.data.len(), |b| b.len.min(w.data.len()));
             let (first, rest) = w.data.split_at(head);
             if !rest.is_empty() {
                 out.push(Piece {
@@ -65,13 +61,12 @@ pub(super) fn write_boot_block<T: Transport>(
     report: &mut Report,
 ) -> Result<(), Error> {
     let t = &plan.targets[b.target];
-    let run = t
-        .writes
-        .iter()
-        .find(|w| w.address == b.address)
-        .expect("the boot block starts a run of its plan");
-    let data = &run.data[..b.len];
-    let len = b.len as u64;
+    // As `pieces` cut it: with no run at its address, nothing was held back for it.
+    let Some(run) = t.writes.iter().find(|w| w.address == b.address) else {
+        return Ok(());
+    };
+    let data = &run.data[..b.len.min(run.data.len())];
+    let len = data.len() as u64;
     let total = if verify { 2 * len } else { len };
     ctx.emit(&Event::PhaseStart {
         phase: Phase::Boot,
@@ -106,7 +101,7 @@ pub(super) fn write_boot_block<T: Transport>(
         let check = Check {
             alt: t.alt,
             address: b.address,
-            len: b.len,
+            len: data.len(),
             expect: Expect::Bytes(data.to_vec()),
             kind: CheckKind::Image,
         };
@@ -119,7 +114,7 @@ pub(super) fn write_boot_block<T: Transport>(
         Level::Info,
         &format!(
             "boot block ({} bytes at {:#010x}) written last{}",
-            b.len,
+            data.len(),
             b.address,
             if verify { " and verified" } else { "" }
         ),

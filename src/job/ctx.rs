@@ -74,6 +74,9 @@ pub(super) fn run<T: Transport, R>(
     body: impl FnOnce(&mut Dfu<T>, &mut Ctx<'_>) -> Result<R, Error>,
 ) -> Result<R, Error> {
     dfu.watch(cancel, Some(deadline));
+    if dfu.options().timeouts.job.is_none() {
+        dfu.let_recoveries_extend_deadline();
+    }
     let mut ctx = Ctx::new(obs, cancel, first);
     // A panic (an observer's, a transport's) is re-raised, but never with the watch left armed.
     let result = catch_unwind(AssertUnwindSafe(|| body(dfu, &mut ctx)));

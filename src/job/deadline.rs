@@ -8,6 +8,7 @@
 //! | every job | 30 s | opening, the return to dfuIDLE, leaving (assumption, generous) |
 //! | each sector erased | 0.1 s + 4 s per 128 KB | STM32H7 128 KB sector: 2.2 s at most at x32 parallelism (DS12110, quoted by ST staff), about 4 s at x8 (Chromium EC's H7 driver): the slowest erase rate of the timing table's sources |
 //! | each sector of 128 KB or more erased on a DfuSe device with workarounds on | + 2 s | the Rev V recovery (of the H7's 128 KB sectors) waits at least 2 s before its CLRSTATUS pair (PROTOCOL.md, section 4) |
+//! | each Rev V recovery, on a sector of any size | + what its erase waited, added when it fires (up to 1 hour in all) | a device may wedge on sectors of any size; the wait is max(2 s, 2 × its poll timeout), within the erase limit, which the 30 s above covers until the recovery fires |
 //! | a mass erase | + the mass erase limit (120 s) | an STM32F405 takes about 30 s (PROTOCOL.md, section 2) |
 //! | each block written | 30 ms + 10.5 us per byte | STM32L4 64-bit program, 81.69 us (DS10198): the slowest program rate of the table; three control transfers of about 1 ms |
 //! | each block read | 10 ms | one UPLOAD of at most 4 KB: about 5 ms at full speed |
@@ -180,9 +181,10 @@ mod tests {
 
     #[test]
     fn sizes_a_device_reports_cannot_make_the_default_longer_than_an_hour() {
-        // One byte per block and a 64 MB sector: once priced at some 15 days.
+        // Five bytes per block (the least a DfuSe command needs) and a 64 MB sector: once
+        // priced at some 15 days.
         let dev =
-            SimDevice::custom("stm32f405", 1, &["@Internal Flash /0x08000000/01*064Mg"]).unwrap();
+            SimDevice::custom("stm32f405", 5, &["@Internal Flash /0x08000000/01*064Mg"]).unwrap();
         let dfu = Dfu::open(dev, 0, EngineOptions::default()).unwrap();
         let image = Image::from_binary(0x0800_0000, vec![0; 16]).unwrap();
         let plan = crate::job::plan_for(&dfu, &image, &Default::default()).unwrap();

@@ -21,6 +21,7 @@ pub fn plan_for<T: Transport>(
     image: &Image,
     opts: &FlashOptions,
 ) -> Result<FlashPlan, Error> {
+    dfu.check_dfuse_commands()?;
     let alts = &dfu.info().alt_settings;
     // The granularity is a property of the part: take it from alt 0's layout (the flash).
     let g = alts

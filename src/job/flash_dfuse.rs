@@ -6,12 +6,13 @@ use super::check::{read_back, Check, CheckKind, Expect};
 use super::compare::skip_unchanged;
 use super::ctx::{cancelled, Ctx};
 use super::erase::{erase_sector, unreadable_recovered};
+use super::in_place::refuse_unwritable;
 use super::write_error::explain_write_error;
 use super::{FlashOptions, Report};
 use crate::error::Error;
 use crate::image::{Image, Segment};
 use crate::layout::Sector;
-use crate::plan::{cut, BootBlock, FlashPlan, TargetPlan};
+use crate::plan::{cut, BootBlock, FlashPlan, TargetPlan, MASS_ERASED_ALT};
 use crate::progress::{Event, Level, Phase};
 use crate::protocol::Dfu;
 use crate::transport::Transport;
@@ -26,6 +27,7 @@ pub(super) fn flash_dfuse<T: Transport>(
 ) -> Result<(), Error> {
     dfu.ensure_idle()?;
     ctx.pump(dfu);
+    refuse_unwritable(dfu, plan, ctx)?;
     report.sectors_planned = plan.sectors();
     let boot = opts
         .boot_last
@@ -47,6 +49,9 @@ pub(super) fn flash_dfuse<T: Transport>(
     } else {
         std::slice::from_ref(narrowed)
     };
+    // The block every plan here writes at its address: the run there may be shorter than one
+    // transfer once unchanged sectors or other elements are cut out of it.
+    let boot = boot.map(|b| steps.iter().fold(b.cut_to(narrowed), |b, s| b.cut_to(s)));
     for step in steps {
         erase_sectors(dfu, step, boot.as_ref(), ctx, report)?;
         write_blocks(dfu, step, &pieces(step, boot.as_ref()), ctx, report)?;
@@ -94,7 +99,7 @@ fn erase_sectors<T: Transport>(
     ctx: &mut Ctx<'_>,
     report: &mut Report,
 ) -> Result<(), Error> {
-    let total = if plan.mass_erase { 1 } else { plan.sectors() };
+    let total = plan.mass_erase as usize + plan.sectors();
     ctx.emit(&Event::PhaseStart {
         phase: Phase::Erase,
         total: total as u64,
@@ -103,18 +108,19 @@ fn erase_sectors<T: Transport>(
         if ctx.stop() {
             return Err(cancelled(dfu, ctx, Phase::Erase));
         }
-        dfu.select_alt(plan.targets.first().map(|t| t.alt).unwrap_or(0))?;
+        dfu.select_alt(MASS_ERASED_ALT)?;
         dfu.mass_erase()?;
         report.mass_erased = true;
         ctx.emit(&Event::Progress {
             phase: Phase::Erase,
             done: 1,
-            total: 1,
+            total: total as u64,
             address: 0,
             sector: None,
         });
     }
-    let mut k = 0;
+    // Sectors the mass erase does not reach (another alt setting's) follow it.
+    let mut k = plan.mass_erase as usize;
     // The boot block's target first: its sector (the lowest it erases) goes before any other,
     // so a power cut never leaves the old firmware bootable beside another target half erased.
     let first = boot.map(|b| b.target);

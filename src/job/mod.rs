@@ -29,6 +29,7 @@ mod erase;
 mod flash;
 mod flash_dfu11;
 mod flash_dfuse;
+mod in_place;
 mod leave;
 mod read;
 mod readback;
@@ -55,7 +56,9 @@ pub struct FlashOptions {
     pub leave: bool,
     /// Jump address when leaving; default: the image's first address.
     pub leave_address: Option<u32>,
-    /// One mass erase instead of sector erases.
+    /// One mass erase instead of the sector erases of the memory it reaches (alt setting 0's,
+    /// [`crate::plan::MASS_ERASED_ALT`]); a target on another alt setting is erased sector by
+    /// sector after it.
     pub mass_erase: bool,
     /// Allow writing option bytes.
     pub allow_option_bytes: bool,

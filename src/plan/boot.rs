@@ -46,6 +46,23 @@ impl FlashPlan {
 }
 
 impl BootBlock {
+    /// The block as `plan` writes it: cut to the run that starts at its address, which a
+    /// narrower plan (the differential flash's, or one element's step) may have shortened at
+    /// the next sector it leaves alone. Unchanged when `plan` has no run there.
+    pub fn cut_to(self, plan: &FlashPlan) -> BootBlock {
+        let run = plan
+            .targets
+            .get(self.target)
+            .and_then(|t| t.writes.iter().find(|w| w.address == self.address));
+        match run {
+            Some(w) => BootBlock {
+                len: self.len.min(w.data.len()),
+                ..self
+            },
+            None => self,
+        }
+    }
+
     /// The block's address range.
     pub fn range(&self) -> (u64, u64) {
         (self.address as u64, self.address as u64 + self.len as u64)

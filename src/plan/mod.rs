@@ -23,10 +23,12 @@
 //! ```
 
 mod boot;
+mod error;
 mod narrow;
 mod steps;
 
 pub use boot::BootBlock;
+pub use error::{Permission, PlanError};
 pub use narrow::cut;
 
 use crate::image::{Image, Segment};
@@ -71,13 +73,18 @@ impl MemoryKind {
     }
 }
 
+/// The alt setting a DfuSe mass erase is sent on, and the memory it erases: the internal flash,
+/// alt 0 on ST's ROMs (AN3156: the Erase command without an address erases the whole flash).
+/// A target on any other alt setting keeps its sector erases.
+pub const MASS_ERASED_ALT: u8 = 0;
+
 /// Settings of the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PlanOptions {
     /// Writes are padded with 0xFF to multiples of this many bytes, aligned to it.
     pub write_granularity: u32,
-    /// One mass erase instead of sector erases.
+    /// One mass erase (of [`MASS_ERASED_ALT`]) instead of its sector erases.
     pub mass_erase: bool,
     /// The job reads back and compares: the memory must be readable.
     pub verify: bool,
@@ -145,102 +152,6 @@ impl FlashPlan {
     pub fn image_bytes(&self) -> u64 {
         self.targets.iter().map(|t| t.image_bytes).sum()
     }
-}
-
-/// Why an image cannot go to this device.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PlanError {
-    /// The image names an alt setting the device lacks.
-    #[error(
-        "the image targets alt setting {alt}, which the device does not have (it has {available})"
-    )]
-    NoSuchAlt {
-        /// Requested.
-        alt: u8,
-        /// The device's alt settings.
-        available: String,
-    },
-    /// The alt setting's name is not a DfuSe memory layout.
-    #[error("alt setting {alt} ({name:?}) has no DfuSe memory layout: {reason}")]
-    NoLayout {
-        /// The alt setting.
-        alt: u8,
-        /// Its name.
-        name: String,
-        /// Why it did not parse.
-        reason: String,
-    },
-    /// Bytes outside every address group.
-    #[error("image touches {address:#010x}, outside the memory of alt setting {alt} ({layout}); check the address or the alt setting")]
-    Absent {
-        /// The alt setting.
-        alt: u8,
-        /// First offending address.
-        address: u32,
-        /// Its layout.
-        layout: String,
-    },
-    /// Bytes in memory that is not writable.
-    #[error(
-        "image touches {address:#010x}, which is not writable on alt setting {alt} ({layout})"
-    )]
-    NotWritable {
-        /// The alt setting.
-        alt: u8,
-        /// First offending address.
-        address: u32,
-        /// Its layout.
-        layout: String,
-    },
-    /// Bytes in flash that cannot be erased first.
-    #[error(
-        "image touches {address:#010x}, which is not erasable on alt setting {alt} ({layout})"
-    )]
-    NotErasable {
-        /// The alt setting.
-        alt: u8,
-        /// First offending address.
-        address: u32,
-        /// Its layout.
-        layout: String,
-    },
-    /// Verify is on but the memory cannot be read back.
-    #[error("image touches {address:#010x}, which is not readable on alt setting {alt} ({layout}), so it cannot be verified; turn verify off to write it anyway")]
-    NotReadable {
-        /// The alt setting.
-        alt: u8,
-        /// First offending address.
-        address: u32,
-        /// Its layout.
-        layout: String,
-    },
-    /// Option bytes, OTP or the device feature area without the caller's explicit permission.
-    #[error("image writes the {kind} of alt setting {alt} ({layout}) at {address:#010x}; refused: {how}")]
-    Protected {
-        /// The alt setting.
-        alt: u8,
-        /// What memory it is.
-        kind: &'static str,
-        /// First address.
-        address: u32,
-        /// Its layout.
-        layout: String,
-        /// What allows it, in the library's terms.
-        how: &'static str,
-        /// The option that allows it, if one does (a caller names it in its own terms).
-        allowed_by: Option<Permission>,
-    },
-}
-
-/// An option that allows writing protected memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Permission {
-    /// Writing option bytes (`allow_option_bytes`).
-    OptionBytes,
-    /// Writing OTP memory (`allow_otp`).
-    Otp,
 }
 
 /// Plans an image for a DfuSe device whose alt settings are `alts`.
@@ -352,7 +263,7 @@ fn plan_target(
             let off = (seg.address as u64 - start) as usize;
             data[off..off + seg.data.len()].copy_from_slice(&seg.data);
         }
-        if erasing && !opts.mass_erase {
+        if erasing && !(opts.mass_erase && alt == MASS_ERASED_ALT) {
             let mut a = start;
             while a < end {
                 let s = layout.sector_at(a as u32).expect("checked above");
@@ -611,7 +522,7 @@ mod tests {
     }
 
     #[test]
-    fn mass_erase_plans_no_sector_erases() {
+    fn mass_erase_plans_no_sector_erases_where_it_reaches() {
         let img = Image::from_binary(0x0800_0000, vec![0; 0x4_0000]).unwrap();
         let p = plan(
             &img,
@@ -623,5 +534,15 @@ mod tests {
         )
         .unwrap();
         assert!(p.mass_erase && p.sectors() == 0);
+        // An image for another alt setting (external flash): the mass erase does not reach it.
+        let qspi = Image::single(1, vec![Segment::new(0x9000_1000, vec![0; 16])]).unwrap();
+        let a = alts(&[H7, "@External Flash /0x90000000/16*4Kg"]);
+        let o = PlanOptions {
+            mass_erase: true,
+            ..h7(32)
+        };
+        let p = plan(&qspi, &a, &o).unwrap();
+        let erased: Vec<u32> = p.targets[0].erase.iter().map(|s| s.address).collect();
+        assert_eq!(erased, [0x9000_1000]);
     }
 }

@@ -8,6 +8,9 @@ use super::{dfuse_cmd, request, Dfu, ProtocolError, State, Status};
 use crate::progress::Level;
 use crate::transport::{Transport, TransportError};
 
+/// The longest DfuSe command: 0x21 or 0x41 and a 32-bit address.
+const DFUSE_COMMAND_LEN: usize = 5;
+
 /// How a page erase ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EraseOutcome {
@@ -17,13 +20,23 @@ pub struct EraseOutcome {
 
 impl<T: Transport> Dfu<T> {
     fn require_dfuse(&self, operation: &'static str) -> Result<(), ProtocolError> {
-        if self.is_dfuse() {
-            Ok(())
-        } else {
-            Err(ProtocolError::NotDfuse {
+        if !self.is_dfuse() {
+            return Err(ProtocolError::NotDfuse {
                 operation,
                 version: self.info().functional.dfu_version,
-            })
+            });
+        }
+        self.check_dfuse_commands()
+    }
+
+    /// A DfuSe device must take its 5-byte commands (Set Address, Erase) in one DNLOAD: one
+    /// whose wTransferSize is shorter would stall them all, so it is refused before any request.
+    pub fn check_dfuse_commands(&self) -> Result<(), ProtocolError> {
+        match self.info().functional.transfer_size {
+            size if self.is_dfuse() && (size as usize) < DFUSE_COMMAND_LEN => {
+                Err(ProtocolError::TransferSize { size })
+            }
+            _ => Ok(()),
         }
     }
 
@@ -80,6 +93,7 @@ impl<T: Transport> Dfu<T> {
         });
         let command = [dfuse_cmd::ERASE, a[0], a[1], a[2], a[3]];
         let sent_before = self.requests_sent();
+        let start = self.t.now();
         if let Err(e) = self.out(request::DNLOAD, 0, &command, &during) {
             if self.requests_sent() == sent_before {
                 // Stopped (a cancel, the deadline) before the command was sent.
@@ -98,6 +112,7 @@ impl<T: Transport> Dfu<T> {
         match end {
             PollEnd::Done(_) => Ok(EraseOutcome { workaround: false }),
             PollEnd::Wedged => {
+                self.extend_deadline_for_recovery(self.t.now().saturating_sub(start));
                 self.recover_wedged_erase(address)?;
                 Ok(EraseOutcome { workaround: true })
             }

@@ -129,8 +129,8 @@ pub enum ProtocolError {
     },
     /// The functional descriptor's wTransferSize leaves no room for data.
     #[error(
-        "the device reports a wTransferSize of {size} bytes, so no data can be moved; it is broken \
-         or not a DFU device"
+        "the device reports a wTransferSize of {size} bytes, {}; it is broken or not a DFU device",
+        if *.size == 0 { "so no data can be moved" } else { "shorter than a DfuSe command (5 bytes: Set Address, Erase)" }
     )]
     TransferSize {
         /// wTransferSize.

@@ -11,6 +11,10 @@ use crate::transport::{Transport, TransportError};
 /// bootloader (the operation is done inside the first GETSTATUS).
 const POLLS_AT_ONCE: &[(u16, u16)] = &[(0x0483, 0xdf11)];
 
+/// How long a return to dfuIDLE waits after a stalled GETSTATUS (a device still busy with a
+/// command the host stopped waiting for), within its limit.
+const STALL_BACKOFF: Duration = Duration::from_millis(50);
+
 /// A page erase sent and not seen to its end: the poll was cut short by a cancel, the job's
 /// deadline or a failed transfer.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +52,8 @@ impl<T: Transport> Dfu<T> {
                     if e.transport_error() == Some(&TransportError::Stall)
                         && self.t.now().saturating_sub(start) < deadline =>
                 {
-                    self.wait(Duration::from_millis(50), "returning to dfuIDLE")?;
+                    let left = deadline - self.t.now().saturating_sub(start);
+                    self.wait(STALL_BACKOFF.min(left), "returning to dfuIDLE")?;
                     continue;
                 }
                 r => r?,
@@ -279,6 +284,7 @@ impl<T: Transport> Dfu<T> {
             return Ok(false);
         }
         self.abandoned_erase = None;
+        self.extend_deadline_for_recovery(now.saturating_sub(since));
         self.recover_wedged_erase(address)?;
         Ok(true)
     }

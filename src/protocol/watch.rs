@@ -27,7 +27,13 @@ pub(super) struct Watch {
     cancel: Option<CancelToken>,
     /// When the job must end, and how long it was given.
     until: Option<(Duration, Duration)>,
+    /// A default deadline (the caller gave none): the Rev V recovery extends it by what it
+    /// waited, since the default prices an erase at its normal duration.
+    grows: bool,
 }
+
+/// No deadline grows past this, whatever the recoveries waited (the most a default deadline is priced at).
+const MOST: Duration = Duration::from_secs(3600);
 
 impl<T: Transport> Dfu<T> {
     /// From now on, waits end early when `cancel` is cancelled (failing with
@@ -39,7 +45,22 @@ impl<T: Transport> Dfu<T> {
         self.watch = Watch {
             cancel: Some(cancel.clone()),
             until: deadline.map(|d| (now.saturating_add(d), d)),
+            grows: false,
         };
+    }
+
+    /// The deadline armed by [`Dfu::watch`] is a default: each Rev V recovery adds the time
+    /// its erase waited in the wedge, up to an hour in all.
+    pub(crate) fn let_recoveries_extend_deadline(&mut self) {
+        self.watch.grows = true;
+    }
+
+    /// A recovery waited `waited`: a default deadline moves by as much.
+    pub(super) fn extend_deadline_for_recovery(&mut self, waited: Duration) {
+        if let (true, Some((until, given))) = (self.watch.grows, self.watch.until) {
+            let grown = given.saturating_add(waited).min(MOST.max(given));
+            self.watch.until = Some((until + (grown - given), grown));
+        }
     }
 
     /// Ends what [`Dfu::watch`] armed.

@@ -1,9 +1,11 @@
 //! Simulated memory, one region per address group, and flash semantics: programming only
-//! clears bits (on ECC flash, only into blank words), an erase cut short keeps what it did.
+//! clears bits (on ECC flash, only into blank words), an erase cut short keeps what it did;
+//! option bytes are replaced, as the ROM erases them itself.
 
 use super::work::Work;
 use super::SimDevice;
 use crate::layout::Layout;
+use crate::plan::MemoryKind;
 use crate::protocol::Status;
 
 #[derive(Debug, Clone)]
@@ -101,6 +103,12 @@ impl SimDevice {
             .region_mut(alt, address, data.len())
             .ok_or(Status::ErrTarget)?;
         let mem = &mut r.data[off..off + data.len()];
+        if MemoryKind::of(&r.layout.name) == MemoryKind::OptionBytes {
+            // The ROM erases the option bytes before it writes new ones (AN3155, Write Memory).
+            let n = keep.min(data.len());
+            mem[..n].copy_from_slice(&data[..n]);
+            return Ok(());
+        }
         if let Some(w) = ecc {
             // Every flash word touched must be blank (the ROM programs whole words with ECC).
             let w = w as usize;

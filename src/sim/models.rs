@@ -15,6 +15,7 @@
 //! | H743 Rev V: first GETSTATUS after an erase at or above 0x08100000 | 16 ms, OK/dfuDNBUSY, then dfuDNBUSY forever | the CubeProgrammer log (11:397 -> 11:413) and PROTOCOL.md section 4 |
 //! | H743 Rev V: a request the wedged ROM does not expect (a DNLOAD, an UPLOAD) | stalled, dfuERROR/errSTALLEDPKT; the erase keeps the part done, as the recovery's first CLRSTATUS does | assumption (DFU 1.1 section 6.1.2 for the stall; nothing public on the wedged ROM) |
 //! | H743 256-bit flash word program | 16 us | assumption (order of the datasheet's typical word programming time) |
+//! | ST ROMs: a DNLOAD to the option bytes | the bytes replaced whatever they held (no page erase needed) | AN3155, Write Memory command: the bootloader erases the option bytes before writing the new ones |
 //! | H743 write / Set Address poll timeout reported | 25 ms | assumption |
 //! | H743 mass erase (two banks in parallel) | 7.2 s, reports 1000 ms | assumption (8 sectors of 903 ms per bank) |
 //! | F405 sector erase 16 / 64 / 128 KB | 250 / 550 / 1000 ms | STM32F405 datasheet, flash characteristics, typical at x32 parallelism |
