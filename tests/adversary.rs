@@ -1,7 +1,7 @@
 //! The project's own adversary: seeded runs of flash jobs against devices that lie in every
 //! field a device fills (GETSTATUS bytes, reply lengths, states, poll timeouts, upload data,
-//! descriptors, alt strings, failures of every kind), and against honest DfuSe devices of any
-//! transfer size and any layout, where a failure is the engine's fault.
+//! descriptors, alt strings, failures of every kind). tests/adversary_honest.rs runs honest
+//! devices of any transfer size and any layout, where a failure is the engine's fault.
 //!
 //! After every run:
 //! - no panic;
@@ -17,290 +17,23 @@
 
 mod common;
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
+use common::adversary::*;
 use common::liar::{Exchange, Liar};
 use common::pattern;
 
-use dfuflash::image::{Image, Segment};
+use dfuflash::image::Image;
 use dfuflash::job::{self, FlashOptions};
 use dfuflash::layout::Layout;
-use dfuflash::plan::FlashPlan;
-use dfuflash::progress::{CancelToken, Silent};
-use dfuflash::protocol::{request, Dfu, EngineOptions};
+use dfuflash::protocol::{request, Dfu};
 use dfuflash::sim::SimDevice;
 use dfuflash::transport::{DeviceInfo, Transport, TransportError};
-
-const DEADLINE: Duration = Duration::from_secs(60);
-const CLEANUP: Duration = Duration::from_millis(1100);
-
-/// Error kinds that are refusals: they must come before any request.
-const REFUSALS: &[&str] = &[
-    "outside_layout",
-    "not_writable",
-    "not_erasable",
-    "not_readable",
-    "protected",
-    "no_layout",
-    "no_such_alt",
-    "alt_mismatch",
-    "image",
-    "suffix_mismatch",
-    "layout",
-];
-
-fn runs() -> u64 {
-    std::env::var("DFUFLASH_ADVERSARY_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1500)
-}
-
-fn seeds(salt: u64) -> Vec<u64> {
-    match std::env::var("DFUFLASH_ADVERSARY_SEED") {
-        Ok(s) => vec![s.parse().expect("a seed number")],
-        Err(_) => (0..runs()).map(|i| i * 0x9e37_79b9 + salt).collect(),
-    }
-}
-
-/// Runs every seed, each inside a panic boundary; the failures name their seeds.
-fn check_all(salt: u64, run: fn(u64) -> Result<(), String>) {
-    let mut failures = Vec::new();
-    let seeds = seeds(salt);
-    for &seed in &seeds {
-        let outcome = catch_unwind(AssertUnwindSafe(|| run(seed)));
-        match outcome {
-            Ok(Ok(())) => {}
-            Ok(Err(why)) => failures.push(format!("seed {seed}: {why}")),
-            Err(p) => failures.push(format!(
-                "seed {seed}: panic: {}",
-                p.downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default()
-            )),
-        }
-    }
-    eprintln!("adversary: {} runs, {} failed", seeds.len(), failures.len());
-    assert!(
-        failures.is_empty(),
-        "{} of {} runs failed (replay one with DFUFLASH_ADVERSARY_SEED):\n{}",
-        failures.len(),
-        seeds.len(),
-        failures[..failures.len().min(20)].join("\n")
-    );
-}
-
-/// A memory layout no device had to ship: 1 to 3 groups in address order with gaps, each of
-/// 1 to 3 runs of assorted sector sizes, mostly readable, erasable and writable.
-fn random_layout(rng: &mut fastrand::Rng) -> String {
-    let mut text = String::from("@Internal Flash  ");
-    let mut address = 0x0800_0000u32 + rng.u32(0..64) * 0x1000;
-    for _ in 0..rng.u32(1..=3) {
-        text.push_str(&format!("/0x{address:08X}/"));
-        let mut runs = Vec::new();
-        for _ in 0..rng.u32(1..=3) {
-            let size = *rng
-                .choice(&[512u32, 1024, 2048, 4096, 16384, 65536, 131072])
-                .unwrap();
-            let count = rng.u32(1..=8);
-            let letter = if rng.u8(0..10) == 0 {
-                rng.char('a'..='f')
-            } else {
-                'g'
-            };
-            let (n, mult) = if size % 1024 == 0 {
-                (size / 1024, "K")
-            } else {
-                (size, " ")
-            };
-            runs.push(format!("{count:02}*{n:03}{mult}{letter}"));
-            address += count * size;
-        }
-        text.push_str(&runs.join(","));
-        address += rng.u32(0..16) * 0x1000;
-    }
-    text
-}
-
-/// 1 to 3 segments of at most 16 KB somewhere in `layout` (they may not fit the permissions:
-/// the plan then refuses).
-fn random_image(rng: &mut fastrand::Rng, layout: &Layout) -> Image {
-    let mut segments: Vec<Segment> = Vec::new();
-    for _ in 0..rng.u32(1..=3) {
-        let g = &layout.groups[rng.usize(..layout.groups.len())];
-        let room = (g.end() - g.start as u64) as u32;
-        let at = g.start + rng.u32(0..room);
-        let len = rng.u32(1..=16 * 1024).min((g.end() - at as u64) as u32);
-        let seg = Segment::new(at, pattern(len as usize, rng.u32(..)));
-        if segments
-            .iter()
-            .all(|s| s.end() <= seg.address as u64 || seg.end() <= s.address as u64)
-        {
-            segments.push(seg);
-        }
-    }
-    segments.sort_by_key(|s| s.address);
-    Image::single(0, segments).expect("disjoint segments make an image")
-}
-
-/// Alt 0's memory, group by group.
-fn snapshot(dev: &SimDevice, layout: &Layout) -> Vec<Vec<u8>> {
-    layout
-        .groups
-        .iter()
-        .map(|g| {
-            dev.memory(0, g.start, (g.end() - g.start as u64) as usize)
-                .expect("the device's own layout")
-                .to_vec()
-        })
-        .collect()
-}
-
-/// The first byte that changed outside the sectors the plan erases, or (after a success)
-/// inside them differs from what the plan leaves there.
-fn misplaced(
-    before: &[Vec<u8>],
-    after: &[Vec<u8>],
-    layout: &Layout,
-    plan: &FlashPlan,
-    success: bool,
-) -> Option<u32> {
-    let t = &plan.targets[0];
-    let planned = |a: u32| {
-        t.erase
-            .iter()
-            .any(|s| (s.address as u64..s.end()).contains(&(a as u64)))
-    };
-    for (g, (b, a)) in layout.groups.iter().zip(before.iter().zip(after)) {
-        for (i, (old, new)) in b.iter().zip(a).enumerate() {
-            let address = g.start + i as u32;
-            let expected = if !planned(address) {
-                *old
-            } else if success {
-                let mut one = [0u8];
-                t.leaves(address, &mut one);
-                one[0]
-            } else {
-                continue;
-            };
-            if *new != expected {
-                return Some(address);
-            }
-        }
-    }
-    None
-}
-
-fn holds(dev: &SimDevice, image: &Image) -> Result<(), String> {
-    for s in &image.targets[0].segments {
-        match dev.memory(0, s.address, s.data.len()) {
-            Some(m) if m == &s.data[..] => {}
-            _ => {
-                return Err(format!(
-                    "reported success, but {:#010x} does not hold the image",
-                    s.address
-                ))
-            }
-        }
-    }
-    Ok(())
-}
 
 fn opts(rng: &mut fastrand::Rng) -> FlashOptions {
     let mut o = FlashOptions::default();
     o.full = rng.bool();
     o
-}
-
-fn engine() -> EngineOptions {
-    let mut e = EngineOptions::default();
-    e.timeouts.job = Some(DEADLINE);
-    e
-}
-
-/// One job: its result, the time it took, and the requests it made.
-fn timed<T: Transport>(
-    dfu: &mut Dfu<T>,
-    image: &Image,
-    o: &FlashOptions,
-) -> (Result<job::Report, dfuflash::Error>, Duration) {
-    let start = dfu.now();
-    let r = job::flash(dfu, image, o, &mut Silent, &CancelToken::new());
-    (r, dfu.now() - start)
-}
-
-fn honest_run(seed: u64) -> Result<(), String> {
-    let mut rng = fastrand::Rng::with_seed(seed);
-    let base = *rng
-        .choice(&["stm32f405", "stm32l4", "stm32c5-strict", "dfuse-strict"])
-        .unwrap();
-    let size = *rng
-        .choice(&[
-            8u16, 64, 100, 1000, 1024, 2048, 3000, 4096, 4097, 8192, 65535,
-        ])
-        .unwrap();
-    let text = random_layout(&mut rng);
-    let layout = Layout::parse(&text).map_err(|e| format!("{text}: {e}"))?;
-    let mut dev = SimDevice::custom(base, size, &[&text]).map_err(|e| e.to_string())?;
-    for g in &layout.groups {
-        let len = (g.end() - g.start as u64) as usize;
-        dev.poke(0, g.start, &pattern(len, rng.u32(..)));
-    }
-    let image = random_image(&mut rng, &layout);
-    let o = opts(&mut rng);
-    let before = snapshot(&dev, &layout);
-    let mut dfu = Dfu::open(dev, 0, engine()).map_err(|e| e.to_string())?;
-    let plan = job::plan_for(&dfu, &image, &o);
-    let requests = dfu.transport().requests();
-    let (r, took) = timed(&mut dfu, &image, &o);
-    let ctx = || format!("{base}, wTransferSize {size}, {text}, full {}", o.full);
-    match (r, plan) {
-        (Ok(r), Ok(plan)) => {
-            holds(dfu.transport(), &image).map_err(|e| format!("{}: {e}", ctx()))?;
-            records_hold(&r, o.verify).map_err(|e| format!("{}: {e}", ctx()))?;
-            let after = snapshot(dfu.transport(), &layout);
-            if let Some(a) = misplaced(&before, &after, &layout, &plan, true) {
-                return Err(format!(
-                    "{}: {a:#010x} changed outside what the plan leaves",
-                    ctx()
-                ));
-            }
-        }
-        (Err(e), Err(_)) if dfu.transport().requests() == requests => {
-            let _ = e;
-        }
-        (Err(e), _) => return Err(format!("{}: an honest device failed: {e}", ctx())),
-        (Ok(_), Err(e)) => return Err(format!("{}: planned a refusal ({e}) but succeeded", ctx())),
-    }
-    if took > DEADLINE + CLEANUP {
-        return Err(format!("{}: took {took:?}", ctx()));
-    }
-    Ok(())
-}
-
-/// A success's record: every read-back digest it has is the image's (what was read was found
-/// equal to it), and with verify on every segment has one.
-fn records_hold(r: &job::Report, verify: bool) -> Result<(), String> {
-    for s in &r.segments {
-        match s.readback_crc32 {
-            Some(c) if c != s.image.crc32 => {
-                return Err(format!(
-                    "segment {:#010x}: read-back CRC {c:#010x}, image {:#010x}",
-                    s.image.address, s.image.crc32
-                ))
-            }
-            None if verify => {
-                return Err(format!(
-                    "segment {:#010x}: verified but has no read-back digest",
-                    s.image.address
-                ))
-            }
-            _ => {}
-        }
-    }
-    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -529,11 +262,6 @@ fn lying_run(seed: u64) -> Result<(), String> {
             Err(ctx(format!("after {r:?}, the honest re-run failed: {e}")))
         }
     }
-}
-
-#[test]
-fn honest_devices_of_any_transfer_size_and_layout_are_flashed_exactly() {
-    check_all(1, honest_run);
 }
 
 #[test]

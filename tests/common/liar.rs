@@ -36,6 +36,8 @@ pub struct Liar {
     pub hook: Hook,
     /// Runs on every host sleep, with the clock after it.
     pub on_sleep: Option<Box<dyn FnMut(Duration) + Send>>,
+    /// Every sleep the host asked for, in order.
+    pub slept: Vec<Duration>,
     requests: u64,
 }
 
@@ -47,6 +49,7 @@ impl Liar {
             info,
             hook,
             on_sleep: None,
+            slept: Vec::new(),
             requests: 0,
         }
     }
@@ -132,6 +135,7 @@ impl Transport for Liar {
     }
 
     fn sleep(&mut self, duration: Duration) {
+        self.slept.push(duration);
         self.dev.sleep(duration);
         let now = self.dev.now();
         if let Some(f) = &mut self.on_sleep {

@@ -9,6 +9,7 @@ use dfuflash::sim::{Op, Outcome, Record, SimDevice};
 use dfuflash::transport::Transport;
 use dfuflash::Error;
 
+pub mod adversary;
 pub mod cli;
 pub mod liar;
 pub mod model_list;
