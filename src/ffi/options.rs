@@ -52,7 +52,8 @@ impl Default for dfuflash_options {
 
 /// `dfuflash_options_set_flag`: read back and compare after writing.
 pub const DFUFLASH_OPT_VERIFY: i32 = 1;
-/// Leave DFU mode after a fully successful download.
+/// Leave DFU mode after a fully successful download; a device that answers it is still in DFU
+/// mode fails the download with DFUFLASH_ERR_UNEXPECTED_STATE.
 pub const DFUFLASH_OPT_LEAVE: i32 = 2;
 /// One mass erase instead of sector erases.
 pub const DFUFLASH_OPT_MASS_ERASE: i32 = 3;
