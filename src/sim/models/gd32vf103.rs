@@ -39,7 +39,8 @@ pub enum RomLeave {
 /// GigaDevice GD32VF103CB ROM (Sipeed Longan Nano); the sources are in the models' table.
 pub(super) const GD32VF103: Model = Model {
     name: "gd32vf103",
-    description: "GigaDevice GD32VF103CB ROM (Sipeed Longan Nano): reports 512 x 2 KB pages, has 128 x 1 KB",
+    description:
+        "GigaDevice GD32VF103CB ROM (Sipeed Longan Nano): reports 512 x 2 KB pages, has 128 x 1 KB",
     vendor_id: 0x28e9,
     product_id: 0x0189,
     bcd_device: 0x1000,
