@@ -195,6 +195,18 @@ class FlashTest(unittest.TestCase):
         with self.assertRaises(dfuflash.DfuflashError):
             dfuflash.open_simulated("nosuch")
 
+    def test_a_gd32vf103_leave_succeeds_only_when_the_board_left(self):
+        # Issue 29: whichever way its ROM leaves; a board still in DFU mode raises.
+        for model in ("gd32vf103-leave-dnload-unanswered", "gd32vf103-leave-status-unanswered", "gd32vf103-leave-manifest"):
+            with dfuflash.open_simulated(model) as dev:
+                dev.leave(0x08000000)
+                self.assertTrue(dev.report.left, model)
+        with self.assertRaises(dfuflash.DeviceError) as cm:
+            with dfuflash.open_simulated("gd32vf103-stays") as dev:
+                dev.leave(0x08000000)
+        self.assertEqual(cm.exception.code, 301)
+        self.assertIn("did not leave DFU mode: it answered the leave request with OK in dfuIDLE", cm.exception.message)
+
     def test_discovery_and_selection(self):
         sims = [d for d in dfuflash.list_devices(include_simulated=True) if d.simulated]
         self.assertEqual(len(sims), 18)
