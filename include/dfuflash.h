@@ -182,7 +182,8 @@
 // `dfuflash_options_set_flag`: read back and compare after writing.
 #define DFUFLASH_OPT_VERIFY 1
 
-// Leave DFU mode after a fully successful download.
+// Leave DFU mode after a fully successful download; a device that answers it is still in DFU
+// mode fails the download with DFUFLASH_ERR_UNEXPECTED_STATE.
 #define DFUFLASH_OPT_LEAVE 2
 
 // One mass erase (of alt setting 0, the internal flash) instead of its sector erases; a target on
@@ -267,7 +268,8 @@
 // Device: it reported an error status (errTARGET, errVENDOR, ...).
 #define DFUFLASH_ERR_DEVICE_STATUS 300
 
-// Device: it is in a state the operation does not allow.
+// Device: it is in a state the operation does not allow (or, after a leave, still in DFU
+// mode).
 #define DFUFLASH_ERR_UNEXPECTED_STATE 301
 
 // Device: it stayed busy past the deadline.
@@ -863,7 +865,8 @@ int32_t dfuflash_upload(dfuflash_device *dev,
                         size_t len);
 
 // Leaves DFU mode (DfuSe: jump to `address` when `has_address`). The disconnect that follows
-// is success.
+// is success; a device that answers it is still in DFU mode fails with
+// DFUFLASH_ERR_UNEXPECTED_STATE.
 int32_t dfuflash_leave(dfuflash_device *dev, uint32_t address, bool has_address);
 
 // Cancels the operation in progress on `dev`, from any thread (a closed handle fails with

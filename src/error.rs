@@ -160,6 +160,7 @@ impl Error {
                 },
                 ProtocolError::DeviceStatus { .. } => "device_status",
                 ProtocolError::UnexpectedState { .. } => "unexpected_state",
+                ProtocolError::DidNotLeave { .. } => "did_not_leave",
                 ProtocolError::StuckBusy { .. } => "stuck_busy",
                 ProtocolError::StatusStalled { .. } => "status_stalled",
                 ProtocolError::RecoveryFailed { .. } => "recovery_failed",

@@ -243,7 +243,9 @@ fn a_dfuse_file_for_another_alt_setting_is_refused_before_any_request() {
             [format!("SetInterface({alt})")],
             "-a {sel}"
         );
-        assert_eq!(transcript.lines().count(), 1, "-a {sel}: {transcript}");
+        let lines: Vec<&str> = transcript.lines().collect();
+        assert_eq!(lines.len(), 2, "-a {sel}: {transcript}");
+        assert_eq!(lines[1], "# board: in DFU mode, dfuERROR", "-a {sel}");
         assert_memories(&dev, None, &format!("refused -a {sel}"));
     }
     // Without -a the file's own alt setting is used.

@@ -1,5 +1,5 @@
 //! dfu-util's host-side quirks (src/protocol/quirks.rs), each against a device that needs it:
-//! the GD32VF103 ROM (a wrong layout fixed from its part number, a leave without GETSTATUS), a
+//! the GD32VF103 ROM (a wrong layout fixed from its part number, a leave it may answer or not), a
 //! device whose bwPollTimeout is bogus (Openmoko's ids), and one that names the wrong DFU
 //! version (LeafLabs Maple's).
 
@@ -15,7 +15,7 @@ use dfuflash::sim::{Op, SimDevice};
 use dfuflash::transport::Transport;
 
 #[test]
-fn a_longan_nano_firmware_erases_1_kb_pages_and_leaves_without_a_status_request() {
+fn a_longan_nano_firmware_erases_1_kb_pages_and_leaves_as_dfu_util_asks_it_to() {
     let dev = SimDevice::new("gd32vf103").unwrap();
     // The device says 512 pages of 2 KB; the host sees the part's 128 pages of 1 KB.
     assert_eq!(
@@ -36,11 +36,12 @@ fn a_longan_nano_firmware_erases_1_kb_pages_and_leaves_without_a_status_request(
     let pages: Vec<u32> = (0..20).map(|i| 0x0800_0000 + i * 1024).collect();
     assert_eq!(r.sectors_erased, pages);
     assert_eq!(r.bytes_verified, fw.len() as u64);
-    assert_eq!(r.left, Some(LeaveOutcome::Requested));
+    assert_eq!(r.left, Some(LeaveOutcome::Disconnected));
     let dev = dfu.transport();
     assert_eq!(dev.memory(0, 0x0800_0000, fw.len()).unwrap(), &fw[..]);
     assert_eq!(dev.left_to(), Some(0x0800_0000));
-    // Every erase is of a 1 KB page, and the last request is the leave: no GETSTATUS after it.
+    // Every erase is of a 1 KB page; the leave is dfu-util's: the zero-length DNLOAD, then one
+    // GETSTATUS, which finds the board gone.
     let erases: Vec<u32> = dev
         .transcript()
         .iter()
@@ -52,15 +53,94 @@ fn a_longan_nano_firmware_erases_1_kb_pages_and_leaves_without_a_status_request(
     assert_eq!(erases, pages);
     let t = ops(dev.transcript());
     assert_eq!(
-        t[t.len() - 4..],
+        t[t.len() - 5..],
         [
             "SetAddress(0x08000000)",
             "GetStatus=dfuDNBUSY",
             "GetStatus=dfuDNLOAD-IDLE",
-            "DnloadEnd"
+            "DnloadEnd",
+            "GetStatus:Disconnected"
         ],
         "{:?}",
         &t[t.len() - 6..]
+    );
+}
+
+#[test]
+fn every_way_the_gd32vf103_may_leave_is_success_and_staying_in_dfu_mode_is_not() {
+    let fw = pattern(3000, 4);
+    let image = Image::from_binary(0x0800_0000, fw.clone()).unwrap();
+    let mut o = FlashOptions::default();
+    o.leave = true;
+    for (model, leave, left) in [
+        (
+            "gd32vf103-leave-dnload-unanswered",
+            ["DnloadEnd:Disconnected", "GetStatus:Disconnected"],
+            Some(LeaveOutcome::Disconnected),
+        ),
+        (
+            "gd32vf103-leave-dnload",
+            ["DnloadEnd", "GetStatus:Disconnected"],
+            Some(LeaveOutcome::Disconnected),
+        ),
+        (
+            "gd32vf103-leave-status-unanswered",
+            ["DnloadEnd", "GetStatus:Disconnected"],
+            Some(LeaveOutcome::Disconnected),
+        ),
+        (
+            "gd32vf103-leave-manifest",
+            ["DnloadEnd", "GetStatus=dfuMANIFEST"],
+            Some(LeaveOutcome::Manifested),
+        ),
+        ("gd32vf103-stays", ["DnloadEnd", "GetStatus=dfuIDLE"], None),
+    ] {
+        let mut dfu = open_on(SimDevice::new(model).unwrap(), 0);
+        let r = flash(&mut dfu, &image, &o);
+        let dev = dfu.transport();
+        match left {
+            Some(outcome) => {
+                assert_eq!(r.unwrap().left, Some(outcome), "{model}");
+                assert_eq!(dev.left_to(), Some(0x0800_0000), "{model}");
+            }
+            None => {
+                let e = r.unwrap_err();
+                assert_eq!(e.kind(), "did_not_leave", "{model}: {e}");
+                assert!(
+                    e.to_string().contains(
+                        "the device did not leave DFU mode: it answered the leave request with OK in dfuIDLE"
+                    ),
+                    "{e}"
+                );
+                assert_eq!((dev.left_to(), dev.is_disconnected()), (None, false));
+            }
+        }
+        assert_eq!(dev.memory(0, 0x0800_0000, fw.len()).unwrap(), &fw[..]);
+        let t = ops(dev.transcript());
+        assert_eq!(t[t.len() - 2..], leave, "{model}: {:?}", &t[t.len() - 6..]);
+    }
+}
+
+#[test]
+fn a_device_without_the_quirk_that_fails_the_leave_dnload_is_not_asked_again() {
+    // ST's ROM may fail the zero-length DNLOAD as it goes: that is the sign it left, as before.
+    let mut dev = SimDevice::new("stm32f405").unwrap();
+    dev.set_faults(dfuflash::sim::Faults {
+        disconnect_at: Some(4),
+        ..Default::default()
+    });
+    let mut dfu = open_on(dev, 0);
+    dfu.ensure_idle().unwrap();
+    assert_eq!(dfu.leave(None).unwrap(), LeaveOutcome::Disconnected);
+    assert_eq!(
+        ops(dfu.transport().transcript()),
+        [
+            "SetInterface(0)",
+            "GetStatus=dfuERROR/10",
+            "ClrStatus",
+            "GetStatus=dfuIDLE",
+            "DnloadEnd:Disconnected"
+        ]
     );
 }
 

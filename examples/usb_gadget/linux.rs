@@ -236,6 +236,10 @@ pub fn main() {
             }
         }
     };
+    // The USB bench tells a board that left from one still in DFU mode by this line.
+    if let Some(a) = dev.left_to() {
+        eprintln!("usb_gadget: left DFU mode for {a:#010x}");
+    }
     if let Some(p) = &state {
         if let Err(e) = dev.save_state(std::path::Path::new(p)) {
             eprintln!("usb_gadget: {e}");

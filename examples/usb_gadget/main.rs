@@ -12,7 +12,8 @@
 //!
 //! `--runtime` first presents a runtime-mode DFU interface (protocol 1, willDetach); a DETACH
 //! makes it drop off the bus and come back in DFU mode on the same port. The program exits
-//! when the device leaves DFU mode (saving `--state`), and on SIGTERM (also saving).
+//! when the device leaves DFU mode (saving `--state`, and saying `usb_gadget: left DFU mode for
+//! ADDRESS` on stderr), and on SIGTERM (also saving).
 //!
 //! raw_gadget is Linux's; elsewhere the program only says so.
 

@@ -49,7 +49,8 @@ pub const DFUFLASH_ERR_USB_DRIVER: i32 = 209;
 
 /// Device: it reported an error status (errTARGET, errVENDOR, ...).
 pub const DFUFLASH_ERR_DEVICE_STATUS: i32 = 300;
-/// Device: it is in a state the operation does not allow.
+/// Device: it is in a state the operation does not allow (or, after a leave, still in DFU
+/// mode).
 pub const DFUFLASH_ERR_UNEXPECTED_STATE: i32 = 301;
 /// Device: it stayed busy past the deadline.
 pub const DFUFLASH_ERR_STUCK_BUSY: i32 = 302;
@@ -221,7 +222,9 @@ pub(crate) fn code_of(e: &Error) -> i32 {
                 TransportError::Other(_) => DFUFLASH_ERR_USB,
             },
             ProtocolError::DeviceStatus { .. } => DFUFLASH_ERR_DEVICE_STATUS,
-            ProtocolError::UnexpectedState { .. } => DFUFLASH_ERR_UNEXPECTED_STATE,
+            ProtocolError::UnexpectedState { .. } | ProtocolError::DidNotLeave { .. } => {
+                DFUFLASH_ERR_UNEXPECTED_STATE
+            }
             ProtocolError::StuckBusy { .. } => DFUFLASH_ERR_STUCK_BUSY,
             ProtocolError::StatusStalled { .. } => DFUFLASH_ERR_STATUS_STALLED,
             ProtocolError::RecoveryFailed { .. } => DFUFLASH_ERR_RECOVERY_FAILED,

@@ -143,7 +143,8 @@ pub unsafe extern "C" fn dfuflash_upload(
 }
 
 /// Leaves DFU mode (DfuSe: jump to `address` when `has_address`). The disconnect that follows
-/// is success.
+/// is success; a device that answers it is still in DFU mode fails with
+/// DFUFLASH_ERR_UNEXPECTED_STATE.
 #[no_mangle]
 pub unsafe extern "C" fn dfuflash_leave(
     dev: *mut dfuflash_device,

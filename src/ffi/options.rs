@@ -52,7 +52,8 @@ impl Default for dfuflash_options {
 
 /// `dfuflash_options_set_flag`: read back and compare after writing.
 pub const DFUFLASH_OPT_VERIFY: i32 = 1;
-/// Leave DFU mode after a fully successful download.
+/// Leave DFU mode after a fully successful download; a device that answers it is still in DFU
+/// mode fails the download with DFUFLASH_ERR_UNEXPECTED_STATE.
 pub const DFUFLASH_OPT_LEAVE: i32 = 2;
 /// One mass erase (of alt setting 0, the internal flash) instead of its sector erases; a target on
 /// another alt setting is still erased sector by sector.

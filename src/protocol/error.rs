@@ -40,6 +40,17 @@ pub enum ProtocolError {
         /// What the device reported.
         got: State,
     },
+    /// After the leave request the device answered that it is still in DFU mode.
+    #[error(
+        "the device did not leave DFU mode: it answered the leave request with {status} in \
+         {state}, so its firmware is not running; reset or power-cycle the board to start it"
+    )]
+    DidNotLeave {
+        /// bStatus.
+        status: Status,
+        /// bState.
+        state: State,
+    },
     /// The device stayed busy past the operation's deadline.
     #[error(
         "device stuck busy ({state}) for {:.1} s during {during}; the deadline is {:.1} s. \

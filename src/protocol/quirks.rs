@@ -22,9 +22,11 @@ pub enum Quirk {
     /// The GD32VF103 ROM reports 512 pages of 2 KB at 0x08000000; the part number in its serial
     /// gives the real flash: 1 KB pages, 16 to 128 of them (QUIRK_DFUSE_LAYOUT).
     Gd32vf103Layout,
-    /// The device leaves on the zero-length DNLOAD without answering the GETSTATUS after it,
-    /// and may fail that request as it goes (QUIRK_DFUSE_LEAVE).
-    LeaveWithoutStatus,
+    /// The device may leave on the zero-length DNLOAD or on the GETSTATUS after it, answering
+    /// either or not: both are sent, whatever became of the first (QUIRK_DFUSE_LEAVE as
+    /// `dfuse_do_leave` uses it; quirks.c's comment, "without a DFU_GETSTATUS request", is not
+    /// what the code does).
+    LeaveUnanswered,
 }
 
 impl Quirk {
@@ -35,7 +37,7 @@ impl Quirk {
             Quirk::ForceDfu11 => "force-dfu11",
             Quirk::Utf8Serial => "utf8-serial",
             Quirk::Gd32vf103Layout => "gd32vf103-layout",
-            Quirk::LeaveWithoutStatus => "leave-without-status",
+            Quirk::LeaveUnanswered => "leave-unanswered",
         }
     }
 }
@@ -128,10 +130,10 @@ pub const RULES: &[Rule] = &[
         quirks: &[
             Quirk::Utf8Serial,
             Quirk::Gd32vf103Layout,
-            Quirk::LeaveWithoutStatus,
+            Quirk::LeaveUnanswered,
         ],
         devices: "GigaDevice GD32VF103 ROM (Sipeed Longan Nano)",
-        source: "dfu-util src/quirks.c, get_quirks() and fixup_dfuse_layout(); src/dfuse.c, dfuse_download()",
+        source: "dfu-util src/quirks.c, get_quirks() and fixup_dfuse_layout(); src/dfuse.c, dfuse_do_leave() and dfuse_download()",
     },
 ];
 
@@ -203,10 +205,10 @@ pub fn apply(mut info: DeviceInfo) -> DeviceInfo {
     if q.has(Quirk::Gd32vf103Layout) {
         applied.push(fix_gd32vf103_layout(&mut info));
     }
-    if q.has(Quirk::LeaveWithoutStatus) {
+    if q.has(Quirk::LeaveUnanswered) {
         applied.push(format!(
-            "{}: it leaves on the leave request, unasked",
-            Quirk::LeaveWithoutStatus.name()
+            "{}: it may leave on the leave request or the status request after it, answering neither",
+            Quirk::LeaveUnanswered.name()
         ));
     }
     info.quirks = applied;
@@ -274,7 +276,7 @@ mod tests {
         assert!(Quirks::of(0x0908, 0x02c5, 0).has(Quirk::IgnorePollTimeout));
         assert!(Quirks::of(0x0908, 0x02c5, 1).is_empty());
         let gd = Quirks::of(0x28e9, 0x0189, 0x1000);
-        assert!(gd.has(Quirk::Utf8Serial) && gd.has(Quirk::LeaveWithoutStatus));
+        assert!(gd.has(Quirk::Utf8Serial) && gd.has(Quirk::LeaveUnanswered));
         assert!(!gd.has(Quirk::IgnorePollTimeout));
         assert!(Quirks::of(0x0483, 0xdf11, 0x2200).is_empty());
     }

@@ -154,6 +154,7 @@ impl SimDevice {
             name: model.to_string(),
             known: models::MODELS
                 .iter()
+                .chain(models::VARIANTS)
                 .map(|m| m.name)
                 .collect::<Vec<_>>()
                 .join(", "),

@@ -35,8 +35,9 @@
 //! | portenta-h7: QSPI 4 KB erase | 45 ms | assumption (MX25L12833F-class NOR) |
 //! | portenta-h7: not modelled | the CDC-ACM function; mass erase and read unprotect (the bootloader stalls them); CLRSTATUS outside dfuERROR (it enters dfuERROR/errUNKNOWN); DETACH (it re-enumerates); write errors it never reports | the same sources |
 //! | gd32vf103: ids 28e9:0189, bcdDevice 0x1000, strings, alt strings `@Internal Flash  /0x08000000/512*002Kg` and `@Option Bytes  /0x1FFFF800/01*016 g`, serial `3CBJ`, wTransferSize 2048, starts in dfuERROR/errFIRMWARE | a Longan Nano's dmesg in sipeed/platform-gd32v issue 10; its `dfu-util -l` in aw/fiveforths issue 20 and riscv-mcu/gd32-dfu-utils issue 5; dfu-util 0.9's verbose log in sipeed/Longan_GD32VF_examples issue 5 |
-//! | gd32vf103: the real flash, 128 pages of 1 KB (GD32VF103CB); the serial is UTF-8 in the descriptor; it leaves on the zero-length DNLOAD without answering GETSTATUS | dfu-util src/quirks.c (fixup_dfuse_layout, from the GD32VF103 datasheet's tables 2-1 and 2-2 and Nucleisys's gd32-dfu-utils) and src/dfuse.c |
+//! | gd32vf103: the real flash, 128 pages of 1 KB (GD32VF103CB); the serial is UTF-8 in the descriptor | dfu-util src/quirks.c (fixup_dfuse_layout, from the GD32VF103 datasheet's tables 2-1 and 2-2 and Nucleisys's gd32-dfu-utils) |
 //! | gd32vf103: 1 KB page erase 40 ms (reports 50 ms), 32-bit word program 70 us (reports 5 ms), mass erase 4 s | assumption (the STM32F103 datasheet's maxima, whose flash controller the GD32VF103's follows) |
+//! | gd32vf103: how it leaves DFU mode | unknown: a model per way, each an assumption (the table in [`gd32vf103`]) | dfu-util 0.11 src/dfuse.c, `dfuse_do_leave` |
 //! | gd32vf103: not modelled | the bare-chip variant that reports `128*001Kg` | |
 //! | stm32f7 (F745): alt 0 `@Internal Flash  /0x08000000/04*032Kg,01*128Kg,03*256Kg` | betaflight-configurator's DFU protocol (the F74x entry of its layout table, whose F72x entry matches a real F722's `dfu-util -l`) |
 //! | stm32f7: bcdDevice 0x2200, serial `STM32FxSTM32`, the option bytes' alt string | that F722 `dfu-util -l` (assumed the same on the F745) |
@@ -65,6 +66,9 @@
 
 use crate::transport::FunctionalDescriptor;
 use std::time::Duration;
+
+pub mod gd32vf103;
+pub use gd32vf103::{RomLeave, VARIANTS};
 
 /// Fixed cost of one control transfer.
 pub const USB_TRANSFER_OVERHEAD: Duration = Duration::from_micros(500);
@@ -156,9 +160,8 @@ pub struct Quirks {
     /// A DfuSe device whose bwPollTimeout is the time its background work still needs, as DFU
     /// 1.1 devices report it (ST ROMs report a fixed value per command).
     pub reports_time_left: bool,
-    /// The GD32VF103 ROM: it leaves (resets into the firmware) on the zero-length DNLOAD, before
-    /// any GETSTATUS.
-    pub leaves_on_dnload: bool,
+    /// What the ROM does on the leave request (DfuSe).
+    pub leave: RomLeave,
     /// The serial string descriptor holds UTF-8 bytes, not UTF-16LE (the GD32VF103 ROM; the USB
     /// bench's gadget sends it so).
     pub utf8_serial: bool,
@@ -303,7 +306,7 @@ const NO_QUIRKS: Quirks = Quirks {
     starts_idle: false,
     stall_early_requests: false,
     reports_time_left: false,
-    leaves_on_dnload: false,
+    leave: RomLeave::Manifest,
     utf8_serial: false,
     reported_poll_ms: None,
     first_slot_locked: false,
@@ -543,33 +546,7 @@ pub const MODELS: &[Model] = &[
             ..NO_QUIRKS
         },
     },
-    Model {
-        name: "gd32vf103",
-        description: "GigaDevice GD32VF103CB ROM (Sipeed Longan Nano): reports 512 x 2 KB pages, has 128 x 1 KB",
-        vendor_id: 0x28e9,
-        product_id: 0x0189,
-        bcd_device: 0x1000,
-        manufacturer: "GDMicroelectronics",
-        product: "GD32 0x418 DFU Bootloade",
-        serial: "3CBJ",
-        functional: st_functional(2048),
-        alts: &[
-            "@Internal Flash  /0x08000000/512*002Kg",
-            "@Option Bytes  /0x1FFFF800/01*016 g",
-        ],
-        memory: Some(&[
-            "@Internal Flash  /0x08000000/128*001Kg",
-            "@Option Bytes  /0x1FFFF800/01*016 g",
-        ]),
-        dialect: Dialect::StRom,
-        runtime: None,
-        timing: GD32_CLASS_TIMING,
-        quirks: Quirks {
-            leaves_on_dnload: true,
-            utf8_serial: true,
-            ..NO_QUIRKS
-        },
-    },
+    gd32vf103::GD32VF103,
     Model {
         name: "stm32f7",
         description: "STM32F745 ROM bootloader (flight controllers): 1 MB in 32/128/256 KB sectors",
@@ -848,9 +825,9 @@ pub const MODELS: &[Model] = &[
     },
 ];
 
-/// The model with this name.
+/// The model or variant with this name.
 pub fn find(name: &str) -> Option<&'static Model> {
-    MODELS.iter().find(|m| m.name == name)
+    MODELS.iter().chain(VARIANTS).find(|m| m.name == name)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::models::Dialect;
+use super::models::{Dialect, RomLeave};
 use super::work::{Background, Work};
 use super::{SimDevice, ST_DEFAULT_POINTER};
 use crate::protocol::{dfuse_cmd, State, Status, StatusReply};
@@ -57,6 +57,14 @@ impl SimDevice {
         }
     }
 
+    /// Leaves DFU mode for the firmware at the address pointer: gone from the bus, so a request
+    /// in flight ends as the disconnect that is returned.
+    fn jump(&mut self) -> TransportError {
+        self.left_to = Some(self.pointer);
+        self.disconnected = true;
+        TransportError::Disconnected
+    }
+
     fn stall(&mut self) -> TransportError {
         // DFU 1.1: an unexpected request stalls and the device enters dfuERROR.
         self.fail(Status::ErrStalledPkt);
@@ -71,13 +79,15 @@ impl SimDevice {
         }
         self.pending = match self.model.dialect {
             Dialect::StRom => {
-                if data.is_empty() && self.model.quirks.leaves_on_dnload {
-                    // Gone into the firmware before the host can ask how it went.
-                    self.left_to = Some(self.pointer);
-                    self.disconnected = true;
-                    return Ok(());
-                } else if data.is_empty() {
-                    Pending::Leave
+                if data.is_empty() {
+                    match self.model.quirks.leave {
+                        RomLeave::DnloadUnanswered => return Err(self.jump()),
+                        RomLeave::DnloadAnswered => {
+                            let _ = self.jump();
+                            return Ok(());
+                        }
+                        _ => Pending::Leave,
+                    }
                 } else if value == 0 {
                     match data {
                         [dfuse_cmd::SET_ADDRESS, a @ ..] if a.len() == 4 => {
@@ -222,13 +232,19 @@ impl SimDevice {
                         let d = t.program_time(data.len());
                         self.start(Work::Program, d, t.write_poll_ms, true, timeout)
                     }
-                    Pending::Leave => {
-                        self.state = State::Manifest;
-                        let r = self.reply(0).to_vec();
-                        self.left_to = Some(self.pointer);
-                        self.disconnected = true;
-                        Ok(r)
-                    }
+                    Pending::Leave => match self.model.quirks.leave {
+                        RomLeave::StatusUnanswered => Err(self.jump()),
+                        RomLeave::Stays => {
+                            self.state = State::DfuIdle;
+                            Ok(self.reply(0).to_vec())
+                        }
+                        _ => {
+                            self.state = State::Manifest;
+                            let r = self.reply(0).to_vec();
+                            let _ = self.jump();
+                            Ok(r)
+                        }
+                    },
                     Pending::Block(data) => {
                         let Dialect::Dfu11 { capacity } = self.model.dialect else {
                             unreachable!()

@@ -95,6 +95,19 @@ impl fmt::Display for Record {
 }
 
 impl SimDevice {
+    /// The transcript as text, a line per request, and last where the board is: `# board:
+    /// left DFU mode for 0x08000000`, `# board: gone` (unplugged, power lost) or `# board: in
+    /// DFU mode, dfuIDLE`.
+    pub fn transcript_text(&self) -> String {
+        let mut text: String = self.transcript.iter().map(|r| format!("{r}\n")).collect();
+        text += &match (self.left_to, self.disconnected) {
+            (Some(a), _) => format!("# board: left DFU mode for {a:#010x}\n"),
+            (None, true) => "# board: gone\n".to_string(),
+            (None, false) => format!("# board: in DFU mode, {}\n", self.state),
+        };
+        text
+    }
+
     pub(super) fn decode(&self, req: u8, value: u16, data: &[u8], in_len: usize) -> Op {
         match req {
             request::DETACH => Op::Detach,

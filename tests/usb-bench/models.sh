@@ -93,6 +93,40 @@ fi
 # PlatformIO's platform-gd32v (dfu upload protocol).
 side_model "gd32vf103 (PlatformIO)" gd32vf103 0 0x08000000 $W/m64.bin \
     -d 28e9:0189 -a 0 --dfuse-address 0x08000000:leave -D m64.bin
+# Issue 29: how the GD32VF103's ROM leaves is not known, so PlatformIO's line runs against each
+# way it may (src/sim/models/gd32vf103.rs). MODEL EXIT WHERE ARGS...: dfuflash must flash the
+# bytes, exit EXIT and leave the board WHERE (left or stayed, from the gadget's own line); where
+# the board is to leave, dfu-util 0.11 (which makes a real Longan Nano leave) must leave it too,
+# or the variant is not a ROM it works with.
+side_leave() {
+    local model=$1 want_rc=$2 want=$3; shift 3
+    local tool exe rc where verdict
+    for tool in du ours; do
+        rm -f $W/m.state $W/l-$tool.bin
+        start_gadget $model --state $W/m.state || return
+        exe=dfu-util; [ $tool = ours ] && exe=$OURS
+        (cd $W && timeout 120 $exe "$@" >$W/l-$tool.log 2>&1); rc=$?
+        settle_gadget
+        state_bytes $W/m.state 0 0x08000000 $(stat -c %s $W/m64.bin) $W/l-$tool.bin 2>>$W/l-$tool.log
+        where=stayed; grep -q "usb_gadget: left DFU mode" $W/gadget.log && where=left
+        if [ $rc -eq 124 ]; then verdict="hung (stopped at 120 s)"
+        elif cmp -s $W/l-$tool.bin $W/m64.bin; then verdict="flashed"
+        else verdict="wrong bytes"; fi
+        eval "v_$tool='$verdict, board $where (exit $rc)' w_$tool=$where"
+    done
+    local line="leave $model (PlatformIO): dfu-util ${v_du}; dfuflash ${v_ours}"
+    if [ "$v_ours" = "flashed, board $want (exit $want_rc)" ] && { [ $want = stayed ] || [ $w_du = left ]; }; then
+        pass "$line"
+    else
+        fail "$line: $(tail -2 $W/l-ours.log | tr '\r\n' '  ')"
+    fi
+}
+for v in gd32vf103-leave-dnload-unanswered gd32vf103-leave-dnload \
+    gd32vf103-leave-status-unanswered gd32vf103-leave-manifest; do
+    side_leave $v 0 left -d 28e9:0189 -a 0 --dfuse-address 0x08000000:leave -D m64.bin
+done
+# The board that answers it is still in DFU mode: dfuflash says so with dfu-util's EX_IOERR.
+side_leave gd32vf103-stays 74 stayed -d 28e9:0189 -a 0 --dfuse-address 0x08000000:leave -D m64.bin
 # The flight controllers' wikis (Betaflight, INAV) for an F7 in DFU mode.
 side_model "stm32f7 (Betaflight/INAV wiki)" stm32f7 0 0x08000000 $W/m64.bin \
     -d 0483:df11 -a 0 -s 0x08000000:leave -D m64.bin

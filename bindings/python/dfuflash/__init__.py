@@ -646,7 +646,8 @@ class Device(_Handle):
         return buf.raw
 
     def leave(self, address: Optional[int] = None) -> None:
-        """Leaves DFU mode (jumping to ``address`` on DfuSe devices)."""
+        """Leaves DFU mode (jumping to ``address`` on DfuSe devices). A device that answers it
+        is still in DFU mode raises DeviceError (DFUFLASH_ERR_UNEXPECTED_STATE)."""
         _check(_lib.dfuflash_leave(self._p, address or 0, address is not None))
 
     def cancel(self) -> None:

@@ -195,13 +195,25 @@ class FlashTest(unittest.TestCase):
         with self.assertRaises(dfuflash.DfuflashError):
             dfuflash.open_simulated("nosuch")
 
+    def test_a_gd32vf103_leave_succeeds_only_when_the_board_left(self):
+        # Issue 29: whichever way its ROM leaves; a board still in DFU mode raises.
+        for model in ("gd32vf103-leave-dnload-unanswered", "gd32vf103-leave-status-unanswered", "gd32vf103-leave-manifest"):
+            with dfuflash.open_simulated(model) as dev:
+                dev.leave(0x08000000)
+                self.assertTrue(dev.report.left, model)
+        with self.assertRaises(dfuflash.DeviceError) as cm:
+            with dfuflash.open_simulated("gd32vf103-stays") as dev:
+                dev.leave(0x08000000)
+        self.assertEqual(cm.exception.code, 301)
+        self.assertIn("did not leave DFU mode: it answered the leave request with OK in dfuIDLE", cm.exception.message)
+
     def test_discovery_and_selection(self):
         sims = [d for d in dfuflash.list_devices(include_simulated=True) if d.simulated]
         self.assertEqual(len(sims), 18)
         # dfu-util's quirks, applied: the GD32VF103's layout comes from its part number.
         gd32 = next(d for d in sims if d.path == "sim:gd32vf103")
         self.assertEqual(gd32.alt_settings[0], (0, "@Internal Flash  /0x08000000/128*001Kg", 128))
-        self.assertEqual([q.split(":")[0] for q in gd32.quirks], ["utf8-serial", "gd32vf103-layout", "leave-without-status"])
+        self.assertEqual([q.split(":")[0] for q in gd32.quirks], ["utf8-serial", "gd32vf103-layout", "leave-unanswered"])
         bogus = next(d for d in sims if d.path == "sim:bogus-poll")
         self.assertEqual([q.split(":")[0] for q in bogus.quirks], ["ignore-poll-timeout"])
         self.assertTrue(all(d.quirks == [] for d in sims if d not in (gd32, bogus)))

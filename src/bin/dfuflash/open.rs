@@ -32,8 +32,7 @@ impl Opened {
             return Ok(());
         };
         if let Some(path) = &self.transcript {
-            let text: String = dev.transcript().iter().map(|r| format!("{r}\n")).collect();
-            std::fs::write(path, text)
+            std::fs::write(path, dev.transcript_text())
                 .map_err(|e| format!("cannot write transcript {}: {e}", path.display()))?;
         }
         if let Some(path) = &self.state {

@@ -257,10 +257,17 @@ pub(super) fn open(
     Ok(dfu)
 }
 
-/// A simulated board (DFUFLASH_SIM_STATE) keeps its memory, whatever happened.
+/// A simulated board (DFUFLASH_SIM_STATE) keeps its memory, whatever happened; its requests go
+/// to DFUFLASH_SIM_TRANSCRIPT (dfu-util's command line has no room for `--sim-transcript`).
 pub(super) fn save(dfu: &Dfu<AnyTransport>, state: Option<&Path>) {
-    if let (Some(path), Some(sim)) = (state, dfu.transport().sim()) {
+    let Some(sim) = dfu.transport().sim() else {
+        return;
+    };
+    if let Some(path) = state {
         let _ = sim.save_state(path);
+    }
+    if let Some(path) = std::env::var_os("DFUFLASH_SIM_TRANSCRIPT") {
+        let _ = std::fs::write(path, sim.transcript_text());
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 use dfuflash::image::{self, Format, Image, LoadOptions};
 use dfuflash::job::{self, FlashOptions};
 use dfuflash::progress::{CancelToken, Event, Flow, Phase};
+use dfuflash::protocol::LeaveOutcome;
 use dfuflash::transport::Mode;
 
 use super::args::DfuUtilArgs;
@@ -33,6 +34,8 @@ struct Bars {
     // The current element's Erase bar is running (DFU 1.1 devices have none).
     erasing: bool,
     recovered: Vec<u32>,
+    // The job got as far as the leave request.
+    leaving: bool,
 }
 
 impl Bars {
@@ -44,6 +47,7 @@ impl Bars {
             download: Bar::new("Download"),
             erasing: false,
             recovered: Vec::new(),
+            leaving: false,
         }
     }
 
@@ -82,6 +86,7 @@ impl Bars {
                         self.download.show(0, total)
                     }
                 }
+                Phase::Leave => self.leaving = true,
                 _ => {}
             },
             Event::Progress {
@@ -210,7 +215,13 @@ pub(super) fn download(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(
             r
         }
         Err(e) => {
-            println!();
+            if bars.leaving {
+                // Written and verified (the bars are done): only the leave failed.
+                println!("{}", done_line(is_dfuse_device, format));
+                println!("Submitting leave request...");
+            } else {
+                println!();
+            }
             save(&dfu, entry.state_file());
             return Err(fail(e));
         }
@@ -250,19 +261,38 @@ pub(super) fn download(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(
             }
         );
     }
-    if !is_dfuse_device {
-        println!("Done!");
-    } else if format == Format::Dfuse {
-        println!("Done parsing DfuSe file");
-    } else {
-        println!("File downloaded successfully");
-    }
-    if report.left.is_some() {
+    println!("{}", done_line(is_dfuse_device, format));
+    if let Some(left) = report.left {
         println!("Submitting leave request...");
-        println!("Transitioning to dfuMANIFEST state");
+        left_lines(left);
     }
     finish(a, &mut dfu, report.left.is_some(), entry.state_file());
     Ok(())
+}
+
+/// dfu-util's line after the last element.
+fn done_line(is_dfuse_device: bool, format: Format) -> &'static str {
+    if !is_dfuse_device {
+        "Done!"
+    } else if format == Format::Dfuse {
+        "Done parsing DfuSe file"
+    } else {
+        "File downloaded successfully"
+    }
+}
+
+/// What the board did after "Submitting leave request...": dfu-util's line when it reported
+/// manifestation; dfuflash's when it went without saying so (dfu-util would fail there).
+pub(super) fn left_lines(left: LeaveOutcome) {
+    match left {
+        LeaveOutcome::Manifested => println!("Transitioning to dfuMANIFEST state"),
+        LeaveOutcome::Disconnected => {
+            println!(
+                "dfuflash: the board left DFU mode (gone from the bus after the leave request)"
+            )
+        }
+        _ => {}
+    }
 }
 
 /// The file's elements with the lines dfu-util prints before each one's bars (a DfuSe file's

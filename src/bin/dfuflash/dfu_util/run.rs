@@ -10,8 +10,8 @@ use dfuflash::protocol::{Dfu, EngineOptions};
 use dfuflash::transport::Mode;
 
 use super::args::{DfuUtilArgs, HELP};
-use super::board::{choose, finish, matching, open};
-use super::download::download;
+use super::board::{choose, finish, matching, open, save};
+use super::download::{download, left_lines};
 use super::failure::fail;
 use super::output::{banner, found_lines};
 use super::select::DfuseOptions;
@@ -81,7 +81,13 @@ fn command_mode(a: &DfuUtilArgs, o: DfuseOptions) -> Result<(), Failure> {
     }
     if o.leave {
         println!("Submitting leave request...");
-        job::leave(&mut dfu, o.address).map_err(fail)?;
+        let report = job::leave(&mut dfu, o.address).map_err(|e| {
+            save(&dfu, entry.state_file());
+            fail(e)
+        })?;
+        if let Some(left) = report.left {
+            left_lines(left);
+        }
     }
     finish(a, &mut dfu, o.leave, entry.state_file());
     Ok(())

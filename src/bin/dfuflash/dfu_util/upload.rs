@@ -9,7 +9,8 @@ use dfuflash::progress::{CancelToken, Event, Flow};
 use dfuflash::protocol::Dfu;
 
 use super::args::DfuUtilArgs;
-use super::board::{choose, finish, open};
+use super::board::{choose, finish, open, save};
+use super::download::left_lines;
 use super::failure::fail;
 use super::output::Bar;
 use super::select::DfuseOptions;
@@ -68,7 +69,13 @@ pub(super) fn upload(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(),
     }
     if o.leave && dfu.is_dfuse() {
         println!("Submitting leave request...");
-        job::leave(&mut dfu, None).map_err(fail)?;
+        let report = job::leave(&mut dfu, None).map_err(|e| {
+            save(&dfu, entry.state_file());
+            fail(e)
+        })?;
+        if let Some(left) = report.left {
+            left_lines(left);
+        }
     }
     finish(a, &mut dfu, o.leave, entry.state_file());
     Ok(())
