@@ -93,8 +93,8 @@
 // ABI major version: bumped only when an existing function or struct changes.
 #define DFUFLASH_ABI_MAJOR 3
 
-// ABI minor version: bumped when functions are appended.
-#define DFUFLASH_ABI_MINOR 0
+// ABI minor version: bumped when functions or fields of the growing structs are appended.
+#define DFUFLASH_ABI_MINOR 1
 
 // Library version, major part.
 #define DFUFLASH_VERSION_MAJOR 0
@@ -349,11 +349,6 @@
 // Verify: a sector erased through the Rev V recovery did not read back erased.
 #define DFUFLASH_ERR_WORKAROUND_CHECK 701
 
-// The alt setting a DfuSe mass erase is sent on, and the memory it erases: the internal flash,
-// alt 0 on ST's ROMs (AN3156: the Erase command without an address erases the whole flash).
-// A target on any other alt setting keeps its sector erases.
-#define MASS_ERASED_ALT 0
-
 // An open device (an opaque handle: see the lifecycle rules in the header).
 typedef struct dfuflash_device dfuflash_device;
 
@@ -512,6 +507,11 @@ typedef struct {
   // Segments of the downloaded image in the record (see dfuflash_device_report_segment);
   // 0 after other operations (ABI 3.0).
   size_t segment_count;
+  // Why the verify asked for did not run (a plain DFU 1.1 device that cannot upload after
+  // manifestation): a NUL-terminated UTF-8 string owned by `dev`, valid until the next
+  // operation on `dev` or its close. NULL when the verify ran or was not asked for
+  // (ABI 3.1).
+  const char *unverified;
 } dfuflash_report;
 
 // One target of the last download's record. Size-prefixed: set `size` first.

@@ -281,3 +281,52 @@ fn a_record_that_cannot_be_written_fails_the_board_and_says_so() {
         assert_record(v, &fw, "sim:stm32f405", "385C34733435");
     }
 }
+
+#[test]
+fn a_board_whose_state_cannot_be_saved_fails_read_and_erase_as_it_fails_flash() {
+    // The state file's folder does not exist: the board opens blank, and saving it fails.
+    let dir = tmp("unsaved");
+    let state = dir.join("missing").join("board.state");
+    let state = state.to_str().unwrap();
+    let out = dir.join("back.bin");
+    let (fw, _) = write_fw(&dir, 4096);
+    let sim = ["--sim", "stm32l4", "--sim-state", state, "--json"];
+    let runs: [Vec<&str>; 3] = [
+        [
+            &["flash"][..],
+            &sim,
+            &["--address", "0x08000000", fw.to_str().unwrap()],
+        ]
+        .concat(),
+        [
+            &["read"][..],
+            &sim,
+            &[
+                "--address",
+                "0x08000000",
+                "--length",
+                "64",
+                out.to_str().unwrap(),
+            ],
+        ]
+        .concat(),
+        [
+            &["erase"][..],
+            &sim,
+            &["--address", "0x08000000", "--length", "2048"],
+        ]
+        .concat(),
+    ];
+    for args in runs {
+        let o = dfuflash(&args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        let v = lines(&String::from_utf8_lossy(&o.stdout));
+        assert_eq!(v.len(), 1, "{args:?}");
+        assert_eq!(v[0]["ok"], false, "{args:?}");
+        assert_eq!(v[0]["error_kind"], "state_file", "{args:?}");
+        let error = v[0]["error"].as_str().unwrap();
+        assert!(error.contains("board.state"), "{args:?}: {error}");
+        assert!(stderr(&o).contains(error), "{args:?}: {}", stderr(&o));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

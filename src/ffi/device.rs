@@ -49,6 +49,7 @@ fn register(
             dfu,
             state_file,
             report: Report::default(),
+            unverified: None,
             resync: false,
         }),
     })

@@ -1,5 +1,7 @@
 //! The operations on an open device (erase, download, upload, leave) and their cancellation.
 
+use std::ffi::CString;
+
 use super::boundary::{guard, null};
 use super::callbacks::observer;
 use super::device::dfuflash_device;
@@ -58,6 +60,11 @@ fn operate(
         }
         save_state(&s);
         let report = result.map_err(err)?;
+        // A message holds no NUL; one that did would only be cut short.
+        s.unverified = report
+            .unverified
+            .as_deref()
+            .map(|m| CString::new(m.replace('\0', " ")).unwrap_or_default());
         s.report = report;
         Ok(())
     })

@@ -1,6 +1,8 @@
 //! The report of the last successful operation on a device, and its record: each target's
 //! SHA-256 and each segment's CRC-32, with what was read back.
 
+use std::ffi::c_char;
+
 use super::boundary::{guard, null};
 use super::codes::DFUFLASH_ERR_INVALID_ARGUMENT;
 use super::device::dfuflash_device;
@@ -66,13 +68,18 @@ pub struct dfuflash_report {
     /// Segments of the downloaded image in the record (see dfuflash_device_report_segment);
     /// 0 after other operations (ABI 3.0).
     pub segment_count: usize,
+    /// Why the verify asked for did not run (a plain DFU 1.1 device that cannot upload after
+    /// manifestation): a NUL-terminated UTF-8 string owned by `dev`, valid until the next
+    /// operation on `dev` or its close. NULL when the verify ran or was not asked for
+    /// (ABI 3.1).
+    pub unverified: *const c_char,
 }
 
 unsafe impl SizePrefixed for dfuflash_report {
     const NAME: &'static str = "dfuflash_report";
     const MIN: usize = end_of!(Self, sectors_skipped_count: usize);
 }
-no_tail_padding!(dfuflash_report, segment_count: usize);
+no_tail_padding!(dfuflash_report, unverified: *const c_char);
 
 /// One target of the last download's record. Size-prefixed: set `size` first.
 #[repr(C)]
@@ -166,6 +173,10 @@ pub unsafe extern "C" fn dfuflash_device_report(
             boot_block: r.boot_block.unwrap_or(0),
             target_count: r.targets.len(),
             segment_count: r.segments.len(),
+            unverified: inner
+                .unverified
+                .as_ref()
+                .map_or(std::ptr::null(), |c| c.as_ptr()),
         };
         unsafe { fill(out, report, "out") }
     })

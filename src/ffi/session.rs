@@ -2,6 +2,7 @@
 //! state that makes closing, cancelling and a contained panic safe.
 
 use std::cell::Cell;
+use std::ffi::CString;
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -30,6 +31,8 @@ pub(super) struct DeviceInner {
     pub(super) dfu: Dfu<AnyTransport>,
     pub(super) state_file: Option<PathBuf>,
     pub(super) report: Report,
+    // The report's `unverified`, as C reads it.
+    pub(super) unverified: Option<CString>,
     // A panic interrupted the last call: the device's DFU state is unknown.
     pub(super) resync: bool,
 }

@@ -25,8 +25,10 @@ int main(int argc, char **argv) {
         CHECK(rc == DFUFLASH_OK, "%s: download: %s", model, dfuflash_status_str(rc));
         dfuflash_report r = {.size = sizeof r};
         CHECK(dfuflash_device_report(dev, &r) == DFUFLASH_OK, "report");
-        printf("%s: %llu bytes written, %llu verified\n", model, (unsigned long long)r.bytes_written,
-               (unsigned long long)r.bytes_verified);
+        /* ABI 3.1: why a requested verify did not run, owned by dev; NULL when it ran. */
+        printf("%s: %llu bytes written, %llu verified%s%s\n", model,
+               (unsigned long long)r.bytes_written, (unsigned long long)r.bytes_verified,
+               r.unverified ? ", unverified: " : "", r.unverified ? r.unverified : "");
     }
     dfuflash_image_free(img);
     dfuflash_device_close(dev);

@@ -175,6 +175,7 @@ class _Report(Structure):
         ("boot_block", c_uint32),
         ("target_count", c_size_t),
         ("segment_count", c_size_t),
+        ("unverified", c_char_p),  # ABI 3.1
     ]
 
 
@@ -505,6 +506,9 @@ class Report:
     boot_block: Optional[int] = None
     targets: List[TargetRecord] = field(default_factory=list)
     segments: List[SegmentRecord] = field(default_factory=list)
+    #: Why the verify asked for did not run (a DFU 1.1 device that cannot upload); None when
+    #: it ran or was not asked for.
+    unverified: Optional[str] = None
 
 
 @dataclass
@@ -708,7 +712,14 @@ class Device(_Handle):
                       r.mass_erased, r.left, r.elapsed_seconds, r.wall_seconds, r.device_busy_seconds,
                       [r.sectors_skipped[i] for i in range(r.sectors_skipped_count)],
                       r.bytes_checked, r.sectors_planned, r.boot_block if r.has_boot_block else None,
-                      targets, segments)
+                      targets, segments, _filled_text(r, "unverified"))
+
+
+def _filled_text(r, name: str) -> Optional[str]:
+    """A string field of a growing struct, when the library filled it (a later minor ABI)."""
+    f = getattr(type(r), name)
+    value = getattr(r, name) if r.size >= f.offset + f.size else None
+    return value.decode("utf-8", "replace") if value else None
 
 
 def open(vid: int = 0, pid: int = 0, serial: Optional[str] = None, path: Optional[str] = None,

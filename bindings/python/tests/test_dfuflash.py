@@ -90,8 +90,15 @@ class FlashTest(unittest.TestCase):
             unverified = dev.download(image, full=True, verify=False)
             self.assertEqual(unverified.segments[0].readback_crc32, None, "not read back: no digest")
             self.assertEqual(unverified.segments[0].crc32, crc)
+            self.assertIsNone(r.unverified, "verified")
             dev.upload(0x08040000, 4)
             self.assertEqual((dev.report.targets, dev.report.segments), ([], []), "an upload has no record")
+        # A DFU 1.1 device that cannot upload is flashed and says why it is not verified.
+        with dfuflash.open_simulated("esp32s2") as dev:
+            r = dev.download(dfuflash.Image.from_bytes(FW[:5000], 0))
+            self.assertEqual(r.bytes_verified, 0)
+            self.assertIn("cannot upload", r.unverified)
+            self.assertEqual(dev.report.unverified, r.unverified)
 
     def test_a_deadline_for_the_whole_operation(self):
         image = dfuflash.Image.from_bytes(FW[:0x60000], 0x080C0000)

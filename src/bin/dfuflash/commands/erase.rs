@@ -9,7 +9,7 @@ use crate::args::EraseArgs;
 use crate::hints;
 use crate::job_output::JobOutput;
 use crate::open::open;
-use crate::report::{failure_json, report_json, summary, Failure};
+use crate::report::{failure_json, refusal_json, report_json, summary, Failure};
 
 /// `wall` is when the command started: the JSON reports `wall_seconds` from it.
 pub fn run(args: EraseArgs, wall: Instant, cancel: &CancelToken) -> Result<(), String> {
@@ -40,20 +40,29 @@ pub fn run(args: EraseArgs, wall: Instant, cancel: &CancelToken) -> Result<(), S
     };
     output.finish();
     let dev = o.dfu.transport().sim();
-    let out = match &result {
-        Ok(r) => {
-            output.outcome(&report_json(r, dev, wall.elapsed()), Some(&summary(r, dev)));
-            Ok(())
-        }
+    let (line, text, out) = match &result {
+        Ok(r) => (
+            report_json(r, dev, wall.elapsed()),
+            Some(summary(r, dev)),
+            Ok(()),
+        ),
         Err(e) => {
             let f = Failure {
                 error: e,
                 requests: o.dfu.requests_sent(),
             };
-            output.outcome(&failure_json(&f, dev, wall.elapsed()), None);
-            Err(hints::message(e))
+            (
+                failure_json(&f, dev, wall.elapsed()),
+                None,
+                Err(hints::message(e)),
+            )
         }
     };
-    o.close()?;
+    // A simulated board whose state cannot be saved failed, as in `flash`.
+    let (line, text, out) = match o.close() {
+        Ok(()) => (line, text, out),
+        Err(m) => (refusal_json(&m, "state_file"), None, Err(m)),
+    };
+    output.outcome(&line, text.as_deref());
     out
 }

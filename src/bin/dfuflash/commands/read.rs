@@ -38,17 +38,19 @@ pub fn run(args: ReadArgs, wall: Instant, cancel: &CancelToken) -> Result<(), St
     output.finish();
     let requests = o.dfu.requests_sent() - before;
     let dev = o.dfu.transport().sim();
-    let done = match &result {
+    let (line, text, done) = match &result {
         Err(e) => {
             let f = Failure { error: e, requests };
-            output.outcome(&failure_json(&f, dev, wall.elapsed()), None);
-            Err(hints::message(e))
+            (
+                failure_json(&f, dev, wall.elapsed()),
+                None,
+                Err(hints::message(e)),
+            )
         }
         Ok(bytes) => match std::fs::write(&out, bytes) {
             Err(e) => {
                 let message = format!("cannot write {}: {e}", out.display());
-                output.outcome(&refusal_json(&message, "file"), None);
-                Err(message)
+                (refusal_json(&message, "file"), None, Err(message))
             }
             Ok(()) => {
                 let text = format!(
@@ -66,11 +68,15 @@ pub fn run(args: ReadArgs, wall: Instant, cancel: &CancelToken) -> Result<(), St
                     "requests": requests,
                     "wall_seconds": wall.elapsed().as_secs_f64(),
                 });
-                output.outcome(&line, Some(&text));
-                Ok(())
+                (line, Some(text), Ok(()))
             }
         },
     };
-    o.close()?;
+    // A simulated board whose state cannot be saved failed, as in `flash`.
+    let (line, text, done) = match o.close() {
+        Ok(()) => (line, text, done),
+        Err(m) => (refusal_json(&m, "state_file"), None, Err(m)),
+    };
+    output.outcome(&line, text.as_deref());
     done
 }
