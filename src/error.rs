@@ -156,6 +156,7 @@ impl Error {
                     TransportError::Stall => "stall",
                     TransportError::Timeout(_) => "timeout",
                     TransportError::Overflow => "overflow",
+                    TransportError::Cancelled => "cancelled",
                     _ => "usb",
                 },
                 ProtocolError::DeviceStatus { .. } => "device_status",

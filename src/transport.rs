@@ -19,6 +19,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::progress::CancelToken;
+
 /// The largest control transfer the host stacks carry: Linux's usbfs refuses more than a page,
 /// and WinUSB limits a control transfer to 4 KB.
 pub const MAX_CONTROL_TRANSFER: usize = 4096;
@@ -42,6 +44,9 @@ pub enum TransportError {
     /// Any other failure of the USB stack, with its own words.
     #[error("{0}")]
     Other(String),
+    /// A cancel cut the transfer short while the device held it (see [`Transport::cut_on`]).
+    #[error("transfer cut short by a cancel")]
+    Cancelled,
 }
 
 /// Whether the interface is in application (runtime) mode or in DFU mode.
@@ -271,6 +276,14 @@ pub trait Transport {
 
     /// Waits for `duration`.
     fn sleep(&mut self, duration: Duration);
+
+    /// From now on, a transfer the device holds (an ST ROM erasing inside GETSTATUS) ends soon
+    /// after `cancel` is cancelled, failing with [`TransportError::Cancelled`]; None: transfers
+    /// run to their end or their timeout. The default ignores it, for a transport that cannot
+    /// cut a transfer.
+    fn cut_on(&mut self, cancel: Option<CancelToken>) {
+        let _ = cancel;
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
@@ -306,6 +319,9 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
     fn sleep(&mut self, duration: Duration) {
         (**self).sleep(duration)
+    }
+    fn cut_on(&mut self, cancel: Option<CancelToken>) {
+        (**self).cut_on(cancel)
     }
 }
 

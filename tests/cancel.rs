@@ -186,3 +186,62 @@ fn progress_is_monotonic_with_right_totals_and_phases_in_order() {
     assert!(order[..first_write].iter().all(|p| *p == Phase::Erase));
     assert_eq!(r.workaround_sectors, [0x0810_0000]);
 }
+
+#[test]
+fn a_cancel_cuts_the_getstatus_an_st_rom_holds_while_it_erases() {
+    // The H7 ROM erases inside the GETSTATUS after the erase command (0.9 s for 128 KB). The
+    // cancel comes as the command goes out: that GETSTATUS is cut, not waited for.
+    let token = CancelToken::new();
+    let remote = token.clone();
+    let liar = common::liar::Liar::new(
+        dfuflash::sim::SimDevice::new("stm32h743-revy").unwrap(),
+        Box::new(move |x| {
+            if x.request == dfuflash::protocol::request::DNLOAD && x.sent.first() == Some(&0x41) {
+                remote.cancel();
+            }
+        }),
+    );
+    let mut dfu = open_on(liar, 0);
+    let img = Image::from_binary(0x0804_0000, pattern(4096, 5)).unwrap();
+    let start = dfu.now();
+    let e = job::flash(
+        &mut dfu,
+        &img,
+        &opts(),
+        &mut |_: &Event<'_>| Flow::Continue,
+        &token,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::CancelledBusy {
+                phase: Phase::Erase
+            }
+        ),
+        "{e}"
+    );
+    // Cut as it began: the host did not wait for the erase.
+    assert!(
+        dfu.now() - start < std::time::Duration::from_millis(100),
+        "{:?}",
+        dfu.now() - start
+    );
+    let t = dfu.transport().dev.transcript();
+    let last = t.last().unwrap();
+    assert_eq!(
+        (&last.op, last.outcome),
+        (&Op::GetStatus, dfuflash::sim::Outcome::Cancelled),
+        "{:?}",
+        ops(t)
+    );
+    // The ROM erased on; the next job finds it busy, waits, and flashes.
+    token.reset();
+    let r = flash(&mut dfu, &img, &opts()).unwrap();
+    assert_eq!(r.sectors_erased, [0x0804_0000]);
+    let dev = &dfu.transport().dev;
+    assert_eq!(
+        dev.memory(0, 0x0804_0000, 4096).unwrap(),
+        &pattern(4096, 5)[..]
+    );
+}

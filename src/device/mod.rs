@@ -216,6 +216,9 @@ impl Transport for AnyTransport {
     fn sleep(&mut self, duration: std::time::Duration) {
         self.t_mut().sleep(duration)
     }
+    fn cut_on(&mut self, cancel: Option<crate::progress::CancelToken>) {
+        self.t_mut().cut_on(cancel)
+    }
 }
 
 /// Opens an entry as a transport. A device in runtime mode is detached first and opened

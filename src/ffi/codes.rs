@@ -220,6 +220,8 @@ pub(crate) fn code_of(e: &Error) -> i32 {
                 TransportError::Timeout(_) => DFUFLASH_ERR_USB_TIMEOUT,
                 TransportError::Overflow => DFUFLASH_ERR_USB_OVERFLOW,
                 TransportError::Other(_) => DFUFLASH_ERR_USB,
+                // The engine reports a cut transfer as Interrupted; a transport's own is a cancel.
+                TransportError::Cancelled => DFUFLASH_ERR_CANCELLED,
             },
             ProtocolError::DeviceStatus { .. } => DFUFLASH_ERR_DEVICE_STATUS,
             ProtocolError::UnexpectedState { .. } | ProtocolError::DidNotLeave { .. } => {

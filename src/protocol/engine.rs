@@ -152,6 +152,8 @@ impl<T: Transport> Dfu<T> {
                 .join(", ");
             return Err(ProtocolError::NoSuchAlt { alt, available });
         }
+        // SET_INTERFACE cannot be given a timeout of its own: not started past the deadline.
+        self.check_deadline("selecting an alt setting")?;
         self.t
             .select_alt(alt)
             .map_err(|source| ProtocolError::Transport {
@@ -217,6 +219,11 @@ impl<T: Transport> Dfu<T> {
     ) -> ProtocolError {
         if cut_short && matches!(source, TransportError::Timeout(_)) {
             return self.past_deadline(during);
+        }
+        if source == TransportError::Cancelled {
+            return ProtocolError::Interrupted {
+                during: during.to_string(),
+            };
         }
         ProtocolError::Transport {
             request: req,

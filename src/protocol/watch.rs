@@ -5,8 +5,9 @@
 //! bounded twice: by its own limit in [`Timeouts`](super::Timeouts), and by the deadline of the
 //! job as a whole. Waits are slept in slices of at most [`CANCEL_SLICE`], so a cancel takes
 //! effect within one slice whatever the device asked for. A transfer the device holds (an ST
-//! ROM erases inside a GETSTATUS) cannot be cut short; it ends within its USB timeout, which a
-//! deadline also caps.
+//! ROM erases inside a GETSTATUS) is cut short by the transport when the token is cancelled
+//! (see [`Transport::cut_on`](crate::transport::Transport::cut_on)); a transport that cannot
+//! cut it ends it within its USB timeout, which a deadline also caps.
 
 use std::time::Duration;
 
@@ -42,6 +43,7 @@ impl<T: Transport> Dfu<T> {
     /// [`Dfu::unwatch`] after.
     pub fn watch(&mut self, cancel: &CancelToken, deadline: Option<Duration>) {
         let now = self.t.now();
+        self.t.cut_on(Some(cancel.clone()));
         self.watch = Watch {
             cancel: Some(cancel.clone()),
             until: deadline.map(|d| (now.saturating_add(d), d)),
@@ -65,6 +67,7 @@ impl<T: Transport> Dfu<T> {
 
     /// Ends what [`Dfu::watch`] armed.
     pub fn unwatch(&mut self) {
+        self.t.cut_on(None);
         self.watch = Watch::default();
     }
 

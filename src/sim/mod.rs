@@ -37,6 +37,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::layout::Layout;
+use crate::progress::CancelToken;
 use crate::protocol::{State, Status};
 use crate::transport::{AltSetting, DeviceInfo, Mode};
 use memory::Region;
@@ -114,6 +115,8 @@ pub struct SimDevice {
     pending: Pending,
     bg: Option<Background>,
     cpu_busy_until: Duration,
+    // The host's cancel while a job runs: it cuts a held request short.
+    cut: Option<CancelToken>,
     read_protected: bool,
     disconnected: bool,
     left_to: Option<u32>,
@@ -278,6 +281,7 @@ impl SimDevice {
             pending: Pending::None,
             bg: None,
             cpu_busy_until: Duration::ZERO,
+            cut: None,
             read_protected: false,
             disconnected: false,
             left_to: None,

@@ -63,6 +63,8 @@ pub enum Outcome {
     Timeout,
     /// The device was gone.
     Disconnected,
+    /// The host cut the transfer short while the device held it (a cancel).
+    Cancelled,
 }
 
 /// One transcript line.

@@ -7,6 +7,7 @@ use super::models::{self, usb_cost};
 use super::state_machine::Pending;
 use super::transcript::{Op, Outcome, Record};
 use super::SimDevice;
+use crate::progress::CancelToken;
 use crate::protocol::{request, State, Status, StatusReply};
 use crate::transport::{DeviceInfo, Transport, TransportError};
 
@@ -33,6 +34,7 @@ impl SimDevice {
             Ok(_) => Outcome::Ok(None),
             Err(TransportError::Stall) => Outcome::Stall,
             Err(TransportError::Timeout(_)) => Outcome::Timeout,
+            Err(TransportError::Cancelled) => Outcome::Cancelled,
             Err(_) => Outcome::Disconnected,
         };
         self.transcript.push(Record {
@@ -74,11 +76,12 @@ impl SimDevice {
         // The ROM does not serve USB while it erases or programs inside a status stage.
         if self.now < self.cpu_busy_until {
             let wait = self.cpu_busy_until - self.now;
+            if !self.hold(wait.min(timeout)) {
+                return Err(TransportError::Cancelled);
+            }
             if wait > timeout {
-                self.advance(timeout);
                 return Err(TransportError::Timeout(timeout));
             }
-            self.advance(wait);
         }
         let len = if in_len > 0 { in_len } else { data.len() };
         let cost = usb_cost(len);
@@ -217,5 +220,9 @@ impl Transport for SimDevice {
     fn sleep(&mut self, duration: Duration) {
         self.stats.host_sleep += duration;
         self.advance(duration);
+    }
+
+    fn cut_on(&mut self, cancel: Option<CancelToken>) {
+        self.cut = cancel;
     }
 }

@@ -7,6 +7,9 @@ use super::SimDevice;
 use crate::protocol::State;
 use crate::transport::TransportError;
 
+/// How often a held request looks at the host's cancel, in real time.
+const HOLD_SLICE: Duration = Duration::from_millis(5);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Work {
     Erase { alt: u8, address: u32, size: u32 },
@@ -33,6 +36,33 @@ impl SimDevice {
             if self.owed >= self.min_sleep {
                 std::thread::sleep(std::mem::take(&mut self.owed));
             }
+        }
+    }
+
+    /// Time the device holds the request it is answering (work inside a status stage, or a
+    /// request waiting for that work): slept in slices in real time, so that the host's cancel
+    /// (see [`crate::transport::Transport::cut_on`]) cuts it short as libusb cancels a
+    /// transfer. False when cut: the clock has moved by what was held, and the device works on.
+    pub(super) fn hold(&mut self, d: Duration) -> bool {
+        let Some(cancel) = self.cut.clone() else {
+            self.advance(d);
+            return true;
+        };
+        let mut left = d;
+        loop {
+            if cancel.is_cancelled() {
+                return false;
+            }
+            if left.is_zero() {
+                return true;
+            }
+            let step = if self.realtime {
+                left.min(HOLD_SLICE)
+            } else {
+                left
+            };
+            self.advance(step);
+            left -= step;
         }
     }
 
@@ -75,11 +105,12 @@ impl SimDevice {
         if blocking {
             self.apply(work, 1.0);
             self.cpu_busy_until = self.now + d;
+            if !self.hold(d.min(timeout)) {
+                return Err(TransportError::Cancelled);
+            }
             if d > timeout {
-                self.advance(timeout);
                 return Err(TransportError::Timeout(timeout));
             }
-            self.advance(d);
         } else {
             self.bg = Some(Background {
                 started: self.now,

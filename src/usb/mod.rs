@@ -6,6 +6,7 @@
 //! only as a last resort with a GET_DESCRIPTOR request. [`UsbTransport`] implements
 //! [`Transport`] over an opened interface.
 
+mod cancellable;
 mod driver;
 mod failure;
 mod strings;
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use rusb::{Context, Device, DeviceHandle, Direction, Recipient, RequestType, UsbContext};
 
+use crate::progress::CancelToken;
 use crate::protocol::quirks::{Quirk, Quirks};
 use crate::transport::{
     AltSetting, DeviceInfo, FunctionalDescriptor, Mode, Transport, TransportError,
@@ -376,6 +378,8 @@ pub struct UsbTransport {
     handle: DeviceHandle<Context>,
     info: DeviceInfo,
     start: Instant,
+    // While a job runs: its cancel, which cuts the DFU requests short (see `cancellable`).
+    cut: Option<CancelToken>,
 }
 
 impl Found {
@@ -394,11 +398,35 @@ impl Found {
             handle,
             info: self.info.clone(),
             start: Instant::now(),
+            cut: None,
         })
     }
 }
 
 impl UsbTransport {
+    /// A DFU class request through libusb's asynchronous API, which `cancel` cuts short.
+    fn cuttable(
+        &self,
+        request_type: u8,
+        request: u8,
+        value: u16,
+        data: &mut [u8],
+        timeout: Duration,
+        cancel: &CancelToken,
+    ) -> Result<usize, TransportError> {
+        let setup = cancellable::Setup {
+            request_type,
+            request,
+            value,
+            index: self.info.interface as u16,
+        };
+        match cancellable::control(&self.handle, &setup, data, timeout, cancel) {
+            cancellable::Ended::Done(n) => Ok(n),
+            cancellable::Ended::Cut => Err(TransportError::Cancelled),
+            cancellable::Ended::Failed(e) => Err(self.classify(e, timeout)),
+        }
+    }
+
     /// Names a failed transfer, asking the device whether it is still there first (see
     /// [`failure`]).
     fn classify(&self, e: rusb::Error, timeout: Duration) -> TransportError {
@@ -436,6 +464,10 @@ impl Transport for UsbTransport {
             )));
         }
         let rt = rusb::request_type(Direction::Out, RequestType::Class, Recipient::Interface);
+        if let Some(cancel) = &self.cut {
+            let mut bytes = data.to_vec();
+            return self.cuttable(rt, request, value, &mut bytes, timeout, cancel);
+        }
         self.handle
             .write_control(
                 rt,
@@ -457,6 +489,9 @@ impl Transport for UsbTransport {
     ) -> Result<usize, TransportError> {
         let n = buf.len().min(MAX_CONTROL);
         let rt = rusb::request_type(Direction::In, RequestType::Class, Recipient::Interface);
+        if let Some(cancel) = &self.cut {
+            return self.cuttable(rt, request, value, &mut buf[..n], timeout, cancel);
+        }
         self.handle
             .read_control(
                 rt,
@@ -488,6 +523,10 @@ impl Transport for UsbTransport {
 
     fn sleep(&mut self, duration: Duration) {
         std::thread::sleep(duration);
+    }
+
+    fn cut_on(&mut self, cancel: Option<CancelToken>) {
+        self.cut = cancel;
     }
 }
 
@@ -534,9 +573,10 @@ pub fn wait_for(
         if let Some(f) = discover()?.into_iter().find(&matches) {
             return Ok(Some(f));
         }
-        if start.elapsed() >= deadline {
+        let left = deadline.saturating_sub(start.elapsed());
+        if left.is_zero() {
             return Ok(None);
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(left.min(Duration::from_millis(100)));
     }
 }

@@ -134,6 +134,10 @@ impl Transport for Liar {
         self.dev.now()
     }
 
+    fn cut_on(&mut self, cancel: Option<dfuflash::progress::CancelToken>) {
+        self.dev.cut_on(cancel);
+    }
+
     fn sleep(&mut self, duration: Duration) {
         self.slept.push(duration);
         self.dev.sleep(duration);

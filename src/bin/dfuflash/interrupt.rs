@@ -14,7 +14,7 @@ use dfuflash::progress::CancelToken;
 
 /// What the first Ctrl-C does to many boards, said when it does it.
 pub const CANCELLING: &str =
-    "cancelling: each board stops at its next point between transfers, in dfuIDLE (Ctrl-C again to exit at once)";
+    "cancelling: each board stops now, in DFU mode: in dfuIDLE, or busy with a command whose wait is cut short (Ctrl-C again to exit at once)";
 
 static TOKEN: OnceLock<CancelToken> = OnceLock::new();
 #[cfg(any(unix, windows))]
