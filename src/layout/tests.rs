@@ -87,8 +87,8 @@ fn parses_every_real_string_from_the_protocol_notes() {
 
 #[test]
 fn several_address_groups_keep_their_own_addresses_and_sector_sizes() {
-    let l = Layout::parse("@Flash /0x90000000/64*4Kg/0x90040000/60*64Kg/0x90400000/60*64Kg")
-        .unwrap();
+    let l =
+        Layout::parse("@Flash /0x90000000/64*4Kg/0x90040000/60*64Kg/0x90400000/60*64Kg").unwrap();
     assert_eq!(l.groups.len(), 3);
     let s = l.sector_at(0x9004_1234).unwrap();
     assert_eq!((s.index, s.address, s.size), (64, 0x9004_0000, 64 * 1024));
