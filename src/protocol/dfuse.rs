@@ -88,7 +88,7 @@ impl<T: Transport> Dfu<T> {
         // Until its end is seen (from before it is sent: a failed transfer may still have
         // reached the device), a later return to dfuIDLE knows what the device is busy with.
         self.abandoned_erase = Some(AbandonedErase {
-            address,
+            address: Some(address),
             busy_since: None,
         });
         let command = [dfuse_cmd::ERASE, a[0], a[1], a[2], a[3]];
@@ -113,7 +113,7 @@ impl<T: Transport> Dfu<T> {
             PollEnd::Done(_) => Ok(EraseOutcome { workaround: false }),
             PollEnd::Wedged => {
                 self.extend_deadline_for_recovery(self.t.now().saturating_sub(start));
-                self.recover_wedged_erase(address)?;
+                self.recover_wedged_erase(Some(address))?;
                 Ok(EraseOutcome { workaround: true })
             }
         }
@@ -121,10 +121,23 @@ impl<T: Transport> Dfu<T> {
 
     /// The STM32H7 Rev V recovery: CLRSTATUS (the ROM answers errUNKNOWN/dfuERROR), CLRSTATUS
     /// again (OK/dfuIDLE). A stall or any other answer means this is not that quirk: fail.
-    pub(super) fn recover_wedged_erase(&mut self, address: u32) -> Result<(), ProtocolError> {
+    pub(super) fn recover_wedged_erase(
+        &mut self,
+        address: Option<u32>,
+    ) -> Result<(), ProtocolError> {
+        let (level, what) = match address {
+            Some(a) => (Level::Debug, format!("erase of sector {a:#010x}")),
+            None => (
+                Level::Warn,
+                "an erase that another host sent and never saw end (it died, or was killed)"
+                    .to_string(),
+            ),
+        };
         self.note(
-            Level::Debug,
-            format!("erase of sector {address:#010x} stuck in dfuDNBUSY: applying the STM32H7 Rev V recovery (CLRSTATUS pair)"),
+            level,
+            format!(
+                "{what} stuck in dfuDNBUSY: applying the STM32H7 Rev V recovery (CLRSTATUS pair)"
+            ),
         );
         let fail = |detail: String| ProtocolError::RecoveryFailed { address, detail };
         match self.clear_status() {

@@ -50,6 +50,7 @@ impl<T: Transport> Dfu<T> {
             abandoned_erase: None,
             quiet_until: None,
         };
+        dfu.abandoned_erase = dfu.inherited_erase();
         dfu.select_alt(alt)?;
         Ok(dfu)
     }
@@ -177,6 +178,10 @@ impl<T: Transport> Dfu<T> {
         during: &str,
     ) -> Result<(), ProtocolError> {
         self.keep_quiet(during)?;
+        // A command of this host's own: the device is no longer in one another host left.
+        if self.abandoned_erase.is_some_and(|a| a.address.is_none()) {
+            self.abandoned_erase = None;
+        }
         self.requests += 1;
         let timeout = self.opts.timeouts.control;
         let capped = self.capped(timeout);

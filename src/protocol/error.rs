@@ -81,11 +81,15 @@ pub enum ProtocolError {
     },
     /// The H7 Rev V recovery was tried but the device did not answer as that ROM does.
     #[error(
-        "erase of sector {address:#010x} stuck in dfuDNBUSY and the Rev V recovery did not apply: {detail}"
+        "{} stuck in dfuDNBUSY and the Rev V recovery did not apply: {detail}",
+        match .address {
+            Some(a) => format!("erase of sector {a:#010x}"),
+            None => "an erase another host left".to_string(),
+        }
     )]
     RecoveryFailed {
-        /// Sector address.
-        address: u32,
+        /// Sector address; None for an erase another process sent (its sector is unknown).
+        address: Option<u32>,
         /// What went differently.
         detail: String,
     },

@@ -19,7 +19,8 @@ const STALL_BACKOFF: Duration = Duration::from_millis(50);
 /// deadline or a failed transfer.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct AbandonedErase {
-    pub(super) address: u32,
+    /// Its sector; None for one another host sent (see [`Dfu::open`]).
+    pub(super) address: Option<u32>,
     /// When it was first seen OK/dfuDNBUSY (transport clock), once it was.
     pub(super) busy_since: Option<Duration>,
 }
@@ -287,6 +288,21 @@ impl<T: Transport> Dfu<T> {
         self.extend_deadline_for_recovery(now.saturating_sub(since));
         self.recover_wedged_erase(address)?;
         Ok(true)
+    }
+
+    /// What a newly opened ST ROM may be busy with: an ST ROM does its work inside the
+    /// GETSTATUS that starts it and answers the next one dfuDNLOAD-IDLE (PROTOCOL.md, section
+    /// 6), so one that this process finds answering OK/dfuDNBUSY, before it sent any command, is
+    /// in a page erase's Rev V wedge that another host left (killed mid-erase, crashed, its
+    /// computer powered off). The first return to dfuIDLE applies the recovery to it under the
+    /// narrow rule: workarounds on, OK/dfuDNBUSY seen again after max(wedge wait, 2 × the poll
+    /// timeout). Its sector is unknown: a job compares (or, with `full`, erases) every sector it
+    /// plans, so the sector is erased again if it is one of them.
+    pub(super) fn inherited_erase(&self) -> Option<AbandonedErase> {
+        self.polls_at_once().then_some(AbandonedErase {
+            address: None,
+            busy_since: None,
+        })
     }
 
     /// A busy reply asks the host to send nothing for bwPollTimeout (DFU 1.1, 6.1.2), and a

@@ -22,11 +22,16 @@ pub struct Faults {
     pub wedge_no_erase: bool,
     /// The simulator itself panics at this request (to test that callers contain panics).
     pub panic_at: Option<u64>,
+    /// The host process ends at this request as SIGKILL would (exit status 137), the device
+    /// saved as it is at that moment (a wedged erase included) to its state file, if it has
+    /// one. For the command: a library caller's process ends too.
+    pub host_exit_at: Option<u64>,
 }
 
 impl Faults {
-    /// Parses `KIND@N[,KIND@N...]` where KIND is disconnect, stall, timeout, power-loss or
-    /// status=NAME (errTARGET, errVENDOR, errPROG, ... or a number).
+    /// Parses `KIND@N[,KIND@N...]` where KIND is disconnect, stall, timeout, power-loss,
+    /// wedge-no-erase, panic, host-exit or status=NAME (errTARGET, errVENDOR, errPROG, ... or a
+    /// number).
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut f = Faults::default();
         for part in text.split(',').filter(|p| !p.is_empty()) {
@@ -43,6 +48,7 @@ impl Faults {
                 "power-loss" => f.power_loss_at = Some(n),
                 "wedge-no-erase" => f.wedge_no_erase = n > 0,
                 "panic" => f.panic_at = Some(n),
+                "host-exit" => f.host_exit_at = Some(n),
                 k if k.starts_with("status=") => {
                     let name = &k[7..];
                     let status = (0..=255u8)
@@ -52,7 +58,7 @@ impl Faults {
                         .ok_or_else(|| format!("fault {part:?}: unknown status {name:?}"))?;
                     f.status_at = Some((n, status));
                 }
-                _ => return Err(format!("fault {part:?}: kind must be disconnect, stall, timeout, power-loss, wedge-no-erase or status=NAME")),
+                _ => return Err(format!("fault {part:?}: kind must be disconnect, stall, timeout, power-loss, wedge-no-erase, panic, host-exit or status=NAME")),
             }
         }
         Ok(f)

@@ -117,6 +117,8 @@ pub struct SimDevice {
     cpu_busy_until: Duration,
     // The host's cancel while a job runs: it cuts a held request short.
     cut: Option<CancelToken>,
+    // The state file it was opened from (the host-exit fault saves to it).
+    state_path: Option<PathBuf>,
     read_protected: bool,
     disconnected: bool,
     left_to: Option<u32>,
@@ -282,6 +284,7 @@ impl SimDevice {
             bg: None,
             cpu_busy_until: Duration::ZERO,
             cut: None,
+            state_path: None,
             read_protected: false,
             disconnected: false,
             left_to: None,

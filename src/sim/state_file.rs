@@ -4,7 +4,11 @@
 use std::io::{BufRead, Read, Write};
 use std::path::Path;
 
+use std::time::Duration;
+
+use super::work::{Background, Work};
 use super::{SimDevice, SimError};
+use crate::protocol::{State, Status};
 
 impl SimDevice {
     /// Saves the device's memory and protection to a state file.
@@ -25,6 +29,9 @@ impl SimDevice {
             f.write_all(&r.data).map_err(err)?;
             writeln!(f).map_err(err)?;
         }
+        if let Some(w) = self.wedge_record() {
+            writeln!(f, "{w}").map_err(err)?;
+        }
         writeln!(f, "end").map_err(err)?;
         f.into_inner()
             .map_err(|e| err(e.into_error()))?
@@ -34,9 +41,11 @@ impl SimDevice {
     }
 
     /// Opens the device whose state `path` holds, or a fresh one if the file does not exist.
-    /// The device powers on as the ROM does, with the saved memory.
+    /// The device powers on as the ROM does, with the saved memory, unless the file records a
+    /// Rev V wedge it was left in (its host died mid-erase; the board kept its power).
     pub fn with_state(model: &str, path: &Path) -> Result<Self, SimError> {
         let mut dev = Self::new(model)?;
+        dev.state_path = Some(path.to_path_buf());
         if !path.exists() {
             return Ok(dev);
         }
@@ -94,10 +103,73 @@ impl SimDevice {
                 .map_err(|e| bad(format!("region {i}: {e}")))?;
             next(&mut r)?;
         }
-        if next(&mut r)? != "end" {
+        let mut last = next(&mut r)?;
+        if last.starts_with("wedged ") {
+            dev.resume_wedge(&last)
+                .ok_or_else(|| bad(format!("bad wedge line {last:?}")))?;
+            last = next(&mut r)?;
+        }
+        if last != "end" {
             return Err(bad("missing end marker (file truncated?)".into()));
         }
         Ok(dev)
+    }
+
+    /// A Rev V erase wedged when the file was saved (the host died, the board kept power):
+    /// `wedged ALT ADDRESS SIZE DONE LEFT_US ERASES`, DONE bytes of the sector already erased.
+    fn wedge_record(&self) -> Option<String> {
+        let bg = self.bg.filter(|b| b.wedged)?;
+        let (alt, address, size, erases) = match bg.work {
+            Some(Work::Erase { alt, address, size }) => (alt, address, size, 1),
+            _ => (self.alt, 0, 0, 0),
+        };
+        let total = (bg.done_at - bg.started).as_secs_f64();
+        let fraction = (self.now - bg.started).as_secs_f64() / total.max(f64::MIN_POSITIVE);
+        let done = (size as f64 * fraction.clamp(0.0, 1.0)) as u32;
+        let left = bg.done_at.saturating_sub(self.now).as_micros();
+        Some(format!(
+            "wedged {alt} {address:#010x} {size} {done} {left} {erases}"
+        ))
+    }
+
+    /// The board is still in the wedge the file records: the part erased is applied, the rest
+    /// goes on in the background, and the ROM answers OK/dfuDNBUSY.
+    fn resume_wedge(&mut self, line: &str) -> Option<()> {
+        let f: Vec<&str> = line.split(' ').skip(1).collect();
+        let [alt, address, size, done, left, erases] = f[..] else {
+            return None;
+        };
+        let alt: u8 = alt.parse().ok()?;
+        let address = u32::from_str_radix(address.strip_prefix("0x")?, 16).ok()?;
+        let size: u32 = size.parse().ok()?;
+        let done: u32 = done.parse::<u32>().ok()?.min(size);
+        let left = Duration::from_micros(left.parse().ok()?);
+        let erases = erases == "1";
+        if erases {
+            self.apply(
+                Work::Erase {
+                    alt,
+                    address,
+                    size: done,
+                },
+                1.0,
+            );
+        }
+        self.alt = alt;
+        self.state = State::DnBusy;
+        self.status = Status::Ok;
+        self.bg = Some(Background {
+            started: self.now,
+            done_at: self.now + left.max(Duration::from_micros(1)),
+            work: erases.then_some(Work::Erase {
+                alt,
+                address: address + done,
+                size: size - done,
+            }),
+            wedged: true,
+            poll_ms: 1000,
+        });
+        Some(())
     }
 }
 

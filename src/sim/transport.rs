@@ -62,6 +62,13 @@ impl SimDevice {
             self.disconnected = true;
             return Err(TransportError::Disconnected);
         }
+        if self.faults.host_exit_at == Some(index) {
+            // Nothing of the host runs after this: no cleanup, no leave, only what the board holds.
+            if let Some(path) = &self.state_path {
+                let _ = self.save_state(path);
+            }
+            std::process::exit(137);
+        }
         if self.faults.panic_at == Some(index) {
             panic!("simulator panic injected at request {index}");
         }
