@@ -33,16 +33,24 @@ apt_lists() {
     compgen -G "/var/lib/apt/lists/*_Packages*" >/dev/null || apt_update
 }
 
-# apt_install PKG...: installs the packages; on failure updates the lists and tries again.
+# apt_install [OPTION...] PKG...: installs the packages (options such as --no-install-recommends
+# go to apt-get); on failure updates the lists and tries again.
 apt_install() {
-    local err
-    err=$($apt_sudo apt-get "${apt_opts[@]}" install -y --no-install-recommends "$@" 2>&1 >/dev/null) && return 0
+    local pkgs
+    pkgs=$(printf '%s\n' "$@" | grep -v '^-' | tr '\n' ' ')
+    apt_try_install "$@" && return 0
     if [ -z "$apt_updated" ]; then
         apt_update
-        err=$($apt_sudo apt-get "${apt_opts[@]}" install -y --no-install-recommends "$@" 2>&1 >/dev/null) && return 0
+        apt_try_install "$@" && return 0
     fi
-    grep '^E:' <<<"$err" >&2 || true
-    apt_fail "Debian packages $* (apt-get install failed)" "apt-get update && apt-get install $*"
+    grep '^E:' <<<"$apt_err" >&2 || true
+    apt_fail "Debian packages ${pkgs% } (apt-get install failed)" "apt-get update && apt-get install ${pkgs% }"
+}
+
+# apt_try_install [OPTION...] PKG...: one try, quiet; apt's errors are left in apt_err.
+apt_err=
+apt_try_install() {
+    apt_err=$($apt_sudo apt-get "${apt_opts[@]}" install -y "$@" 2>&1 >/dev/null)
 }
 
 # apt_download DIR PKG[=VERSION]...: downloads the .deb files into DIR, never installed. Tries

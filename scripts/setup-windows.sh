@@ -26,7 +26,7 @@ command -v zip >/dev/null || need+=(zip)
 command -v unzip >/dev/null || need+=(unzip)
 if [ ${#need[@]} -gt 0 ]; then
     echo "setup-windows: installing ${need[*]} (Debian packages)"
-    apt_install "${need[@]}"
+    apt_install --no-install-recommends "${need[@]}"
 fi
 
 # The toolchain's version: the one asked for, or apt's candidate (a security update may move it).
@@ -74,7 +74,7 @@ if [ "$(cat "$tc/version" 2>/dev/null)" != "$version" ]; then
         dpkg-deb -f "$deb" Depends | tr ',' '\n'
     done | sed -E 's/\|.*//; s/\(.*\)//; s/ //g' | grep -v -e '-web' -e '^$' | sort -u)
     # shellcheck disable=SC2086
-    apt_install $deps
+    apt_install --no-install-recommends $deps
     rm -rf "$w/debs"
     echo "$version" >"$tc/version"
 fi
