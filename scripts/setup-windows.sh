@@ -48,23 +48,27 @@ fi
 [ -n "$version" ] || apt_fail "Debian's rustc-web ${want:-(any version)}, which apt does not list" \
     "apt-get update; apt-cache madison rustc-web (the versions DFUFLASH_WINDOWS_RUST can name)"
 tc="$w/toolchain"
-if [ "$(cat "$tc/version" 2>/dev/null)" != "$version" ]; then
+debs() { # VERSION: the packages of that toolchain
+    local m
+    m=$(sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$1")
+    echo "rustc-web=$1 cargo-web=$1 rust-web-src=$1 libstd-rust-web-dev=$1 libstd-rust-web-$m=$1"
+}
+fetch() { # VERSION: downloads its packages into $w/debs
     rm -rf "$w/debs"
     mkdir -p "$w/debs"
-    debs() { # VERSION: the packages of that toolchain
-        local m
-        m=$(sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$1")
-        echo "rustc-web=$1 cargo-web=$1 rust-web-src=$1 libstd-rust-web-dev=$1 libstd-rust-web-$m=$1"
-    }
     # shellcheck disable=SC2046
-    if ! apt_download "$w/debs" $(debs "$version"); then
-        # Old lists name files the mirror has dropped; new ones may name another candidate.
-        apt_update
-        [ -n "$want" ] || version=$(rust_version)
-        # shellcheck disable=SC2046
-        apt_download "$w/debs" $(debs "$version") ||
-            apt_fail "Debian's rustc-web $version (apt-get download failed)" "apt-get update"
+    apt_download "$w/debs" $(debs "$1")
+}
+if [ "$(cat "$tc/version" 2>/dev/null)" != "$version" ] && ! fetch "$version"; then
+    # Old lists name files the mirror has dropped; new ones may name another candidate.
+    apt_update
+    [ -n "$want" ] || version=$(rust_version)
+    [ -n "$version" ] || apt_fail "Debian's rustc-web, which apt no longer lists" "apt-get update"
+    if [ "$(cat "$tc/version" 2>/dev/null)" != "$version" ]; then
+        fetch "$version" || apt_fail "Debian's rustc-web $version (apt-get download failed)" "apt-get update"
     fi
+fi
+if [ "$(cat "$tc/version" 2>/dev/null)" != "$version" ]; then
     echo "setup-windows: unpacking Debian's Rust $version into $tc"
     rm -rf "$tc"
     mkdir -p "$tc"
