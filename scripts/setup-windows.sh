@@ -83,11 +83,11 @@ if [ "$(cat "$tc/version" 2>/dev/null)" != "$version" ]; then
     echo "$version" >"$tc/version"
 fi
 
-# rsbegin.o and rsend.o: Rust up to 1.85 links every Windows exe and dll between them (its
-# target spec's pre- and post-link objects) and takes them from the target's lib dir in its
-# sysroot, where Debian, shipping no std for the target, has none: "cannot find rsbegin.o".
-# Built from the std sources the toolchain ships, as Rust's bootstrap builds them (StartupObjects
-# in src/bootstrap/src/core/build_steps/compile.rs), into the folder where rustc looks.
+# rsbegin.o and rsend.o: Debian's Rust 1.85 (not 1.96) links every Windows exe and dll between
+# them (its target spec's pre- and post-link objects) and takes them from the target's lib dir
+# in its sysroot, where Debian, shipping no std for the target, has none: "cannot find
+# rsbegin.o". Built from the std sources the toolchain ships, as Rust's bootstrap builds them
+# (StartupObjects in src/bootstrap/src/core/build_steps/compile.rs), where rustc looks.
 t=x86_64-pc-windows-gnu
 tlib="$tc/usr/lib/rustlib/$t/lib"
 tc_rustc() { LD_LIBRARY_PATH="$tc/usr/lib/x86_64-linux-gnu" RUSTC_BOOTSTRAP=1 "$tc/usr/bin/rustc" "$@"; }
