@@ -6,6 +6,7 @@
 #   setuptools - the Python bindings' build requirement (PyPI), for the pip install test
 #   gcc, valgrind - the C API tests (compiled with -Wall -Wextra -Werror, run under
 #                   AddressSanitizer/UndefinedBehaviorSanitizer and valgrind)
+# Works from any state of apt's lists (scripts/apt.sh).
 set -euo pipefail
 "$(dirname "$0")/setup-build-deps.sh"
 need=()
@@ -22,12 +23,10 @@ command -v objcopy >/dev/null && command -v ld >/dev/null || need+=(binutils)
 command -v python3 >/dev/null || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing ${need[*]} (Debian packages)"
-    sudo=; [ "$(id -u)" -ne 0 ] && sudo=sudo
-    export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get install -y -q "${need[@]}" >/dev/null 2>&1 || {
-        $sudo apt-get update -q >/dev/null
-        $sudo apt-get install -y -q "${need[@]}" >/dev/null
-    }
+    apt_who=setup-test-deps
+    # shellcheck source=scripts/apt.sh
+    source "$(dirname "$0")/apt.sh"
+    apt_install "${need[@]}"
 fi
 # The bindings' build requirement, fetched once so the pip install test runs offline.
 "$(dirname "$0")/fetch-pip-wheels.sh"
