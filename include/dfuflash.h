@@ -29,10 +29,11 @@
  * - dfuflash_cancel(dev) may be called from any thread, at any time. The operation running on
  *   dev stops at its next point between transfers, or within 50 ms when it is waiting for the
  *   device (however long the device asked it to wait), and returns DFUFLASH_ERR_CANCELLED. A
- *   transfer the device holds is not cut short: an ST ROM erases inside a GETSTATUS, about 1 s
- *   for a 128 KB STM32H7 sector. The device is left in dfuIDLE, unless the cancel ended a wait
- *   for a busy device (the message says so): the next operation first waits for it. A cancel
- *   while no operation runs does nothing.
+ *   transfer the device holds (an ST ROM erases inside a GETSTATUS, about 1 s for a 128 KB
+ *   STM32H7 sector) is cut short within a few ms too: libusb cancels it, and the device works
+ *   on. The device is left in dfuIDLE, unless the cancel ended a wait for a busy device (the
+ *   message says so): the next operation first waits for it. A cancel while no operation runs
+ *   does nothing.
  * - Every operation has a deadline as a whole (DFUFLASH_TIMEOUT_JOB; by default an allowance
  *   for the work it plans at the slowest documented device timings), past which it fails with
  *   DFUFLASH_ERR_JOB_TIMEOUT, so a device that keeps asking the host to wait cannot hold it.
