@@ -37,7 +37,9 @@ impl Quirk {
             Quirk::ForceDfu11 => "force-dfu11",
             Quirk::Utf8Serial => "utf8-serial",
             Quirk::Gd32vf103Layout => "gd32vf103-layout",
-            Quirk::LeaveUnanswered => "leave-unanswered",
+            // The name listings have always shown (integrators match on it); the leave it
+            // names still sends the GETSTATUS, as dfu-util's does.
+            Quirk::LeaveUnanswered => "leave-without-status",
         }
     }
 }

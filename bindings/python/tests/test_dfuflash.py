@@ -220,7 +220,7 @@ class FlashTest(unittest.TestCase):
         # dfu-util's quirks, applied: the GD32VF103's layout comes from its part number.
         gd32 = next(d for d in sims if d.path == "sim:gd32vf103")
         self.assertEqual(gd32.alt_settings[0], (0, "@Internal Flash  /0x08000000/128*001Kg", 128))
-        self.assertEqual([q.split(":")[0] for q in gd32.quirks], ["utf8-serial", "gd32vf103-layout", "leave-unanswered"])
+        self.assertEqual([q.split(":")[0] for q in gd32.quirks], ["utf8-serial", "gd32vf103-layout", "leave-without-status"])
         bogus = next(d for d in sims if d.path == "sim:bogus-poll")
         self.assertEqual([q.split(":")[0] for q in bogus.quirks], ["ignore-poll-timeout"])
         self.assertTrue(all(d.quirks == [] for d in sims if d not in (gd32, bogus)))
