@@ -14,6 +14,7 @@ mod boards_display;
 mod commands;
 mod dfu_util;
 mod display;
+mod dropin;
 mod events;
 mod flash_job;
 mod hints;
