@@ -46,9 +46,9 @@ fn cli(test: &str) -> Bundle {
 impl Bundle {
     /// Runs the bundled program with `boards` attached, the memory kept in `state` and the
     /// requests in `transcript`.
-    fn run(&self, boards: &str, args: &[&str]) -> Output {
+    fn run(&self, boards: &str, line: &str) -> Output {
         let mut c = Command::new(&self.exe);
-        c.args(args)
+        c.args(argv(line))
             .current_dir(&self.dir)
             .env("DFUFLASH_SIM_STATE", self.dir.join("state"))
             .env("DFUFLASH_SIM_TRANSCRIPT", self.dir.join("transcript"))
@@ -73,6 +73,22 @@ impl Bundle {
     fn transcript(&self) -> String {
         std::fs::read_to_string(self.dir.join("transcript")).unwrap_or_default()
     }
+}
+
+/// A caller's command line as the shell splits it: words, and `"..."` for one argument that
+/// may be empty or hold spaces.
+fn argv(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = line.trim();
+    while !rest.is_empty() {
+        let (word, tail) = match rest.strip_prefix('"') {
+            Some(q) => q.split_once('"').expect("a closing quote"),
+            None => rest.split_once(' ').unwrap_or((rest, "")),
+        };
+        out.push(word.to_string());
+        rest = tail.trim_start();
+    }
+    out
 }
 
 fn stdout(o: &Output) -> String {
@@ -141,22 +157,7 @@ fn stm32duino_current_line_flashes_and_starts() {
         let b = cli(&format!("duino-{model}"));
         let data = pattern(40_000, 7);
         b.file("x.bin", &data);
-        let o = b.run(
-            model,
-            &[
-                "--connect",
-                "port=usb1",
-                "VID=0x0483",
-                "PID=0xdf11",
-                "",
-                "--quietMode",
-                "--download",
-                "x.bin",
-                "0x8000000",
-                "--start",
-                "0x8000000",
-            ],
-        );
+        let o = b.run(model, r#"--connect port=usb1 VID=0x0483 PID=0xdf11 "" --quietMode --download x.bin 0x8000000 --start 0x8000000"#);
         flashed(&b, &o, model, &data, true);
         // Quiet: no bar.
         assert!(percentages(&stdout(&o)).is_empty());
@@ -169,22 +170,7 @@ fn stm32duino_erase_all_as_one_argument_mass_erases_once() {
     let b = cli("duino-erase");
     let data = pattern(20_000, 3);
     b.file("x.bin", &data);
-    let o = b.run(
-        "stm32f405",
-        &[
-            "--connect",
-            "port=usb1",
-            "VID=0x0483",
-            "PID=0xdf11",
-            "--erase all",
-            "--quietMode",
-            "--download",
-            "x.bin",
-            "0x8000000",
-            "--start",
-            "0x8000000",
-        ],
-    );
+    let o = b.run("stm32f405", r#"--connect port=usb1 VID=0x0483 PID=0xdf11 "--erase all" --quietMode --download x.bin 0x8000000 --start 0x8000000"#);
     flashed(&b, &o, "stm32f405", &data, true);
     assert_eq!(mass_erases(&b), 1);
     assert!(!b.transcript().contains("Erase("), "{}", b.transcript());
@@ -197,28 +183,12 @@ fn stm32duino_older_lines_flash_and_start() {
     let b = bundle("duino-old", "STM32_Programmer.sh");
     let data = pattern(30_000, 5);
     b.file("x.bin", &data);
-    let o = b.run(
-        "stm32f405",
-        &["-c", "port=USB1", "-q", "-d", "x.bin", "0x8000000", "-s"],
-    );
+    let o = b.run("stm32f405", "-c port=USB1 -q -d x.bin 0x8000000 -s");
     flashed(&b, &o, "stm32f405", &data, true);
     assert_eq!(mass_erases(&b), 0);
     let data = pattern(30_000, 9);
     b.file("x.bin", &data);
-    let o = b.run(
-        "stm32f405",
-        &[
-            "-c",
-            "port=USB1",
-            "-e",
-            "all",
-            "-q",
-            "-d",
-            "x.bin",
-            "0x8000000",
-            "-s",
-        ],
-    );
+    let o = b.run("stm32f405", "-c port=USB1 -e all -q -d x.bin 0x8000000 -s");
     flashed(&b, &o, "stm32f405", &data, true);
     assert_eq!(mass_erases(&b), 1);
     // stm32CubeProg.sh's shapes: options joined in one argument, an empty one at the end.
@@ -226,14 +196,7 @@ fn stm32duino_older_lines_flash_and_start() {
     b.file("x.bin", &data);
     let o = b.run(
         "stm32f405",
-        &[
-            "-c port=USB1",
-            "-q -d",
-            "x.bin",
-            "0x8000000",
-            "-s 0x8000000",
-            "",
-        ],
+        r#""-c port=USB1" "-q -d" x.bin 0x8000000 "-s 0x8000000" """#,
     );
     flashed(&b, &o, "stm32f405", &data, true);
 }
@@ -252,7 +215,7 @@ fn openmv_style_bin_shows_a_bar_its_pattern_reads() {
             13,
         );
         b.file("fw.bin", &data);
-        let o = b.run(model, &["-c", "port=USB1", "-d", "fw.bin", "0x08000000"]);
+        let o = b.run(model, "-c port=USB1 -d fw.bin 0x08000000");
         flashed(&b, &o, model, &data, false);
         let p = percentages(&stdout(&o));
         assert!(p.len() > 2 && p.windows(2).all(|w| w[0] < w[1]), "{p:?}");
@@ -284,7 +247,7 @@ fn openmv_style_hex_and_zephyr_start_without_address() {
     let b = cli("hex");
     let data = pattern(5_000, 17);
     b.file("fw.hex", ihex(BASE, &data).as_bytes());
-    let o = b.run("stm32f405", &["-c", "port=USB1", "-w", "fw.hex"]);
+    let o = b.run("stm32f405", "-c port=USB1 -w fw.hex");
     flashed(&b, &o, "stm32f405", &data, false);
     assert!(stdout(&o).contains("  Address       : 0x08000000"));
     // Zephyr: the connection in one argument, --start with no address runs the file's.
@@ -292,15 +255,7 @@ fn openmv_style_hex_and_zephyr_start_without_address() {
     b.file("zephyr.hex", ihex(BASE, &data).as_bytes());
     let o = b.run(
         "stm32f405",
-        &[
-            "--connect",
-            "port=usb1 freq=4000 reset=hw",
-            "--erase",
-            "all",
-            "--download",
-            "zephyr.hex",
-            "--start",
-        ],
+        r#"--connect "port=usb1 freq=4000 reset=hw" --erase all --download zephyr.hex --start"#,
     );
     flashed(&b, &o, "stm32f405", &data, true);
     assert_eq!(mass_erases(&b), 1);
@@ -311,29 +266,13 @@ fn mbed_ce_repeated_connect_empty_serial_and_verify() {
     let b = cli("mbed");
     let data = pattern(12_000, 23);
     b.file("x.bin", &data);
-    let o = b.run(
-        "stm32f405",
-        &[
-            "-c",
-            "-c",
-            "port=USB",
-            "sn=",
-            "-w",
-            "x.bin",
-            "0x08000000",
-            "-v",
-            "-s",
-        ],
-    );
+    let o = b.run("stm32f405", "-c -c port=USB sn= -w x.bin 0x08000000 -v -s");
     flashed(&b, &o, "stm32f405", &data, true);
     assert!(lines(&o)
         .iter()
         .any(|l| l == "Download verified successfully"));
     // A serial that no board has finds no board.
-    let o = b.run(
-        "stm32f405",
-        &["-c", "port=USB1", "sn=NOPE", "-w", "x.bin", "0x08000000"],
-    );
+    let o = b.run("stm32f405", "-c port=USB1 sn=NOPE -w x.bin 0x08000000");
     assert_eq!(o.status.code(), Some(1));
     assert!(lines(&o).iter().any(|l| l == "Error: No DFU device found"));
 }
@@ -341,7 +280,7 @@ fn mbed_ce_repeated_connect_empty_serial_and_verify() {
 #[test]
 fn list_usb_shows_the_boards_or_none() {
     let b = cli("list");
-    let o = b.run("stm32f405", &["-l", "usb"]);
+    let o = b.run("stm32f405", "-l usb");
     assert_eq!(o.status.code(), Some(0));
     let l = lines(&o);
     assert!(
@@ -353,17 +292,14 @@ fn list_usb_shows_the_boards_or_none() {
         l.iter().any(|l| l == "  Device Index           : USB1"),
         "{l:?}"
     );
-    let o = b.run("", &["-l", "usb"]);
+    let o = b.run("", "-l usb");
     assert_eq!(o.status.code(), Some(0));
     assert!(lines(&o)
         .iter()
         .any(|l| l == "No STM32 device in DFU mode connected"));
     // A presence probe finds the board, or fails.
-    assert_eq!(
-        b.run("stm32f405", &["-c", "port=USB1"]).status.code(),
-        Some(0)
-    );
-    let o = b.run("", &["-c", "port=USB1"]);
+    assert_eq!(b.run("stm32f405", "-c port=USB1").status.code(), Some(0));
+    let o = b.run("", "-c port=USB1");
     assert_eq!(o.status.code(), Some(1));
     assert!(lines(&o).iter().any(|l| l == "Error: No DFU device found"));
 }
@@ -373,23 +309,11 @@ fn sectors_erase_by_number_and_upload_reads_back() {
     let b = cli("sectors");
     let data = pattern(0x10000, 29);
     b.file("x.bin", &data);
-    let o = b.run(
-        "stm32f405",
-        &["-c", "port=USB1", "-d", "x.bin", "0x08000000"],
-    );
+    let o = b.run("stm32f405", "-c port=USB1 -d x.bin 0x08000000");
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let o = b.run(
         "stm32f405",
-        &[
-            "-c",
-            "port=USB1",
-            "-e",
-            "[1 2]",
-            "-u",
-            "0x08000000",
-            "0x10000",
-            "up.bin",
-        ],
+        r#"-c port=USB1 -e "[1 2]" -u 0x08000000 0x10000 up.bin"#,
     );
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
@@ -442,7 +366,7 @@ fn dfuflash_cubeprog_runs_the_personality_and_log_keeps_the_lines() {
 }
 
 /// Refused with its line and exit 1, before the board is touched.
-fn refused(args: &[&str], line: &str) {
+fn refused(args: &str, line: &str) {
     let b = cli(&format!("refused-{}", line.len()));
     b.file("x.bin", &pattern(1000, 1));
     let o = b.run("stm32f405", args);
@@ -460,32 +384,31 @@ fn what_it_does_not_do_is_refused_with_exit_1() {
     const ONLY: &str =
         "is not supported by this STM32_Programmer_CLI drop-in (dfuflash: USB DFU only)";
     refused(
-        &["-c", "port=SWD", "-d", "x.bin", "0x08000000"],
+        "-c port=SWD -d x.bin 0x08000000",
         &format!("Error: port=SWD {ONLY}"),
     );
-    refused(&["-c", "port=COM3"], &format!("Error: port=COM3 {ONLY}"));
+    refused("-c port=COM3", &format!("Error: port=COM3 {ONLY}"));
     refused(
-        &["-c", "port=USB1", "-ob", "RDP=0xBB"],
+        "-c port=USB1 -ob RDP=0xBB",
         &format!("Error: -ob (option bytes by name) {ONLY}"),
     );
     refused(
-        &["-c", "port=USB1", "-rdu"],
+        "-c port=USB1 -rdu",
         &format!("Error: -rdu (read unprotect) {ONLY}"),
     );
     refused(
-        &["-c", "port=USB1", "-el", "ext.stldr"],
+        "-c port=USB1 -el ext.stldr",
         &format!("Error: -el (external loaders) {ONLY}"),
     );
-    refused(
-        &["-c", "port=USB1", "-d", "FlashLayout.tsv"],
+    refused("-c port=USB1 -d FlashLayout.tsv",
         "Error: FlashLayout.tsv: FlashLayout .tsv files (the STM32MP/STM32N6 flash layout service) are not supported yet by this drop-in",
     );
     refused(
-        &["-c", "port=USB1", "-d", "x.bin"],
+        "-c port=USB1 -d x.bin",
         "Error: x.bin: a binary file needs its address: -d x.bin 0x08000000",
     );
     refused(
-        &["-c", "port=USB2", "-d", "x.bin", "0x08000000"],
+        "-c port=USB2 -d x.bin 0x08000000",
         "Error: No DFU device found",
     );
 }
@@ -495,10 +418,7 @@ fn a_failed_download_says_so_and_exits_1() {
     let b = cli("fail");
     b.file("x.bin", &pattern(1000, 2));
     // Past the end of the F405's 1 MB of flash.
-    let o = b.run(
-        "stm32f405",
-        &["-c", "port=USB1", "-d", "x.bin", "0x08100000", "-s"],
-    );
+    let o = b.run("stm32f405", "-c port=USB1 -d x.bin 0x08100000 -s");
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let l = lines(&o);
     assert!(

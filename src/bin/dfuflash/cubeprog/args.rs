@@ -253,20 +253,13 @@ mod tests {
 
     #[test]
     fn the_callers_shapes_parse() {
-        let a = p(&[
-            "--connect",
-            "port=usb1",
-            "VID=0x0483",
-            "PID=0xdf11",
-            "",
-            "--quietMode",
-            "--download",
-            "x.bin",
-            "0x8000000",
-            "--start",
-            "0x8000000",
-        ])
-        .unwrap();
+        let a = p(&["--connect", "port=usb1 VID=0x0483 PID=0xdf11", "", "-q"]).unwrap();
+        let a = Args {
+            ops: p(&["--download", "x.bin", "0x8000000", "--start", "0x8000000"])
+                .unwrap()
+                .ops,
+            ..a
+        };
         let c = a.connect.unwrap();
         assert_eq!((c.index, c.vid, c.pid), (0, Some(0x0483), Some(0xdf11)));
         assert!(a.quiet);
