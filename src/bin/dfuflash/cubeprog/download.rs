@@ -14,7 +14,6 @@ use super::output::{elapsed, size, Out};
 pub struct Downloaded {
     /// The image's lowest address, where `-s` with no address starts it.
     pub first_address: Option<u32>,
-    pub bytes_verified: u64,
 }
 
 /// The job's events as CubeProgrammer's lines: the erase lines, then one bar for the bytes
@@ -167,10 +166,7 @@ pub fn download(
         elapsed(report.elapsed)
     ));
     dfuflash_lines(out, &report);
-    Ok(Downloaded {
-        first_address,
-        bytes_verified: report.bytes_verified,
-    })
+    Ok(Downloaded { first_address })
 }
 
 /// What dfuflash did beyond CubeProgrammer's lines, on lines of its own.
