@@ -44,6 +44,7 @@ pub struct Args {
     pub connect: Option<Connect>,
     pub list: bool,
     pub quiet: bool,
+    /// `-vb N`: 1 (the default) as CubeProgrammer; 2 and 3 add the engine's log lines.
     pub verbosity: u8,
     pub log: Option<String>,
     pub help: bool,

@@ -72,6 +72,7 @@ impl Lines<'_> {
                 Phase::Boot => self.out.bar(self.committed + done / 2, self.len),
                 _ => {}
             },
+            Event::Log { level, message } => self.out.log(level, message),
             Event::Workaround { address } => self.out.line(format!(
                 "dfuflash: sector {address:#010x} stuck in dfuDNBUSY (STM32H7 Rev V erase wedge); recovered as ST's programmer does"
             )),

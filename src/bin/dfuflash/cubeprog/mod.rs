@@ -29,6 +29,10 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     let a = match args::parse(&args) {
         Ok(a) => a,
         Err(line) => {
+            // After the banner, as CubeProgrammer refuses a command line.
+            if let Ok(mut out) = output::Out::new(false, 0, None) {
+                output::banner(&mut out);
+            }
             println!("{line}");
             return ExitCode::FAILURE;
         }
@@ -37,7 +41,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         print!("{}", run::HELP);
         return ExitCode::SUCCESS;
     }
-    let mut out = match output::Out::new(a.quiet, a.log.as_deref()) {
+    let mut out = match output::Out::new(a.quiet, a.verbosity, a.log.as_deref()) {
         Ok(o) => o,
         Err(line) => {
             println!("{line}");

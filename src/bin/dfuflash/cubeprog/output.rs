@@ -5,6 +5,8 @@ use std::fs::File;
 use std::io::Write;
 use std::time::Duration;
 
+use dfuflash::progress::Level;
+
 /// The version callers see in the banner: a recent CubeProgrammer's.
 pub const VERSION: &str = "2.17.0";
 
@@ -12,14 +14,16 @@ const WIDTH: u64 = 50;
 
 pub struct Out {
     quiet: bool,
+    verbosity: u8,
     log: Option<File>,
     // The last percentage drawn, while a bar is open.
     bar: Option<u64>,
 }
 
 impl Out {
-    /// `-q` hides the bars only, as CubeProgrammer's does; `-log FILE` gets every line too.
-    pub fn new(quiet: bool, log: Option<&str>) -> Result<Self, String> {
+    /// `-q` hides the bars only, as CubeProgrammer's does; `-vb 2` and `-vb 3` add the engine's
+    /// log lines; `-log FILE` gets every line too.
+    pub fn new(quiet: bool, verbosity: u8, log: Option<&str>) -> Result<Self, String> {
         let log = match log {
             Some(path) => Some(
                 File::create(path)
@@ -29,6 +33,7 @@ impl Out {
         };
         Ok(Out {
             quiet,
+            verbosity,
             log,
             bar: None,
         })
@@ -40,6 +45,17 @@ impl Out {
         println!("{s}");
         if let Some(f) = &mut self.log {
             let _ = writeln!(f, "{s}");
+        }
+    }
+
+    /// One of the engine's log lines, if `-vb` asks for its level.
+    pub fn log(&mut self, level: Level, message: &str) {
+        let wanted = match level {
+            Level::Debug => 3,
+            _ => 2,
+        };
+        if self.verbosity >= wanted {
+            self.line(format!("dfuflash: {}: {message}", level.name()));
         }
     }
 

@@ -80,17 +80,18 @@ fn ops(out: &mut Out, board: &mut Board, ops: &[Op]) -> Result<(), String> {
 /// Erase lines from the job's events.
 fn erase_lines(out: &mut Out) -> impl FnMut(&Event<'_>) -> Flow + '_ {
     |ev| {
-        if let Event::Progress {
-            phase: Phase::Erase,
-            address,
-            sector: Some(s),
-            ..
-        } = *ev
-        {
-            out.line(format!(
+        match *ev {
+            Event::Progress {
+                phase: Phase::Erase,
+                address,
+                sector: Some(s),
+                ..
+            } => out.line(format!(
                 "erasing sector {:04} @: {address:#010x} done",
                 s.index
-            ));
+            )),
+            Event::Log { level, message } => out.log(level, message),
+            _ => {}
         }
         Flow::Continue
     }
