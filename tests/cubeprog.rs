@@ -350,15 +350,7 @@ fn dfuflash_cubeprog_runs_the_personality_and_log_keeps_the_lines() {
     std::fs::write(dir.join("x.bin"), &data).unwrap();
     let log = dir.join("run.log");
     let o = Command::new(env!("CARGO_BIN_EXE_dfuflash"))
-        .args([
-            "cubeprog",
-            "-c",
-            "port=USB1",
-            "-d",
-            "x.bin",
-            "0x08000000",
-            "-log",
-        ])
+        .args(argv("cubeprog -c port=USB1 -vb 2 -d x.bin 0x08000000 -log"))
         .arg(&log)
         .current_dir(&dir)
         .env("DFUFLASH_SIM", "stm32f405")
@@ -368,6 +360,8 @@ fn dfuflash_cubeprog_runs_the_personality_and_log_keeps_the_lines() {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let kept = std::fs::read_to_string(&log).unwrap();
     assert!(kept.contains("File download complete"), "{kept}");
+    // -vb 2: the engine's log lines, on lines of dfuflash's own.
+    assert!(kept.contains("\ndfuflash: info: boot block"), "{kept}");
     let dev = SimDevice::with_state("stm32f405", &dir.join("state")).unwrap();
     assert_eq!(dev.memory(0, BASE, data.len()).unwrap(), &data[..]);
     let _ = std::fs::remove_dir_all(&dir);
