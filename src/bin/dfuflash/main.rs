@@ -12,8 +12,10 @@ mod args;
 mod board_report;
 mod boards_display;
 mod commands;
+mod cubeprog;
 mod dfu_util;
 mod display;
+mod dropin;
 mod events;
 mod flash_job;
 mod hints;
@@ -54,9 +56,16 @@ fn main() -> ExitCode {
     if dfu_util::invoked_as_dfu_util(&argv0) {
         return dfu_util::main(args.collect());
     }
+    // Under STM32_Programmer_CLI's names (or `dfuflash cubeprog ...`), its USB command line.
+    if cubeprog::invoked_as_cubeprog(&argv0) {
+        return cubeprog::main(args.collect());
+    }
     let rest: Vec<_> = args.collect();
     if rest.first().is_some_and(|a| a == "dfu-util") {
         return dfu_util::main(rest[1..].to_vec());
+    }
+    if rest.first().is_some_and(|a| a == "cubeprog") {
+        return cubeprog::main(rest[1..].to_vec());
     }
     let cli = Cli::parse();
     match run(cli) {

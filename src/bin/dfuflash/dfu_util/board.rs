@@ -12,8 +12,10 @@ use dfuflash::Error;
 use super::args::DfuUtilArgs;
 use super::failure::fail;
 use super::output::state_line;
-use super::select::{number, Ids};
+use super::select::Ids;
 use super::{exit, Failure};
+use crate::dropin::number;
+pub(super) use crate::dropin::save;
 
 /// dfu-util's words when several boards match, kept whole (IDEs look for them).
 const MORE_THAN_ONE: &str = "More than one DFU capable USB device found! Try `--list' and specify the serial number or disconnect all but one device";
@@ -255,20 +257,6 @@ pub(super) fn open(
         println!("DfuSe interface name: \"{name}\"");
     }
     Ok(dfu)
-}
-
-/// A simulated board (DFUFLASH_SIM_STATE) keeps its memory, whatever happened; its requests go
-/// to DFUFLASH_SIM_TRANSCRIPT (dfu-util's command line has no room for `--sim-transcript`).
-pub(super) fn save(dfu: &Dfu<AnyTransport>, state: Option<&Path>) {
-    let Some(sim) = dfu.transport().sim() else {
-        return;
-    };
-    if let Some(path) = state {
-        let _ = sim.save_state(path);
-    }
-    if let Some(path) = std::env::var_os("DFUFLASH_SIM_TRANSCRIPT") {
-        let _ = std::fs::write(path, sim.transcript_text());
-    }
 }
 
 /// After a successful job: -R / -Q reset a board that did not leave by itself.

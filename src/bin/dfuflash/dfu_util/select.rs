@@ -105,17 +105,7 @@ pub struct DfuseOptions {
     pub will_reset: bool,
 }
 
-/// A number as dfu-util reads one (C's strtoul with base 0): decimal, 0x hex or 0 octal.
-pub(super) fn number(s: &str) -> Option<u32> {
-    let s = s.trim();
-    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        u32::from_str_radix(h, 16).ok()
-    } else if s.len() > 1 && s.starts_with('0') {
-        u32::from_str_radix(&s[1..], 8).ok()
-    } else {
-        s.parse().ok()
-    }
-}
+pub(super) use crate::dropin::number;
 
 impl DfuseOptions {
     /// Parses `ADDRESS[:word...]`; a word is a modifier (a prefix of one is enough, as in
