@@ -76,20 +76,19 @@ fn killed_in_a_wedge(dir: &Path) -> (PathBuf, PathBuf) {
     (state, fw)
 }
 
+/// `dfuflash COMMAND` on the simulated Rev V whose memory `state` keeps, with `args` after.
+fn on_board(command: &str, state: &Path, args: &[&str]) -> Output {
+    let mut all = vec![command, "--sim", "stm32h743-revv", "--sim-state"];
+    all.push(state.to_str().unwrap());
+    all.extend_from_slice(args);
+    dfuflash(&all)
+}
+
 fn read_back(state: &Path, dir: &Path) -> Vec<u8> {
     let out = dir.join("back.bin");
-    let o = dfuflash(&[
-        "read",
-        "--sim",
-        "stm32h743-revv",
-        "--sim-state",
-        state.to_str().unwrap(),
-        "--address",
-        AT,
-        "--length",
-        &LEN.to_string(),
-        out.to_str().unwrap(),
-    ]);
+    let len = LEN.to_string();
+    let args = ["--address", AT, "--length", &len, out.to_str().unwrap()];
+    let o = on_board("read", state, &args);
     assert!(o.status.success(), "{}", stderr(&o));
     std::fs::read(out).unwrap()
 }
@@ -99,33 +98,13 @@ fn the_next_flash_recovers_a_wedge_a_killed_process_left_and_verifies() {
     let dir = tmp("host_exit", "command");
     let (state, fw) = killed_in_a_wedge(&dir);
     // Without workarounds the rule does not apply: the wedge is reported, the board kept in it.
-    let o = dfuflash(&[
-        "flash",
-        "--sim",
-        "stm32h743-revv",
-        "--sim-state",
-        state.to_str().unwrap(),
-        "--no-workarounds",
-        "--address",
-        AT,
-        "--json",
-        fw.to_str().unwrap(),
-    ]);
+    let fw = fw.to_str().unwrap();
+    let args = ["--no-workarounds", "--address", AT, "--json", fw];
+    let o = on_board("flash", &state, &args);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let report = String::from_utf8_lossy(&o.stdout);
     assert!(report.contains("\"error_kind\":\"stuck_busy\""), "{report}");
-    let o = dfuflash(&[
-        "flash",
-        "--sim",
-        "stm32h743-revv",
-        "--sim-state",
-        state.to_str().unwrap(),
-        "--address",
-        AT,
-        "--events",
-        "json",
-        fw.to_str().unwrap(),
-    ]);
+    let o = on_board("flash", &state, &["--address", AT, "--events", "json", fw]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     // The events: the recovery of the wedge it found, then the result.
     let events = String::from_utf8_lossy(&o.stdout);
