@@ -33,7 +33,8 @@ pub(super) struct Watch {
     grows: bool,
 }
 
-/// No deadline grows past this, whatever the recoveries waited (the most a default deadline is priced at).
+/// No deadline grows past this, whatever the recoveries waited (the most a default deadline is
+/// priced at).
 const MOST: Duration = Duration::from_secs(3600);
 
 impl<T: Transport> Dfu<T> {
