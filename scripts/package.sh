@@ -95,7 +95,7 @@ check() {
         listing=$(unzip -Z1 "$file")
         local lib=dfuflash/libdfuflash.so
         [[ $file == *win_amd64.whl ]] && lib=dfuflash/dfuflash.dll
-        want=(dfuflash/__init__.py "$lib")
+        want=(dfuflash/__init__.py dfuflash/_native.py dfuflash/errors.py dfuflash/records.py "$lib")
         unzip -p "$file" "dfuflash-$version.dist-info/WHEEL" | grep -q "^Root-Is-Purelib: false" || {
             echo "check: $file says it is pure Python" >&2
             missing=1

@@ -16,28 +16,39 @@ then a cargo build tree above it (the newer of ``target/release`` and ``target/d
 from __future__ import annotations
 
 import ctypes
-import os
-import pathlib
-import sys
-from ctypes import (
-    CFUNCTYPE,
-    POINTER,
-    Structure,
-    byref,
-    c_bool,
-    c_char_p,
-    c_double,
-    c_int32,
-    c_size_t,
-    c_uint8,
-    c_uint16,
-    c_uint32,
-    c_uint64,
-    c_void_p,
-    sizeof,
-)
-from dataclasses import dataclass, field
+from ctypes import POINTER, byref, c_size_t, c_uint8, c_uint32, c_void_p
+from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence
+
+from ._native import (
+    _LOG_CB,
+    _PROGRESS_CB,
+    ABI_MAJOR,
+    __version__,
+    _AltDesc,
+    _check,
+    _DeviceDesc,
+    _lib,
+    _Report,
+    _s,
+    _SegmentRecord,
+    _sized,
+    _TargetRecord,
+)
+from .errors import (
+    ArgumentError,
+    BusyError,
+    CancelledError,
+    ClosedError,
+    DeviceError,
+    DfuflashError,
+    FileError,
+    PanicError,
+    RefusedError,
+    UsbError,
+    VerifyError,
+)
+from .records import DeviceInfo, Report, SegmentRecord, TargetRecord, _device_info, _filled_text
 
 __all__ = [
     "ABI_MAJOR",
@@ -71,8 +82,6 @@ __all__ = [
     "PHASE_BOOT",
 ]
 
-ABI_MAJOR = 3
-_ABI_MINOR = 0
 PHASE_ERASE, PHASE_WRITE, PHASE_VERIFY, PHASE_READ, PHASE_LEAVE, PHASE_COMPARE, PHASE_BOOT = 1, 2, 3, 4, 5, 6, 7
 _CONTINUE, _CANCEL = 0, 1
 _LIST_SIMULATED = 1
@@ -80,263 +89,6 @@ _OPT_VERIFY, _OPT_LEAVE, _OPT_MASS_ERASE, _OPT_WORKAROUNDS = 1, 2, 3, 4
 _OPT_ALLOW_OPTION_BYTES, _OPT_ALLOW_OTP, _OPT_CHECK_SUFFIX, _OPT_FULL = 5, 6, 7, 8
 _OPT_BOOT_LAST = 9
 _TIMEOUTS = {"control": 1, "status": 2, "erase": 3, "mass_erase": 4, "command": 5, "manifest": 6, "job": 7}
-
-
-# --- errors ---------------------------------------------------------------------------------
-
-class DfuflashError(Exception):
-    """A failed dfuflash call: ``code`` is the C status, ``message`` the library's detail."""
-
-    def __init__(self, code: int, message: str):
-        super().__init__(f"{message} (dfuflash status {code})")
-        self.code = code
-        self.message = message
-
-
-class ArgumentError(DfuflashError):
-    """Caller misuse (100-199): a NULL or invalid argument, a closed handle (ClosedError)."""
-
-
-class PanicError(DfuflashError):
-    """An internal error (102) was contained; the library and the device stay usable."""
-
-
-class BusyError(DfuflashError):
-    """The device is in use by another call (103): one operation at a time per device."""
-
-
-class ClosedError(ArgumentError):
-    """The object was closed (104, or closed on the Python side)."""
-
-
-class UsbError(DfuflashError):
-    """USB (200-299): disconnected, stall, timeout, not found, ambiguous, access, busy."""
-
-
-class DeviceError(DfuflashError):
-    """The device (300-399): error status, stuck busy, unexpected state, Rev V recovery."""
-
-
-class FileError(DfuflashError):
-    """Firmware files (400-499): malformed, unreadable, suffix for another device."""
-
-
-class RefusedError(DfuflashError):
-    """Refused before any request (500-599): outside the layout, protected memory."""
-
-
-class CancelledError(DfuflashError):
-    """Cancelled (600); the device was left in dfuIDLE."""
-
-
-class VerifyError(DfuflashError):
-    """Read-back differs (700-799)."""
-
-
-_GROUPS = {1: ArgumentError, 2: UsbError, 3: DeviceError, 4: FileError, 5: RefusedError, 6: CancelledError, 7: VerifyError}
-_CODES = {102: PanicError, 103: BusyError, 104: ClosedError}
-
-
-# --- C structures ---------------------------------------------------------------------------
-
-class _Progress(Structure):
-    _fields_ = [
-        ("size", c_uint32),
-        ("phase", c_int32),
-        ("done", c_uint64),
-        ("total", c_uint64),
-        ("address", c_uint32),
-        ("sector_index", c_int32),
-        ("sector_k", c_int32),
-        ("sector_n", c_int32),
-    ]
-
-
-class _Report(Structure):
-    _fields_ = [
-        ("size", c_uint32),
-        ("bytes_written", c_uint64),
-        ("bytes_verified", c_uint64),
-        ("requests", c_uint64),
-        ("sectors_erased", POINTER(c_uint32)),
-        ("sectors_erased_count", c_size_t),
-        ("workaround_sectors", POINTER(c_uint32)),
-        ("workaround_sectors_count", c_size_t),
-        ("mass_erased", c_bool),
-        ("left", c_bool),
-        ("elapsed_seconds", c_double),
-        ("wall_seconds", c_double),
-        ("device_busy_seconds", c_double),
-        ("sectors_skipped", POINTER(c_uint32)),
-        ("sectors_skipped_count", c_size_t),
-        ("bytes_checked", c_uint64),
-        ("sectors_planned", c_size_t),
-        ("has_boot_block", c_bool),
-        ("boot_block", c_uint32),
-        ("target_count", c_size_t),
-        ("segment_count", c_size_t),
-        ("unverified", c_char_p),  # ABI 3.1
-    ]
-
-
-class _DeviceDesc(Structure):
-    _fields_ = [
-        ("size", c_uint32),
-        ("vendor_id", c_uint16),
-        ("product_id", c_uint16),
-        ("bcd_device", c_uint16),
-        ("dfu_version", c_uint16),
-        ("transfer_size", c_uint16),
-        ("attributes", c_uint8),
-        ("mode", c_int32),
-        ("manufacturer", c_char_p),
-        ("product", c_char_p),
-        ("serial", c_char_p),
-        ("path", c_char_p),
-        ("alt_count", c_size_t),
-        ("simulated", c_bool),
-        ("incomplete", c_char_p),
-        ("driver", c_char_p),
-        ("driver_problem", c_char_p),
-        ("quirks", c_char_p),
-    ]
-
-
-class _AltDesc(Structure):
-    _fields_ = [
-        ("size", c_uint32),
-        ("alt", c_uint8),
-        ("name", c_char_p),
-        ("has_layout", c_bool),
-        ("sector_count", c_size_t),
-        ("layout_error", c_char_p),
-    ]
-
-
-class _TargetRecord(Structure):
-    _fields_ = [("size", c_uint32), ("alt", c_uint8), ("bytes", c_uint64), ("sha256", c_uint8 * 32)]
-
-
-class _SegmentRecord(Structure):
-    _fields_ = [
-        ("size", c_uint32),
-        ("alt", c_uint8),
-        ("address", c_uint32),
-        ("length", c_uint64),
-        ("crc32", c_uint32),
-        ("read_back", c_bool),
-        ("readback_crc32", c_uint32),
-        ("reserved", c_uint32),
-    ]
-
-
-def _sized(cls):
-    """A struct the library fills, its size set as ABI 3 asks."""
-    s = cls()
-    s.size = sizeof(cls)
-    return s
-
-
-_PROGRESS_CB = CFUNCTYPE(c_int32, c_void_p, POINTER(_Progress))
-_LOG_CB = CFUNCTYPE(None, c_void_p, c_int32, c_char_p)
-
-
-# --- loading --------------------------------------------------------------------------------
-
-def _candidates() -> List[pathlib.Path]:
-    names = {"linux": ["libdfuflash.so"], "darwin": ["libdfuflash.dylib"], "win32": ["dfuflash.dll"]}.get(
-        sys.platform, ["libdfuflash.so"]
-    )
-    out = []
-    env = os.environ.get("DFUFLASH_LIBRARY")
-    if env:
-        out.append(pathlib.Path(env))
-    here = pathlib.Path(__file__).resolve().parent
-    out += [here / n for n in names]
-    for parent in here.parents:
-        # In a build tree, the newer of the release and debug builds: a stale release build
-        # left beside a fresh debug one must not win.
-        built = [parent / "target" / profile / n for profile in ("release", "debug") for n in names]
-        out += sorted(built, key=lambda p: p.stat().st_mtime if p.exists() else 0, reverse=True)
-    return out
-
-
-def _load() -> ctypes.CDLL:
-    tried = []
-    for path in _candidates():
-        if path.exists():
-            lib = ctypes.CDLL(str(path))
-            lib.dfuflash_abi_version.restype = c_uint32
-            lib.dfuflash_abi_version.argtypes = []
-            abi = lib.dfuflash_abi_version()
-            if abi >> 16 != ABI_MAJOR or abi & 0xFFFF < _ABI_MINOR:
-                raise ImportError(f"{path} implements dfuflash ABI {abi >> 16}.{abi & 0xFFFF}, "
-                                  f"these bindings need ABI {ABI_MAJOR}.{_ABI_MINOR} or a later minor")
-            return lib
-        tried.append(str(path))
-    raise ImportError("libdfuflash not found; set DFUFLASH_LIBRARY or build it (cargo build --release). Tried: " + ", ".join(tried[:6]))
-
-
-_lib = _load()
-
-
-def _sig(name, restype, *argtypes):
-    f = getattr(_lib, name)
-    f.restype = restype
-    f.argtypes = list(argtypes)
-
-
-_P = c_void_p
-_sig("dfuflash_version", c_char_p)
-_sig("dfuflash_status_str", c_char_p, c_int32)
-_sig("dfuflash_last_error", c_char_p)
-_sig("dfuflash_device_list_new", c_int32, c_uint32, POINTER(c_void_p))
-_sig("dfuflash_device_list_count", c_size_t, _P)
-_sig("dfuflash_device_list_get", c_int32, _P, c_size_t, POINTER(_DeviceDesc))
-_sig("dfuflash_device_list_alt", c_int32, _P, c_size_t, c_size_t, POINTER(_AltDesc))
-_sig("dfuflash_device_list_free", None, _P)
-_sig("dfuflash_open", c_int32, c_uint16, c_uint16, c_char_p, c_char_p, c_int32, c_char_p, c_uint32, POINTER(c_void_p))
-_sig("dfuflash_open_simulated", c_int32, c_char_p, c_char_p, c_int32, POINTER(c_void_p))
-_sig("dfuflash_device_close", None, _P)
-_sig("dfuflash_device_set_sim_faults", c_int32, _P, c_char_p)
-_sig("dfuflash_image_load", c_int32, c_char_p, c_uint32, c_bool, c_uint8, POINTER(c_void_p))
-_sig("dfuflash_image_from_memory", c_int32, ctypes.c_char_p, c_size_t, c_uint32, c_uint8, POINTER(c_void_p))
-_sig("dfuflash_image_target_count", c_size_t, _P)
-_sig("dfuflash_image_target", c_int32, _P, c_size_t, POINTER(c_uint8), POINTER(c_size_t))
-_sig("dfuflash_image_segment", c_int32, _P, c_size_t, c_size_t, POINTER(c_uint32), POINTER(POINTER(c_uint8)), POINTER(c_size_t))
-_sig("dfuflash_image_free", None, _P)
-_sig("dfuflash_options_new", c_int32, POINTER(c_void_p))
-_sig("dfuflash_options_free", None, _P)
-_sig("dfuflash_options_set_flag", c_int32, _P, c_int32, c_bool)
-_sig("dfuflash_options_set_leave_address", c_int32, _P, c_uint32)
-_sig("dfuflash_options_set_timeout_ms", c_int32, _P, c_int32, c_uint32)
-_sig("dfuflash_options_set_progress_callback", c_int32, _P, _PROGRESS_CB)
-_sig("dfuflash_options_set_log_callback", c_int32, _P, _LOG_CB)
-_sig("dfuflash_options_set_user_data", c_int32, _P, c_void_p)
-_sig("dfuflash_erase", c_int32, _P, _P, c_uint32, c_uint32, c_bool)
-_sig("dfuflash_download", c_int32, _P, _P, _P)
-_sig("dfuflash_upload", c_int32, _P, _P, c_uint32, ctypes.c_void_p, c_size_t)
-_sig("dfuflash_leave", c_int32, _P, c_uint32, c_bool)
-_sig("dfuflash_cancel", c_int32, _P)
-_sig("dfuflash_device_report", c_int32, _P, POINTER(_Report))
-_sig("dfuflash_device_info", c_int32, _P, POINTER(_DeviceDesc))
-_sig("dfuflash_device_alt", c_int32, _P, c_size_t, POINTER(_AltDesc))
-_sig("dfuflash_device_report_target", c_int32, _P, c_size_t, POINTER(_TargetRecord))
-_sig("dfuflash_device_report_segment", c_int32, _P, c_size_t, POINTER(_SegmentRecord))
-_sig("dfuflash_device_current_alt", c_int32, _P, POINTER(c_uint8))
-_sig("dfuflash_device_select_alt", c_int32, _P, c_int32, c_char_p)
-
-__version__ = _lib.dfuflash_version().decode()
-
-
-def _check(code: int) -> None:
-    if code != 0:
-        message = (_lib.dfuflash_last_error() or b"").decode(errors="replace") or _lib.dfuflash_status_str(code).decode()
-        raise _CODES.get(code, _GROUPS.get(code // 100, DfuflashError))(code, message)
-
-
-def _s(text: Optional[str]) -> Optional[bytes]:
-    return None if text is None else text.encode()
 
 
 # --- callbacks: one module-level trampoline each, kept alive for the life of the module ----------
@@ -462,94 +214,6 @@ class Image(_Handle):
                 segs.append((a.value, ctypes.string_at(ptr, ln.value)))
             out.append((alt.value, segs))
         return out
-
-
-@dataclass
-class TargetRecord:
-    """A downloaded image's target: its alt setting, its bytes, and the SHA-256 (hex) of its
-    segments concatenated in address order."""
-
-    alt: int
-    bytes: int
-    sha256: str
-
-
-@dataclass
-class SegmentRecord:
-    """A downloaded image's segment: address, length, CRC-32 (zlib's), and the CRC-32 of the
-    bytes read back from the device there (None when it was not read back whole)."""
-
-    alt: int
-    address: int
-    length: int
-    crc32: int
-    readback_crc32: Optional[int]
-
-
-@dataclass
-class Report:
-    """What an operation did (the C API's dfuflash_report), with a download's record."""
-
-    bytes_written: int = 0
-    bytes_verified: int = 0
-    requests: int = 0
-    sectors_erased: List[int] = field(default_factory=list)
-    workaround_sectors: List[int] = field(default_factory=list)
-    mass_erased: bool = False
-    left: bool = False
-    elapsed_seconds: float = 0.0
-    wall_seconds: float = 0.0
-    device_busy_seconds: float = -1.0
-    sectors_skipped: List[int] = field(default_factory=list)
-    bytes_checked: int = 0
-    sectors_planned: int = 0
-    boot_block: Optional[int] = None
-    targets: List[TargetRecord] = field(default_factory=list)
-    segments: List[SegmentRecord] = field(default_factory=list)
-    #: Why the verify asked for did not run (a DFU 1.1 device that cannot upload); None when
-    #: it ran or was not asked for.
-    unverified: Optional[str] = None
-
-
-@dataclass
-class DeviceInfo:
-    """A device found by :func:`list_devices`, or an open one (:attr:`Device.info`)."""
-
-    vendor_id: int
-    product_id: int
-    bcd_device: int
-    dfu_version: int
-    transfer_size: int
-    attributes: int
-    runtime_mode: bool
-    manufacturer: Optional[str]
-    product: Optional[str]
-    serial: Optional[str]
-    path: Optional[str]
-    simulated: bool
-    alt_settings: List[tuple]  # [(alt, name, sector_count or 0), ...]
-    # What could not be read of the description; None when complete.
-    incomplete: Optional[str] = None
-    # The driver the system bound to the device (Windows), and why it cannot be used.
-    driver: Optional[str] = None
-    driver_problem: Optional[str] = None
-    # [(alt, why its layout is unusable), ...] for DfuSe alt settings that cannot be flashed.
-    unusable_alts: List[tuple] = field(default_factory=list)
-    # The host-side quirks applied (dfu-util's quirk table), each with what it does.
-    quirks: List[str] = field(default_factory=list)
-
-
-def _str(b: Optional[bytes]) -> Optional[str]:
-    return None if b is None else b.decode(errors="replace")
-
-
-def _device_info(d: _DeviceDesc, alts: List[_AltDesc]) -> DeviceInfo:
-    return DeviceInfo(d.vendor_id, d.product_id, d.bcd_device, d.dfu_version, d.transfer_size, d.attributes,
-                      d.mode == 1, _str(d.manufacturer), _str(d.product), _str(d.serial), _str(d.path),
-                      d.simulated, [(a.alt, _str(a.name), a.sector_count) for a in alts],
-                      _str(d.incomplete), _str(d.driver), _str(d.driver_problem),
-                      [(a.alt, _str(a.layout_error)) for a in alts if a.layout_error is not None],
-                      _str(d.quirks).split("\n") if d.quirks else [])
 
 
 def list_devices(include_simulated: bool = False) -> List[DeviceInfo]:
@@ -713,13 +377,6 @@ class Device(_Handle):
                       [r.sectors_skipped[i] for i in range(r.sectors_skipped_count)],
                       r.bytes_checked, r.sectors_planned, r.boot_block if r.has_boot_block else None,
                       targets, segments, _filled_text(r, "unverified"))
-
-
-def _filled_text(r, name: str) -> Optional[str]:
-    """A string field of a growing struct, when the library filled it (a later minor ABI)."""
-    f = getattr(type(r), name)
-    value = getattr(r, name) if r.size >= f.offset + f.size else None
-    return value.decode("utf-8", "replace") if value else None
 
 
 def open(vid: int = 0, pid: int = 0, serial: Optional[str] = None, path: Optional[str] = None,
