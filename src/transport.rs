@@ -284,6 +284,16 @@ pub trait Transport {
     fn cut_on(&mut self, cancel: Option<CancelToken>) {
         let _ = cancel;
     }
+
+    /// Finds the same board again (same VID:PID and serial) after it left the bus on a DETACH
+    /// or a hand-over to its next boot stage, within `within`, and describes it anew. The
+    /// default cannot follow a board.
+    fn reenumerate(&mut self, within: Duration) -> Result<(), TransportError> {
+        let _ = within;
+        Err(TransportError::Other(
+            "this transport cannot follow a board that re-enumerates".into(),
+        ))
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
@@ -322,6 +332,9 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
     fn cut_on(&mut self, cancel: Option<CancelToken>) {
         (**self).cut_on(cancel)
+    }
+    fn reenumerate(&mut self, within: Duration) -> Result<(), TransportError> {
+        (**self).reenumerate(within)
     }
 }
 

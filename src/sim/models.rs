@@ -68,6 +68,7 @@ use crate::transport::FunctionalDescriptor;
 use std::time::Duration;
 
 pub mod gd32vf103;
+pub mod stm32n6;
 pub use gd32vf103::{RomLeave, VARIANTS};
 
 /// Fixed cost of one control transfer.
@@ -827,7 +828,11 @@ pub const MODELS: &[Model] = &[
 
 /// The model or variant with this name.
 pub fn find(name: &str) -> Option<&'static Model> {
-    MODELS.iter().chain(VARIANTS).find(|m| m.name == name)
+    MODELS
+        .iter()
+        .chain(VARIANTS)
+        .chain(stm32n6::MODELS)
+        .find(|m| m.name == name)
 }
 
 #[cfg(test)]
