@@ -20,6 +20,12 @@ mod tsv;
 
 pub use tsv::{strtoul0, Column, FlashLayout, Ip, Opt, Row, TsvError, MAX_ID, MAX_NAME};
 
+impl From<TsvError> for crate::Error {
+    fn from(e: TsvError) -> Self {
+        FlashLayoutError::Tsv(e).into()
+    }
+}
+
 /// Why a layout job failed in the phase protocol.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
