@@ -65,13 +65,16 @@ impl PhaseReply {
         self.phase == LAYOUT && self.address.is_none() && self.detach_byte == Some(1)
     }
 
-    /// The phase encoded as the device sends it.
+    /// The reply as a device sends it: byte 9 is `detach`, or for phase 0xFF the text's start.
     pub fn to_bytes(&self, detach: u8) -> Vec<u8> {
         let mut v = vec![self.phase];
         v.extend_from_slice(&self.address.unwrap_or(0xffff_ffff).to_le_bytes());
         v.extend_from_slice(&self.offset.to_le_bytes());
-        v.push(detach);
-        v.extend_from_slice(self.text.as_bytes());
+        if self.phase == RESET {
+            v.extend_from_slice(self.text.as_bytes());
+        } else {
+            v.push(detach);
+        }
         v
     }
 }

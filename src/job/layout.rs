@@ -132,6 +132,12 @@ pub fn flash_layout<T: Transport>(
         let mut walk = Walk::default();
         loop {
             if ctx.stop() {
+                // Before the first request the device is as it was: nothing to bring back.
+                if report.phases.is_empty() {
+                    return Err(Error::Cancelled {
+                        phase: Phase::Write,
+                    });
+                }
                 return Err(cancelled(dfu, ctx, Phase::Write));
             }
             let r = get_phase(dfu)?;
