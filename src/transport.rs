@@ -227,6 +227,15 @@ impl DeviceInfo {
         self.alt_settings.iter().find(|a| a.alt == alt)
     }
 
+    /// Every alt setting as `0 "@name", 1 "@name"`, for messages.
+    pub fn alt_list(&self) -> String {
+        self.alt_settings
+            .iter()
+            .map(|a| format!("{} {:?}", a.alt, a.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Why an alt setting of a DfuSe device is unusable, if it is: its name is not a memory
     /// layout that passes the checks of [`crate::layout`]. Plain DFU 1.1 names are free text.
     pub fn layout_problem(&self, alt: &AltSetting) -> Option<crate::layout::LayoutError> {

@@ -262,13 +262,7 @@ fn describe(r: &PhaseReply) -> String {
 }
 
 fn no_alt<T: Transport>(dfu: &Dfu<T>, phase: u8) -> FlashLayoutError {
-    let alts = dfu
-        .info()
-        .alt_settings
-        .iter()
-        .map(|a| format!("{} {:?}", a.alt, a.name))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let alts = dfu.info().alt_list();
     FlashLayoutError::NoAltForPhase { phase, alts }
 }
 

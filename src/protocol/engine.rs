@@ -144,13 +144,7 @@ impl<T: Transport> Dfu<T> {
     /// Selects another alt setting.
     pub fn select_alt(&mut self, alt: u8) -> Result<(), ProtocolError> {
         if self.info().alt(alt).is_none() {
-            let available = self
-                .info()
-                .alt_settings
-                .iter()
-                .map(|a| format!("{} {:?}", a.alt, a.name))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let available = self.info().alt_list();
             return Err(ProtocolError::NoSuchAlt { alt, available });
         }
         // SET_INTERFACE cannot be given a timeout of its own: not started past the deadline.

@@ -298,7 +298,7 @@ const ZEPHYR_FUNCTIONAL: FunctionalDescriptor = FunctionalDescriptor {
     dfu_version: 0x0110,
 };
 
-const NO_QUIRKS: Quirks = Quirks {
+pub(crate) const NO_QUIRKS: Quirks = Quirks {
     wedge_from: None,
     strict_clrstatus: false,
     stall_status_while_busy: false,

@@ -34,7 +34,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use super::{Dialect, Model, Quirks, RomLeave, Timing};
+use super::{Dialect, Model, Quirks, Timing};
 use crate::flashlayout::{header, phase};
 use crate::protocol::{request, State, Status, StatusReply};
 use crate::transport::{FunctionalDescriptor, TransportError};
@@ -105,20 +105,10 @@ pub const MODEL: Model = Model {
         mass_erase_poll_ms: 0,
         manifest_us: 1_000,
     },
+    // Not a ROM that starts in dfuERROR: its serial boot starts idle (assumption).
     quirks: Quirks {
-        wedge_from: None,
-        strict_clrstatus: false,
-        stall_status_while_busy: false,
-        ecc_word: None,
-        answers_functional_descriptor_request: true,
         starts_idle: true,
-        stall_early_requests: false,
-        reports_time_left: false,
-        leave: RomLeave::Manifest,
-        utf8_serial: false,
-        reported_poll_ms: None,
-        first_slot_locked: false,
-        erases_slot_first: false,
+        ..super::NO_QUIRKS
     },
 };
 
