@@ -147,6 +147,7 @@ pub fn flash_layout<T: Transport>(
                 phase::END => {
                     ctx.log(Level::Info, "device reports END: layout done");
                     dfu.detach_leaving()?;
+                    ctx.pump(dfu);
                     break;
                 }
                 phase::RESET => {
@@ -298,6 +299,7 @@ fn follow<T: Transport>(
 ) -> Result<(), Error> {
     let before = dfu.info().clone();
     dfu.detach_leaving()?;
+    ctx.pump(dfu);
     dfu.reenumerate(opts.reenumerate_within)
         .map_err(|e| match e {
             ProtocolError::Transport { source, .. } => FlashLayoutError::Reenumeration {

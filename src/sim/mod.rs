@@ -162,6 +162,7 @@ impl SimDevice {
             known: models::MODELS
                 .iter()
                 .chain(models::VARIANTS)
+                .chain(models::stm32n6::MODELS)
                 .map(|m| m.name)
                 .collect::<Vec<_>>()
                 .join(", "),
