@@ -541,3 +541,97 @@ fn the_command_reports_partitions_and_phases_as_json() {
     );
     assert_eq!(v["requests"], 0);
 }
+
+#[test]
+fn the_command_s_events_name_each_partition_before_its_write_phase() {
+    let f = openmv("events", 3000);
+    let tsv = f.dir.join("FlashLayout.tsv");
+    let o = dfuflash(&[
+        "flash-layout",
+        "--sim",
+        "stm32n6",
+        "--events",
+        "json",
+        tsv.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let steps: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e["event"].as_str()? {
+            "phase" => Some(format!("write {}", e["total"])),
+            "log" if e["message"].as_str()?.starts_with("partition ") => {
+                Some(e["message"].as_str()?.split(" (").next()?.to_string())
+            }
+            "result" => Some(format!("result {}", e["report"]["phases"])),
+            _ => None,
+        })
+        .collect();
+    let layout_len = 256 + load(&f.dir).device_text().len();
+    assert_eq!(
+        steps,
+        [
+            "partition fsbl-openbl".to_string(),
+            format!("write {}", f.obl.len()),
+            "partition FlashLayout".into(),
+            format!("write {layout_len}"),
+            "partition fsbl-extfl".into(),
+            "write 7880".into(),
+            "partition fsbl-app".into(),
+            "write 3000".into(),
+            "result [1,0,0,0,3,3,4,4,254]".into(),
+        ]
+    );
+}
+
+/// The N6 with every GetPhase reply passed through `lie`.
+fn lying_n6(lie: fn(&mut Vec<u8>)) -> Dfu<Liar> {
+    let liar = Liar::new(
+        SimDevice::new("stm32n6").unwrap(),
+        Box::new(move |x| {
+            if let (2, Ok(bytes)) = (x.request, &mut x.reply) {
+                lie(bytes);
+            }
+        }),
+    );
+    Dfu::open(liar, 0, EngineOptions::default()).unwrap()
+}
+
+#[test]
+fn a_short_getphase_reply_is_refused_and_an_error_text_is_made_safe_to_show() {
+    let f = openmv("hostile", 100);
+    let layout = load(&f.dir);
+    let mut dfu = lying_n6(|b| b.truncate(8));
+    let e = run(&mut dfu, &layout).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::FlashLayout(FlashLayoutError::MalformedPhase { len: 8 })
+        ),
+        "{e}"
+    );
+    // Phase 0xFF followed by 503 bytes of escape codes and no NUL: printable, at most 200.
+    let mut dfu = lying_n6(|b| {
+        b[0] = 0xff;
+        b[9..].fill(0x1b);
+    });
+    match run(&mut dfu, &layout).unwrap_err() {
+        Error::FlashLayout(FlashLayoutError::DeviceError { text }) => {
+            assert_eq!(text, "?".repeat(200))
+        }
+        e => panic!("{e}"),
+    }
+    // A phase the protocol keeps for itself (0xF1, the command alt) is not a TSV row.
+    let mut dfu = lying_n6(|b| b[0] = 0xf1);
+    let e = run(&mut dfu, &layout).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::FlashLayout(FlashLayoutError::PhaseNotInLayout { phase: 0xf1, .. })
+        ),
+        "{e}"
+    );
+}
