@@ -1,7 +1,7 @@
 //! FlashLayout.tsv: the parser's errors, and the phase protocol against the simulated STM32N6
 //! (its ROM, then ST's OpenBootloader), through the library and the command.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use dfuflash::flashlayout::{header, Column, FlashLayout, FlashLayoutError, TsvError};
@@ -15,54 +15,8 @@ use dfuflash::Error;
 
 mod common;
 
-use common::cli::{dfuflash, stderr};
 use common::liar::Liar;
-use common::pattern;
-
-fn tmp(name: &str) -> PathBuf {
-    common::cli::tmp("flash_layout", name)
-}
-
-struct Files {
-    dir: PathBuf,
-    obl: Vec<u8>,
-    loader: Vec<u8>,
-    app: Vec<u8>,
-}
-
-/// OpenMV's three rows (seven columns, a comment line, no final line feed), with stand-ins.
-fn openmv(name: &str, app_len: usize) -> Files {
-    let dir = tmp(name);
-    let obl = header::fsbl_v2_3(&pattern(0x2000, 1), 0x3418_9da1);
-    let loader = pattern(7880, 2);
-    let app = pattern(app_len, 3);
-    std::fs::write(dir.join("obl.stm32"), &obl).unwrap();
-    std::fs::write(dir.join("loader.bin"), &loader).unwrap();
-    std::fs::write(dir.join("bootloader.bin"), &app).unwrap();
-    write_tsv(
-        &dir,
-        "#Opt\tId\tName\tType\tIP\tOffset\tBinary\n\
-         P\t0x1\tfsbl-openbl\tBinary\tnone\t0x0\tobl.stm32\n\
-         P\t0x3\tfsbl-extfl\tBinary\tnone\t0x0\tloader.bin\n\
-         P\t0x4\tfsbl-app\tBinary\tnor0\t0x0000000\tbootloader.bin",
-    );
-    Files {
-        dir,
-        obl,
-        loader,
-        app,
-    }
-}
-
-fn write_tsv(dir: &Path, text: &str) -> PathBuf {
-    let p = dir.join("FlashLayout.tsv");
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn load(dir: &Path) -> FlashLayout {
-    FlashLayout::load(&dir.join("FlashLayout.tsv")).unwrap()
-}
+use common::n6::{load, openmv, tmp, write_tsv};
 
 fn n6() -> Dfu<SimDevice> {
     Dfu::open(
@@ -491,100 +445,6 @@ fn a_job_cancelled_before_it_starts_sends_no_download() {
     assert!(!common::ops(dfu.transport().transcript())
         .iter()
         .any(|o| o.starts_with("Dnload")));
-}
-
-#[test]
-fn the_command_reports_partitions_and_phases_as_json() {
-    let f = openmv("cli", 5000);
-    let tsv = f.dir.join("FlashLayout.tsv");
-    let log = f.dir.join("records.jsonl");
-    let o = dfuflash(&[
-        "flash-layout",
-        "--sim",
-        "stm32n6",
-        "--json",
-        "--log",
-        log.to_str().unwrap(),
-        tsv.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["ok"], true);
-    assert_eq!(
-        v["phases"],
-        serde_json::json!([1, 0, 0, 0, 3, 3, 4, 4, 254])
-    );
-    assert_eq!(v["partitions"][2]["name"], "fsbl-app");
-    assert_eq!(v["partitions"][2]["bytes"], 5000);
-    let crc = format!("{:08x}", crc32fast::hash(&f.app));
-    assert_eq!(v["partitions"][2]["crc32"], crc.as_str());
-    let kept = std::fs::read_to_string(&log).unwrap();
-    assert!(kept.contains(&crc) && kept.ends_with("}\n"), "{kept}");
-
-    write_tsv(&f.dir, "P\t0x1\tfsbl\tBinary\tnone\t0\n");
-    let o = dfuflash(&[
-        "flash-layout",
-        "--sim",
-        "stm32n6",
-        "--json",
-        tsv.to_str().unwrap(),
-    ]);
-    assert!(!o.status.success());
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["error_kind"], "file_format");
-    assert!(
-        v["error"]
-            .as_str()
-            .unwrap()
-            .contains("FlashLayout.tsv:1: 6 columns"),
-        "{v}"
-    );
-    assert_eq!(v["requests"], 0);
-}
-
-#[test]
-fn the_command_s_events_name_each_partition_before_its_write_phase() {
-    let f = openmv("events", 3000);
-    let tsv = f.dir.join("FlashLayout.tsv");
-    let o = dfuflash(&[
-        "flash-layout",
-        "--sim",
-        "stm32n6",
-        "--events",
-        "json",
-        tsv.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let events: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let steps: Vec<String> = events
-        .iter()
-        .filter_map(|e| match e["event"].as_str()? {
-            "phase" => Some(format!("write {}", e["total"])),
-            "log" if e["message"].as_str()?.starts_with("partition ") => {
-                Some(e["message"].as_str()?.split(" (").next()?.to_string())
-            }
-            "result" => Some(format!("result {}", e["report"]["phases"])),
-            _ => None,
-        })
-        .collect();
-    let layout_len = 256 + load(&f.dir).device_text().len();
-    assert_eq!(
-        steps,
-        [
-            "partition fsbl-openbl".to_string(),
-            format!("write {}", f.obl.len()),
-            "partition FlashLayout".into(),
-            format!("write {layout_len}"),
-            "partition fsbl-extfl".into(),
-            "write 7880".into(),
-            "partition fsbl-app".into(),
-            "write 3000".into(),
-            "result [1,0,0,0,3,3,4,4,254]".into(),
-        ]
-    );
 }
 
 /// The N6 with every GetPhase reply passed through `lie`.
