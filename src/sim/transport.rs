@@ -135,7 +135,8 @@ impl SimDevice {
             return Err(TransportError::Stall);
         }
         if let Some(mut n6) = self.n6.take() {
-            let (r, work) = n6.request(self.alt, req, value, data, in_len, timeout);
+            let mut work = Duration::ZERO;
+            let r = n6.request(self.alt, req, value, data, in_len, timeout, &mut work);
             (self.state, self.status) = n6.state();
             self.n6 = Some(n6);
             self.busy(work);

@@ -276,23 +276,9 @@ impl N6 {
         .to_vec()
     }
 
-    /// One class request on alt `alt`: the answer, and the time the device spent on it.
-    pub(crate) fn request(
-        &mut self,
-        alt: u8,
-        req: u8,
-        value: u16,
-        data: &[u8],
-        in_len: usize,
-        timeout: Duration,
-    ) -> (Result<Vec<u8>, TransportError>, Duration) {
-        let mut work = Duration::ZERO;
-        let r = self.serve(alt, req, value, data, in_len, timeout, &mut work);
-        (r, work)
-    }
-
+    /// One class request on alt `alt`; `work` receives the time the device spends on it.
     #[allow(clippy::too_many_arguments)]
-    fn serve(
+    pub(crate) fn request(
         &mut self,
         alt: u8,
         req: u8,
