@@ -495,3 +495,21 @@ fn a_short_getphase_reply_is_refused_and_an_error_text_is_made_safe_to_show() {
         "{e}"
     );
 }
+
+#[test]
+fn a_stage_that_asks_for_a_phase_it_has_no_alt_for_is_detached_and_followed() {
+    let f = openmv("stage", 2000);
+    // The ROM, done with the FSBL, names the loader's phase instead of asking for DETACH.
+    let mut dfu = lying_n6(|b| {
+        if b[..5] == [0, 0xff, 0xff, 0xff, 0xff] && b[9] == 1 {
+            (b[0], b[9]) = (0x03, 0);
+        }
+    });
+    let r = run(&mut dfu, &load(&f.dir)).unwrap();
+    assert_eq!(
+        r.phases,
+        [0x01, 0x03, 0x00, 0x00, 0x03, 0x03, 0x04, 0x04, 0xfe]
+    );
+    assert_eq!(r.reenumerations, 1);
+    assert_eq!(dfu.transport().dev.n6().unwrap().nor(0, 2000), f.app);
+}
