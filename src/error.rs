@@ -1,5 +1,6 @@
 //! The crate's error: one variant per layer, plus what only a job can tell.
 
+use crate::flashlayout::FlashLayoutError;
 use crate::image::{FormatError, ImageError};
 use crate::layout::LayoutError;
 use crate::plan::PlanError;
@@ -55,6 +56,9 @@ pub enum Error {
     /// The simulator could not be set up.
     #[error(transparent)]
     Sim(#[from] SimError),
+    /// A FlashLayout.tsv is invalid, or the device's phases do not follow it.
+    #[error(transparent)]
+    FlashLayout(#[from] FlashLayoutError),
     /// The caller cancelled; the device was returned to dfuIDLE.
     #[error("cancelled during {phase}; the device was left in dfuIDLE (still in DFU mode)")]
     Cancelled {
@@ -189,6 +193,9 @@ impl Error {
             Error::SuffixMismatch { .. } => "suffix_mismatch",
             Error::Layout(_) => "layout",
             Error::Sim(_) => "simulator",
+            Error::FlashLayout(FlashLayoutError::Tsv(_)) => "file_format",
+            Error::FlashLayout(FlashLayoutError::DeviceError { .. }) => "device_status",
+            Error::FlashLayout(_) => "phase_protocol",
             #[cfg(feature = "usb")]
             Error::Usb(u) => match u {
                 crate::usb::UsbError::Access { .. } => "usb_access",

@@ -27,6 +27,7 @@
 pub mod device;
 pub mod error;
 pub mod ffi;
+pub mod flashlayout;
 pub mod image;
 pub mod job;
 pub mod layout;

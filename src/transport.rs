@@ -227,6 +227,15 @@ impl DeviceInfo {
         self.alt_settings.iter().find(|a| a.alt == alt)
     }
 
+    /// Every alt setting as `0 "@name", 1 "@name"`, for messages.
+    pub fn alt_list(&self) -> String {
+        self.alt_settings
+            .iter()
+            .map(|a| format!("{} {:?}", a.alt, a.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Why an alt setting of a DfuSe device is unusable, if it is: its name is not a memory
     /// layout that passes the checks of [`crate::layout`]. Plain DFU 1.1 names are free text.
     pub fn layout_problem(&self, alt: &AltSetting) -> Option<crate::layout::LayoutError> {
@@ -284,6 +293,16 @@ pub trait Transport {
     fn cut_on(&mut self, cancel: Option<CancelToken>) {
         let _ = cancel;
     }
+
+    /// Finds the same board again (same VID:PID and serial) after it left the bus on a DETACH
+    /// or a hand-over to its next boot stage, within `within`, and describes it anew. The
+    /// default cannot follow a board.
+    fn reenumerate(&mut self, within: Duration) -> Result<(), TransportError> {
+        let _ = within;
+        Err(TransportError::Other(
+            "this transport cannot follow a board that re-enumerates".into(),
+        ))
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
@@ -322,6 +341,9 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
     fn cut_on(&mut self, cancel: Option<CancelToken>) {
         (**self).cut_on(cancel)
+    }
+    fn reenumerate(&mut self, within: Duration) -> Result<(), TransportError> {
+        (**self).reenumerate(within)
     }
 }
 

@@ -402,8 +402,9 @@ fn what_it_does_not_do_is_refused_with_exit_1() {
         "-c port=USB1 -el ext.stldr",
         &format!("Error: -el (external loaders) {ONLY}"),
     );
-    refused("-c port=USB1 -d FlashLayout.tsv",
-        "Error: FlashLayout.tsv: FlashLayout .tsv files (the STM32MP/STM32N6 flash layout service) are not supported yet by this drop-in",
+    refused(
+        "-c port=USB1 -d FlashLayout.tsv",
+        "Error: FlashLayout.tsv: cannot read: No such file or directory (os error 2)",
     );
     refused(
         "-c port=USB1 -d x.bin",
@@ -429,4 +430,67 @@ fn a_failed_download_says_so_and_exits_1() {
     );
     assert!(!l.iter().any(|l| l.contains("Start operation")), "{l:?}");
     assert!(!b.transcript().contains("left DFU mode"));
+}
+
+#[test]
+fn openmv_ide_s_n6_recovery_line_flashes_the_layout_across_the_hand_over() {
+    use dfuflash::flashlayout::header;
+    let b = cli("n6");
+    let obl = header::fsbl_v2_3(&pattern(0x2000, 4), 0x3418_9da1);
+    let app = pattern(20_000, 5);
+    b.file("obl.stm32", &obl);
+    b.file("loader.bin", &pattern(7880, 6));
+    b.file("bootloader.bin", &app);
+    b.file(
+        "FlashLayout.tsv",
+        b"#Opt\tId\tName\tType\tIP\tOffset\tBinary\n\
+          P\t0x1\tfsbl-openbl\tBinary\tnone\t0x0\tobl.stm32\n\
+          P\t0x3\tfsbl-extfl\tBinary\tnone\t0x0\tloader.bin\n\
+          P\t0x4\tfsbl-app\tBinary\tnor0\t0x0000000\tbootloader.bin",
+    );
+    let o = b.run("stm32n6", "-c port=USB1 -d FlashLayout.tsv");
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let l = lines(&o);
+    for want in [
+        "Opening and parsing file: FlashLayout.tsv",
+        "  Partition ID  : 0x04 (fsbl-app)",
+        "File download complete",
+    ] {
+        assert!(l.iter().any(|x| x == want), "{want}: {out}");
+    }
+    let crc = format!(
+        "fsbl-app (Id 0x04): 20000 bytes, crc32 {:08x}",
+        crc32fast::hash(&app)
+    );
+    assert!(out.contains(&crc), "{out}");
+    // A bar per part sent (FSBL, layout, loader, NOR), each read by OpenMV IDE's pattern.
+    let downloads = l.iter().filter(|x| *x == "Download in Progress:").count();
+    assert_eq!(downloads, 4, "{out}");
+    let pct = percentages(&out);
+    assert!(pct.iter().any(|&p| p > 0 && p < 100), "{pct:?}");
+    // The board handed over to the OpenBootloader and came back on the same port.
+    let t = b.transcript();
+    assert_eq!(t.matches("Detach").count(), 2, "{t}");
+}
+
+#[test]
+fn a_refused_fsbl_fails_the_tsv_service_with_the_rom_s_reason() {
+    let b = cli("n6-bad");
+    b.file("obl.stm32", b"not an FSBL");
+    b.file(
+        "FlashLayout.tsv",
+        b"P\t0x1\tfsbl-openbl\tBinary\tnone\t0x0\tobl.stm32\n",
+    );
+    let o = b.run("stm32n6", "-c port=USB1 -d FlashLayout.tsv");
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let l = lines(&o);
+    assert!(
+        l.iter().any(|x| x == "Error: the device reported an error (phase 0xFF): FSBL refused: no STM2 magic at offset 0"),
+        "{l:?}"
+    );
+    assert!(
+        l.iter().any(|x| x == "Error: TSV flashing service failed"),
+        "{l:?}"
+    );
 }

@@ -219,6 +219,12 @@ impl Transport for AnyTransport {
     fn cut_on(&mut self, cancel: Option<crate::progress::CancelToken>) {
         self.t_mut().cut_on(cancel)
     }
+    fn reenumerate(
+        &mut self,
+        within: std::time::Duration,
+    ) -> Result<(), crate::transport::TransportError> {
+        self.t_mut().reenumerate(within)
+    }
 }
 
 /// Opens an entry as a transport. A device in runtime mode is detached first and opened

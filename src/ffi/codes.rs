@@ -3,6 +3,7 @@
 use std::ffi::CStr;
 
 use crate::error::Error;
+use crate::flashlayout::{FlashLayoutError, TsvError};
 use crate::image::{FormatError, ImageError};
 use crate::plan::PlanError;
 use crate::protocol::ProtocolError;
@@ -267,6 +268,15 @@ pub(crate) fn code_of(e: &Error) -> i32 {
         Error::Image(_) => DFUFLASH_ERR_IMAGE,
         Error::Layout(_) => DFUFLASH_ERR_LAYOUT,
         Error::Sim(_) => DFUFLASH_ERR_SIMULATOR,
+        // Existing codes until the C ABI gets its own for the phase protocol.
+        Error::FlashLayout(f) => match f {
+            FlashLayoutError::Tsv(TsvError::Io { .. }) => DFUFLASH_ERR_FILE_IO,
+            FlashLayoutError::Tsv(_) => DFUFLASH_ERR_FILE_FORMAT,
+            FlashLayoutError::DeviceError { .. } => DFUFLASH_ERR_DEVICE_STATUS,
+            FlashLayoutError::MalformedPhase { .. } => DFUFLASH_ERR_MALFORMED_REPLY,
+            FlashLayoutError::Reenumeration { .. } => DFUFLASH_ERR_DEVICE_NOT_FOUND,
+            _ => DFUFLASH_ERR_UNEXPECTED_STATE,
+        },
         #[cfg(feature = "usb")]
         Error::Usb(u) => match u {
             crate::usb::UsbError::Access { .. } => DFUFLASH_ERR_USB_ACCESS,

@@ -30,6 +30,7 @@ mod flash;
 mod flash_dfu11;
 mod flash_dfuse;
 mod in_place;
+mod layout;
 mod leave;
 mod read;
 mod readback;
@@ -37,6 +38,7 @@ mod write_error;
 
 pub use erase::{erase_range, mass_erase, read_unprotect};
 pub use flash::{flash, plan_for};
+pub use layout::{flash_layout, LayoutOptions, LayoutReport, PartitionRecord};
 pub use leave::leave;
 pub use read::read;
 pub use readback::SegmentRecord;

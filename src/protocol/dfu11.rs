@@ -25,6 +25,17 @@ impl<T: Transport> Dfu<T> {
         data: &[u8],
         on_block: &mut dyn FnMut(usize) -> bool,
     ) -> Result<bool, ProtocolError> {
+        self.download_from(0, data, on_block)
+    }
+
+    /// [`Dfu::download`] with blocks numbered from `first` (ST's serial boot starts at 2, as
+    /// DfuSe data blocks do).
+    pub fn download_from(
+        &mut self,
+        first: u16,
+        data: &[u8],
+        on_block: &mut dyn FnMut(usize) -> bool,
+    ) -> Result<bool, ProtocolError> {
         if !self.info().functional.can_download() {
             return Err(ProtocolError::Unsupported(
                 "download (bitCanDnload is clear)",
@@ -33,7 +44,7 @@ impl<T: Transport> Dfu<T> {
         self.abandoned_erase = None;
         let xfer = self.checked_transfer_size()?;
         let mut done = 0usize;
-        let mut block: u16 = 0;
+        let mut block: u16 = first;
         for chunk in data.chunks(xfer) {
             let during = format!(
                 "download of block {block} ({} bytes at offset {done})",

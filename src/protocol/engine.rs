@@ -144,13 +144,7 @@ impl<T: Transport> Dfu<T> {
     /// Selects another alt setting.
     pub fn select_alt(&mut self, alt: u8) -> Result<(), ProtocolError> {
         if self.info().alt(alt).is_none() {
-            let available = self
-                .info()
-                .alt_settings
-                .iter()
-                .map(|a| format!("{} {:?}", a.alt, a.name))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let available = self.info().alt_list();
             return Err(ProtocolError::NoSuchAlt { alt, available });
         }
         // SET_INTERFACE cannot be given a timeout of its own: not started past the deadline.
@@ -316,6 +310,61 @@ impl<T: Transport> Dfu<T> {
             State::Error => self.clear_status(),
             State::DfuIdle => Ok(()),
             _ => Err(e),
+        }
+    }
+
+    /// Follows the board across a re-enumeration ([`Transport::reenumerate`]): its new
+    /// description, quirks and alt setting 0; within `within`, cut to the job's deadline.
+    pub fn reenumerate(&mut self, within: Duration) -> Result<(), ProtocolError> {
+        let during = "waiting for the board to re-enumerate";
+        self.check_deadline(during)?;
+        let capped = self.capped(within);
+        self.t.reenumerate(capped).map_err(|source| {
+            if capped < within && matches!(source, TransportError::Timeout(_)) {
+                return self.past_deadline(during);
+            }
+            ProtocolError::Transport {
+                request: 0xff,
+                during: during.into(),
+                source,
+            }
+        })?;
+        self.quirks = Quirks::of_device(self.t.info());
+        self.fixed_info = (!self.quirks.is_empty()).then(|| quirks::apply(self.t.info().clone()));
+        self.alt = 0;
+        self.abandoned_erase = None;
+        self.quiet_until = None;
+        Ok(())
+    }
+
+    /// One UPLOAD of at most `len` bytes with wValue `value`, as the device answers it.
+    pub fn upload_block(
+        &mut self,
+        value: u16,
+        len: usize,
+        during: &str,
+    ) -> Result<Vec<u8>, ProtocolError> {
+        let mut buf = vec![0u8; len];
+        let timeout = self.opts.timeouts.control;
+        let n = self.input(request::UPLOAD, value, &mut buf, timeout, during)?;
+        buf.truncate(n);
+        Ok(buf)
+    }
+
+    /// DFU_DETACH to a DFU-mode device that then leaves the bus on its own (ST's serial boot):
+    /// a failure of the request itself (no status stage, the device already gone) is expected.
+    pub fn detach_leaving(&mut self) -> Result<(), ProtocolError> {
+        match self.detach() {
+            Err(ProtocolError::Transport { source, .. })
+                if !matches!(source, TransportError::Cancelled) =>
+            {
+                self.note(
+                    Level::Debug,
+                    format!("DETACH ended with {source}, as expected"),
+                );
+                Ok(())
+            }
+            r => r,
         }
     }
 

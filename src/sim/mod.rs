@@ -132,6 +132,8 @@ pub struct SimDevice {
     upload_done: bool,
     // When the wait the last GETSTATUS asked for ends (for spec-strict devices).
     poll_until: Duration,
+    // The STM32N6's serial boot, which answers every class request itself.
+    n6: Option<Box<models::stm32n6::N6>>,
 }
 
 impl fmt::Debug for SimDevice {
@@ -160,6 +162,7 @@ impl SimDevice {
             known: models::MODELS
                 .iter()
                 .chain(models::VARIANTS)
+                .chain(models::stm32n6::MODELS)
                 .map(|m| m.name)
                 .collect::<Vec<_>>()
                 .join(", "),
@@ -296,6 +299,7 @@ impl SimDevice {
             firmware_len: vec![0; slots],
             upload_done: false,
             poll_until: Duration::ZERO,
+            n6: (m.name == models::stm32n6::MODEL.name).then(Box::default),
         };
         dev.power_on();
         Ok(dev)
@@ -327,6 +331,11 @@ impl SimDevice {
         self.alt = 0;
         self.staging.clear();
         self.upload_done = false;
+        if let Some(n6) = &mut self.n6 {
+            n6.power_on();
+            self.info.alt_settings = AltSetting::numbered(self.model.alts);
+            self.info.functional = self.model.functional;
+        }
     }
 
     /// Where the board appears to be plugged in (`sim:MODEL` unless set): several boards of one
@@ -417,6 +426,11 @@ impl SimDevice {
     /// Where the device jumped when it left DFU mode.
     pub fn left_to(&self) -> Option<u32> {
         self.left_to
+    }
+
+    /// The STM32N6 behind a `stm32n6` device (its stage, its NOR).
+    pub fn n6(&self) -> Option<&models::stm32n6::N6> {
+        self.n6.as_deref()
     }
 
     /// Whether the device is gone (disconnected, power loss, or left DFU mode).

@@ -68,6 +68,7 @@ use crate::transport::FunctionalDescriptor;
 use std::time::Duration;
 
 pub mod gd32vf103;
+pub mod stm32n6;
 pub use gd32vf103::{RomLeave, VARIANTS};
 
 /// Fixed cost of one control transfer.
@@ -297,7 +298,7 @@ const ZEPHYR_FUNCTIONAL: FunctionalDescriptor = FunctionalDescriptor {
     dfu_version: 0x0110,
 };
 
-const NO_QUIRKS: Quirks = Quirks {
+pub(crate) const NO_QUIRKS: Quirks = Quirks {
     wedge_from: None,
     strict_clrstatus: false,
     stall_status_while_busy: false,
@@ -827,7 +828,11 @@ pub const MODELS: &[Model] = &[
 
 /// The model or variant with this name.
 pub fn find(name: &str) -> Option<&'static Model> {
-    MODELS.iter().chain(VARIANTS).find(|m| m.name == name)
+    MODELS
+        .iter()
+        .chain(VARIANTS)
+        .chain(stm32n6::MODELS)
+        .find(|m| m.name == name)
 }
 
 #[cfg(test)]

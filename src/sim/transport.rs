@@ -134,6 +134,20 @@ impl SimDevice {
             self.fail(Status::ErrStalledPkt);
             return Err(TransportError::Stall);
         }
+        if let Some(mut n6) = self.n6.take() {
+            let mut work = Duration::ZERO;
+            let r = n6.request(self.alt, req, value, data, in_len, timeout, &mut work);
+            (self.state, self.status) = n6.state();
+            self.n6 = Some(n6);
+            self.busy(work);
+            if !self.hold(work) {
+                return Err(TransportError::Cancelled);
+            }
+            if r == Err(TransportError::Disconnected) {
+                self.disconnected = true;
+            }
+            return r;
+        }
         let r = match req {
             request::DNLOAD => self.dnload(value, data).map(|()| Vec::new()),
             request::UPLOAD => self.upload(value, in_len),
@@ -231,5 +245,25 @@ impl Transport for SimDevice {
 
     fn cut_on(&mut self, cancel: Option<CancelToken>) {
         self.cut = cancel;
+    }
+
+    /// Re-enumeration in place: the board that left on DETACH is back at once, as the program
+    /// it handed over to (the N6's OpenBootloader); any other board that left stays gone.
+    fn reenumerate(&mut self, within: Duration) -> Result<(), TransportError> {
+        let back = self.n6.as_mut().and_then(|n6| n6.take_reenumeration());
+        if let Some((alts, functional)) = back {
+            self.info.alt_settings = crate::transport::AltSetting::numbered(alts);
+            self.info.functional = functional;
+            self.disconnected = false;
+            self.alt = 0;
+            self.state = State::DfuIdle;
+            self.status = Status::Ok;
+            return Ok(());
+        }
+        if !self.disconnected {
+            return Ok(());
+        }
+        self.advance(within);
+        Err(TransportError::Timeout(within))
     }
 }

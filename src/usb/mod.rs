@@ -9,6 +9,7 @@
 mod cancellable;
 mod driver;
 mod failure;
+mod reenumerate;
 mod strings;
 
 use std::time::{Duration, Instant};
@@ -527,6 +528,10 @@ impl Transport for UsbTransport {
 
     fn cut_on(&mut self, cancel: Option<CancelToken>) {
         self.cut = cancel;
+    }
+
+    fn reenumerate(&mut self, within: Duration) -> Result<(), TransportError> {
+        self.follow(within)
     }
 }
 

@@ -138,6 +138,12 @@ impl Transport for Liar {
         self.dev.cut_on(cancel);
     }
 
+    fn reenumerate(&mut self, within: Duration) -> Result<(), TransportError> {
+        self.dev.reenumerate(within)?;
+        self.info = self.dev.info().clone();
+        Ok(())
+    }
+
     fn sleep(&mut self, duration: Duration) {
         self.slept.push(duration);
         self.dev.sleep(duration);

@@ -13,6 +13,7 @@ pub mod adversary;
 pub mod cli;
 pub mod liar;
 pub mod model_list;
+pub mod n6;
 
 #[path = "../../examples/common/xorshift.rs"]
 mod xorshift;

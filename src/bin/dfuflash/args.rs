@@ -20,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Erase, write and verify a firmware image.
     Flash(FlashArgs),
+    /// Flash an ST FlashLayout.tsv through the serial-boot phase protocol (STM32N6, STM32MP).
+    FlashLayout(FlashLayoutArgs),
     /// Build a DfuSe file from images of any format.
     Pack(PackArgs),
     /// Show a file's format, targets, segments and DFU suffix.
@@ -122,6 +124,23 @@ pub struct FlashArgs {
     pub events: EventsArg,
     /// The image: DfuSe .dfu, Intel HEX, S-record, ELF, or a raw binary (with --address),
     /// with or without a DFU suffix.
+    pub file: PathBuf,
+}
+
+#[derive(Args)]
+pub struct FlashLayoutArgs {
+    #[command(flatten)]
+    pub device: DeviceArgs,
+    /// Print one JSON object instead of text: every partition with its bytes and CRC-32, and
+    /// the phases the device went through.
+    #[arg(long)]
+    pub json: bool,
+    /// Append the board's record (the --json line with tool, file, board and times) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    #[command(flatten)]
+    pub events: EventsArg,
+    /// The FlashLayout.tsv; its binaries are found relative to its directory.
     pub file: PathBuf,
 }
 

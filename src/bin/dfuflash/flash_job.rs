@@ -14,8 +14,7 @@ use dfuflash::Error;
 
 use crate::args::FlashArgs;
 use crate::open::Opened;
-use crate::production_log::{stamp, ProductionLog};
-use crate::report::refusal_json;
+use crate::production_log::{self, ProductionLog};
 
 /// What the flash does on each board: the file, its address, the job's options, and where
 /// each board's record goes.
@@ -58,23 +57,11 @@ impl FlashJob {
     /// factory has no proof of it): then the line returned says so, and so does the error.
     pub fn record(
         &self,
-        mut line: Value,
+        line: Value,
         board: (&str, &str),
         started: SystemTime,
     ) -> (Value, Result<(), String>) {
-        stamp(&mut line, &self.file, board, started);
-        let Some(log) = &self.log else {
-            return (line, Ok(()));
-        };
-        match log.append(&line) {
-            Ok(()) => (line, Ok(())),
-            Err(m) => {
-                let message = format!("{m}: the board's record was not kept");
-                let mut failed = refusal_json(&message, "log");
-                stamp(&mut failed, &self.file, board, started);
-                (failed, Err(message))
-            }
-        }
+        production_log::record(self.log.as_deref(), line, &self.file, board, started)
     }
 
     /// Whether the job reads back what it wrote.

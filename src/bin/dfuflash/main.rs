@@ -34,6 +34,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::List(args) => commands::list::run(args),
         Command::Info(args) => commands::info::run(args),
         Command::Flash(args) => commands::flash::run(args, wall, &cancel),
+        Command::FlashLayout(args) => commands::flash_layout::run(args, wall, &cancel),
         Command::Pack(args) => commands::pack::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Suffix { action } => commands::suffix::run(action),

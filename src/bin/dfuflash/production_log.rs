@@ -10,6 +10,8 @@ use std::time::SystemTime;
 
 use serde_json::{json, Value};
 
+use crate::report::refusal_json;
+
 /// Adds the tool, the file, the board and the times to a board's JSON line.
 pub fn stamp(v: &mut Value, file: &Path, board: (&str, &str), started: SystemTime) {
     v["tool"] = json!(concat!("dfuflash ", env!("CARGO_PKG_VERSION")));
@@ -18,6 +20,31 @@ pub fn stamp(v: &mut Value, file: &Path, board: (&str, &str), started: SystemTim
     v["serial"] = json!(board.1);
     v["started"] = json!(timestamp(started));
     v["finished"] = json!(timestamp(SystemTime::now()));
+}
+
+/// Completes a board's JSON line as a production record (tool, file, board, times) and
+/// appends it to `log`. A board whose record cannot be kept has failed (the factory has no
+/// proof of it): then the line returned says so, and so does the error.
+pub fn record(
+    log: Option<&ProductionLog>,
+    mut line: Value,
+    file: &Path,
+    board: (&str, &str),
+    started: SystemTime,
+) -> (Value, Result<(), String>) {
+    stamp(&mut line, file, board, started);
+    let Some(log) = log else {
+        return (line, Ok(()));
+    };
+    match log.append(&line) {
+        Ok(()) => (line, Ok(())),
+        Err(m) => {
+            let message = format!("{m}: the board's record was not kept");
+            let mut failed = refusal_json(&message, "log");
+            stamp(&mut failed, file, board, started);
+            (failed, Err(message))
+        }
+    }
 }
 
 /// RFC 3339 in UTC, to the millisecond.

@@ -4,6 +4,7 @@ pub mod erase;
 pub mod flash;
 pub mod flash_all;
 pub mod flash_board;
+pub mod flash_layout;
 pub mod info;
 pub mod inspect;
 pub mod list;

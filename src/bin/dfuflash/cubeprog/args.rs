@@ -29,6 +29,10 @@ pub enum Op {
         file: String,
         address: Option<u32>,
     },
+    /// A FlashLayout.tsv: the serial-boot phase protocol (STM32MP, STM32N6).
+    Layout {
+        file: String,
+    },
     Verify,
     Erase(Erase),
     Start(Option<u32>),
@@ -128,7 +132,8 @@ pub fn parse(args: &[String]) -> Result<Args, String> {
                     .value()
                     .ok_or_else(|| format!("Error: {opt} needs a file"))?;
                 if file.to_ascii_lowercase().ends_with(".tsv") {
-                    return Err(format!("Error: {file}: FlashLayout .tsv files (the STM32MP/STM32N6 flash layout service) are not supported yet by this drop-in"));
+                    a.ops.push(Op::Layout { file });
+                    continue;
                 }
                 let address = c.number();
                 a.ops.push(Op::Download { file, address });
@@ -315,7 +320,14 @@ mod tests {
         let refused = |args: &[&str]| p(args).unwrap_err();
         assert!(refused(&["-c", "port=SWD"]).contains("port=SWD is not supported"));
         assert!(refused(&["-ob", "RDP=0xBB"]).contains("-ob (option bytes by name)"));
-        assert!(refused(&["-d", "FlashLayout.tsv"]).contains("not supported yet"));
+        assert_eq!(
+            p(&["-c", "port=USB1", "-d", "FlashLayout.tsv"])
+                .unwrap()
+                .ops,
+            vec![Op::Layout {
+                file: "FlashLayout.tsv".into()
+            }]
+        );
         assert!(refused(&["-l", "st-link"]).contains("listing st-link"));
         assert!(refused(&["-c"]).contains("needs port=USB1"));
     }

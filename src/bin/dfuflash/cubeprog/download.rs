@@ -192,7 +192,7 @@ fn dfuflash_lines(out: &mut Out, r: &Report) {
     }
 }
 
-fn base_name(file: &str) -> &str {
+pub fn base_name(file: &str) -> &str {
     Path::new(file)
         .file_name()
         .and_then(|n| n.to_str())

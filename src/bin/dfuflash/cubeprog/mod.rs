@@ -7,6 +7,7 @@
 mod args;
 mod board;
 mod download;
+mod layout;
 mod output;
 mod run;
 

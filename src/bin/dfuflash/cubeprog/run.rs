@@ -8,6 +8,7 @@ use dfuflash::progress::{CancelToken, Event, Flow, Phase};
 use super::args::{Args, Erase, Op};
 use super::board::{self, Board};
 use super::download::{download, Downloaded};
+use super::layout::flash_layout;
 use super::output::{banner, elapsed, Out};
 
 pub const HELP: &str = "Usage: STM32_Programmer_CLI -c port=USB1 [sn=S] [VID=V PID=P] [COMMANDS...]
@@ -15,14 +16,15 @@ pub const HELP: &str = "Usage: STM32_Programmer_CLI -c port=USB1 [sn=S] [VID=V P
   -c, --connect port=USB1|USBn|USB [sn=SERIAL] [VID=0x0483] [PID=0xdf11]
   -l, --list usb                    list the boards in DFU mode
   -d, --download, -w, --write FILE [ADDRESS]
-                                    .bin needs ADDRESS; .hex .srec .elf .dfu carry theirs
+                                    .bin needs ADDRESS; .hex .srec .elf .dfu carry theirs;
+                                    FlashLayout.tsv: every partition, as the board asks
   -v, --verify                      report the read-back verify of the download before it
   -e, --erase all | [START END] | N...   mass erase, or sectors by number
   -s, --start, -g, --go [ADDRESS]   leave DFU mode and run from ADDRESS
   -r, -u, --upload ADDRESS SIZE FILE.bin
   -q, --quietMode                   no progress bars
   -vb, --verbosity 1..3   -log [FILE]
-  Not supported (refused): SWD/JTAG/UART ports, -ob, -rdu, -el, FlashLayout .tsv files
+  Not supported (refused): SWD/JTAG/UART ports, -ob, -rdu, -el
 ";
 
 pub fn run(a: &Args, out: &mut Out) -> Result<(), String> {
@@ -61,6 +63,10 @@ fn ops(out: &mut Out, board: &mut Board, ops: &[Op]) -> Result<(), String> {
             Op::Download { file, address } => {
                 let mass = std::mem::take(&mut mass_erase_next);
                 last = Some(download(out, board, file, *address, mass)?);
+            }
+            Op::Layout { file } => {
+                last = None;
+                flash_layout(out, board, file)?
             }
             Op::Verify => verify(out, last.as_ref())?,
             Op::Start(at) => {
