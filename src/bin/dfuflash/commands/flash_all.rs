@@ -54,11 +54,16 @@ pub fn run(args: FlashArgs, cancel: &CancelToken) -> Result<(), String> {
                 })
             })
             .collect();
+        // A cancel is announced even when every board stopped within one look (a cut request
+        // ends in milliseconds).
         let mut announced = false;
-        while !workers.iter().all(|w| w.is_finished()) {
+        loop {
             if cancel.is_cancelled() && !announced {
                 display.println(CANCELLING);
                 announced = true;
+            }
+            if workers.iter().all(|w| w.is_finished()) {
+                break;
             }
             std::thread::sleep(Duration::from_millis(25));
         }
