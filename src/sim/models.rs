@@ -68,6 +68,7 @@ use crate::transport::FunctionalDescriptor;
 use std::time::Duration;
 
 pub mod gd32vf103;
+pub mod openmv;
 pub use gd32vf103::{RomLeave, VARIANTS};
 
 /// Fixed cost of one control transfer.
@@ -94,6 +95,8 @@ pub enum Dialect {
         /// Slot size.
         capacity: u32,
     },
+    /// Plain DFU 1.1, an alt setting per partition of the board's flashes (OpenMV's bootloader).
+    Partitioned(&'static openmv::Board),
 }
 
 /// Device timings (see the module table).
@@ -825,39 +828,15 @@ pub const MODELS: &[Model] = &[
     },
 ];
 
+/// Every model: this table's, then those of their own files.
+pub fn all() -> impl Iterator<Item = &'static Model> {
+    MODELS.iter().chain(openmv::MODELS)
+}
+
 /// The model or variant with this name.
 pub fn find(name: &str) -> Option<&'static Model> {
-    MODELS.iter().chain(VARIANTS).find(|m| m.name == name)
+    all().chain(VARIANTS).find(|m| m.name == name)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn usb_cost_counts_packets_per_frame() {
-        assert_eq!(usb_cost(0), Duration::from_micros(500));
-        // 1024 bytes = 16 packets = 16/13 ms.
-        assert_eq!(
-            usb_cost(1024),
-            Duration::from_micros(500) + Duration::from_nanos(1_230_769)
-        );
-    }
-
-    #[test]
-    fn every_dfuse_model_layout_parses_and_names_are_unique() {
-        let mut names = std::collections::BTreeSet::new();
-        for m in MODELS {
-            assert!(names.insert(m.name));
-            if m.dialect == Dialect::StRom {
-                for a in m.alts {
-                    crate::layout::Layout::parse(a).unwrap();
-                }
-            }
-        }
-        assert_eq!(
-            find("stm32f405").unwrap().timing.erase_time(64 * 1024),
-            Duration::from_millis(550)
-        );
-    }
-}
+mod tests;
