@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use dfuflash::device::{self, AnyTransport, Entry};
 use dfuflash::protocol::{Dfu, EngineOptions, State};
-use dfuflash::transport::{AltSetting, DeviceInfo, Mode, Transport};
+use dfuflash::transport::{AltSetting, DeviceInfo, Mode, Transport, TransportError};
 use dfuflash::Error;
 
 use super::args::DfuUtilArgs;
@@ -271,18 +271,39 @@ pub(super) fn save(dfu: &Dfu<AnyTransport>, state: Option<&Path>) {
     }
 }
 
-/// After a successful job: -R / -Q reset a board that did not leave by itself.
+/// After a successful job: -R / -Q reset a board that did not leave by itself. -R sends what
+/// dfu-util 0.11 sends, DFU_DETACH then the USB reset: OpenMV's bootloader starts its firmware
+/// on either. The board gone is what was asked, so it is success (dfu-util 0.11 exits 251 when
+/// libusb finds no device left to reset); a reset that fails otherwise is EX_IOERR.
 pub(super) fn finish(
     a: &DfuUtilArgs,
     dfu: &mut Dfu<AnyTransport>,
     left: bool,
     state: Option<&Path>,
-) {
+) -> Result<(), Failure> {
+    if !(a.reset || a.quit_reset) || left {
+        save(dfu, state);
+        return Ok(());
+    }
+    if a.reset {
+        if let Err(e) = dfu.detach() {
+            if !e.is_disconnect() {
+                eprintln!("dfu-util: can't detach");
+            }
+        }
+    }
+    println!("Resetting USB to switch back to Run-Time mode");
+    let reset = dfu.transport_mut().reset();
     save(dfu, state);
-    if (a.reset || a.quit_reset) && !left {
-        println!("Resetting USB to switch back to Run-Time mode");
-        // The board going away is what a reset is for.
-        let _ = dfu.transport_mut().reset();
+    match reset {
+        Ok(()) | Err(TransportError::Disconnected) => {
+            println!("dfuflash: the board left DFU mode (reset as asked)");
+            Ok(())
+        }
+        Err(e) => Err(Failure::new(
+            exit::IOERR,
+            format!("error resetting after download: {e}"),
+        )),
     }
 }
 
