@@ -63,6 +63,7 @@
 //! | bogus-poll: Openmoko FreeRunner 1d50:5119, whose bwPollTimeout dfu-util ignores | dfu-util src/quirks.c and quirks.h (0.11) |
 //! | bogus-poll: the 0xFFFFFF ms (4.66 h) it reports, its strings, alts `u-boot`, `kernel`, `rootfs`, wTransferSize 4096, 1 MB slots, 1 ms per 2 KB | assumption (no public dump gives the bogus value) |
 //! | dfuse-strict: erase 16 / 128 KB, word program, poll timeouts | 250 / 1000 ms, 16 us, the time left (reported honestly) | assumption (F4-class flash figures); the stall of an early request and errSTALLEDPKT: DFU 1.1 section 6.1.2 and PROTOCOL.md section 6 |
+//! | openmv-h7, openmv-h7p, openmv-n6, openmv-ae3 | their own table | [`openmv`] |
 
 use crate::transport::FunctionalDescriptor;
 use std::time::Duration;
