@@ -413,8 +413,8 @@ fn the_openmv_example_flashes_firmware_and_romfs_by_name_then_resets() {
     let dir = work("openmv-example");
     let exe = dir.join("openmv-update");
     compile("examples/c/openmv-update.c", &exe, true, &[]);
-    let fw: Vec<u8> = (0..300_000u32).map(|i| (i * 7 >> 3) as u8).collect();
-    let romfs: Vec<u8> = (0..70_000u32).map(|i| (i * 13 >> 2) as u8).collect();
+    let fw: Vec<u8> = (0..300_000u32).map(|i| ((i * 7) >> 3) as u8).collect();
+    let romfs: Vec<u8> = (0..70_000u32).map(|i| ((i * 13) >> 2) as u8).collect();
     std::fs::write(dir.join("firmware.bin"), &fw).unwrap();
     std::fs::write(dir.join("romfs.img"), &romfs).unwrap();
     let state = dir.join("h7p.state");
