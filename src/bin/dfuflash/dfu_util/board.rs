@@ -295,16 +295,21 @@ pub(super) fn finish(
     println!("Resetting USB to switch back to Run-Time mode");
     let reset = dfu.transport_mut().reset();
     save(dfu, state);
-    match reset {
-        Ok(()) | Err(TransportError::Disconnected) => {
-            println!("dfuflash: the board left DFU mode (reset as asked)");
-            Ok(())
-        }
-        Err(e) => Err(Failure::new(
+    // A board that left on the DETACH leaves nothing to reset, and libusb says so in its own
+    // words (NOT_FOUND, NO_DEVICE, or OTHER under Linux's dummy_hcd): a request that finds no
+    // board is the proof that it left.
+    let gone = match reset {
+        Ok(()) | Err(TransportError::Disconnected) => true,
+        Err(_) => dfu.get_status().is_err(),
+    };
+    if let (false, Err(e)) = (gone, reset) {
+        return Err(Failure::new(
             exit::IOERR,
-            format!("error resetting after download: {e}"),
-        )),
+            format!("error resetting after download: {e}; the board is still in DFU mode"),
+        ));
     }
+    println!("dfuflash: the board left DFU mode (reset as asked)");
+    Ok(())
 }
 
 #[cfg(test)]
