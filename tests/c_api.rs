@@ -409,3 +409,79 @@ fn every_model_of_issue_19_flashes_through_the_c_api() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Issue 26: the example that does what OpenMV IDE's bootloader dialog does (firmware, ROMFS,
+/// reset), by alt setting name, on the simulated H7 Plus: the bytes in both partitions and
+/// progress totals that are the images' sizes.
+#[test]
+fn the_openmv_example_flashes_firmware_and_romfs_by_name_then_resets() {
+    let dir = work("openmv-example");
+    let exe = dir.join("openmv-update");
+    compile("examples/c/openmv-update.c", &exe, true, &[]);
+    let fw: Vec<u8> = (0..300_000u32).map(|i| ((i * 7) >> 3) as u8).collect();
+    let romfs: Vec<u8> = (0..70_000u32).map(|i| ((i * 13) >> 2) as u8).collect();
+    std::fs::write(dir.join("firmware.bin"), &fw).unwrap();
+    std::fs::write(dir.join("romfs.img"), &romfs).unwrap();
+    let state = dir.join("h7p.state");
+    let o = Command::new(&exe)
+        .env("LD_LIBRARY_PATH", lib_dir())
+        .args(["--sim", "openmv-h7p", "--sim-state"])
+        .arg(&state)
+        .arg(dir.join("firmware.bin"))
+        .arg(dir.join("romfs.img"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        out,
+        "FIRMWARE (alt 2): 300000 bytes written, 300000 verified; progress write 300000/300000, verify 300000/300000\n\
+         ROMFS0 (alt 4): 70000 bytes written, 70000 verified; progress write 70000/70000, verify 70000/70000\n\
+         reset: the camera runs its new firmware\n"
+    );
+    let dev = SimDevice::with_state("openmv-h7p", &state).unwrap();
+    assert_eq!(&dev.partition(2).unwrap()[..fw.len()], &fw[..]);
+    assert_eq!(&dev.partition(4).unwrap()[..romfs.len()], &romfs[..]);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Issue 26: every OpenMV model flashed through the C API on its firmware partition.
+#[test]
+fn every_openmv_model_flashes_through_the_c_api() {
+    let dir = work("openmv-models");
+    let exe = dir.join("test_models");
+    compile("tests/c/test_models.c", &exe, true, &[]);
+    for (model, alt) in [
+        ("openmv-h7", 2u8),
+        ("openmv-h7p", 2),
+        ("openmv-n6", 1),
+        ("openmv-ae3", 1),
+    ] {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i >> 3) as u8 ^ alt).collect();
+        let fw = dir.join(format!("{model}.bin"));
+        std::fs::write(&fw, &data).unwrap();
+        let state = dir.join(format!("{model}.state"));
+        let out = run(
+            Command::new(&exe)
+                .args([model, &state.to_string_lossy(), &alt.to_string()])
+                .arg(&fw)
+                .arg("0"),
+            model,
+        );
+        assert!(
+            out.contains(&format!("{model}: 100000 bytes written, 100000 verified\n")),
+            "{out}"
+        );
+        let dev = SimDevice::with_state(model, &state).unwrap();
+        assert_eq!(
+            &dev.partition(alt).unwrap()[..data.len()],
+            &data[..],
+            "{model}"
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}

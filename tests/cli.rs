@@ -336,6 +336,10 @@ fn info_list_and_erase() {
             "zephyr-dfu",
             "tinyusb-dfu",
             "bogus-poll",
+            "openmv-h7",
+            "openmv-h7p",
+            "openmv-n6",
+            "openmv-ae3",
         ]
     );
     let o = dfuflash(&[

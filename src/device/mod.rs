@@ -73,7 +73,8 @@ impl Entry {
             // Only the descriptors: no memory is built for a listing.
             None => SimDevice::describe(model)?,
         };
-        if path.is_some() {
+        if let Some(p) = &path {
+            info.serial = Some(crate::sim::models::openmv::serial_at(m, p));
             info.port_path = path;
         }
         Ok(Entry {

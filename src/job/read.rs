@@ -42,7 +42,12 @@ fn read_now<T: Transport>(
         phase: Phase::Read,
         total,
     });
-    let mut buf = vec![0u8; length as usize];
+    // A DFU 1.1 upload ends at the device's short frame: `length` is only its limit.
+    let mut buf = if dfu.is_dfuse() {
+        vec![0u8; length as usize]
+    } else {
+        Vec::new()
+    };
     let complete = {
         let ctx2 = &mut *ctx;
         let mut progress = |at: u32, done: usize| {

@@ -23,6 +23,7 @@ pub mod models;
 
 mod faults;
 mod memory;
+mod partitioned;
 mod state_file;
 mod state_machine;
 mod transcript;
@@ -159,8 +160,7 @@ impl SimDevice {
     pub fn model_named(model: &str) -> Result<&'static Model, SimError> {
         models::find(model).ok_or_else(|| SimError::UnknownModel {
             name: model.to_string(),
-            known: models::MODELS
-                .iter()
+            known: models::all()
                 .chain(models::VARIANTS)
                 .chain(models::stm32n6::MODELS)
                 .map(|m| m.name)
@@ -263,11 +263,23 @@ impl SimDevice {
                     })
                 }
             }
+            // A region per flash, numbered as the board numbers them; partitions are windows.
+            Dialect::Partitioned(board) => {
+                for (i, f) in board.flashes.iter().enumerate() {
+                    let text = format!("@{}/{:#010x}/01*{}Bg", f.name, f.base, f.size);
+                    regions.push(Region {
+                        alt: i as u8,
+                        layout: Layout::parse(&text).expect("valid"),
+                        start: f.base,
+                        data: vec![0xff; f.size as usize],
+                    })
+                }
+            }
         }
         // DFU 1.1: a firmware slot per alt setting; an ST ROM keeps no firmware length.
         let slots = match m.dialect {
             Dialect::Dfu11 { .. } => regions.len(),
-            Dialect::StRom => 1,
+            Dialect::StRom | Dialect::Partitioned(_) => 1,
         };
         let mut dev = Self {
             model: m,
@@ -306,8 +318,8 @@ impl SimDevice {
     }
 
     /// Every model.
-    pub fn models() -> &'static [Model] {
-        models::MODELS
+    pub fn models() -> Vec<&'static Model> {
+        models::all().collect()
     }
 
     /// This device's model.
@@ -342,6 +354,8 @@ impl SimDevice {
     /// model are told apart by it, as real ones are by USB port path.
     pub fn set_port_path(&mut self, path: &str) {
         self.info.port_path = Some(path.to_string());
+        // A board whose serial is its chip's UID has its own.
+        self.info.serial = Some(models::openmv::serial_at(self.model, path));
     }
 
     /// Unplug and plug back in (or power-cycle): the flash keeps its contents, the ROM starts

@@ -63,11 +63,13 @@
 //! | bogus-poll: Openmoko FreeRunner 1d50:5119, whose bwPollTimeout dfu-util ignores | dfu-util src/quirks.c and quirks.h (0.11) |
 //! | bogus-poll: the 0xFFFFFF ms (4.66 h) it reports, its strings, alts `u-boot`, `kernel`, `rootfs`, wTransferSize 4096, 1 MB slots, 1 ms per 2 KB | assumption (no public dump gives the bogus value) |
 //! | dfuse-strict: erase 16 / 128 KB, word program, poll timeouts | 250 / 1000 ms, 16 us, the time left (reported honestly) | assumption (F4-class flash figures); the stall of an early request and errSTALLEDPKT: DFU 1.1 section 6.1.2 and PROTOCOL.md section 6 |
+//! | openmv-h7, openmv-h7p, openmv-n6, openmv-ae3 | their own table | [`openmv`] |
 
 use crate::transport::FunctionalDescriptor;
 use std::time::Duration;
 
 pub mod gd32vf103;
+pub mod openmv;
 pub mod stm32n6;
 pub use gd32vf103::{RomLeave, VARIANTS};
 
@@ -95,6 +97,8 @@ pub enum Dialect {
         /// Slot size.
         capacity: u32,
     },
+    /// Plain DFU 1.1, an alt setting per partition of the board's flashes (OpenMV's bootloader).
+    Partitioned(&'static openmv::Board),
 }
 
 /// Device timings (see the module table).
@@ -826,43 +830,18 @@ pub const MODELS: &[Model] = &[
     },
 ];
 
+/// Every model: this table's, then those of their own files.
+pub fn all() -> impl Iterator<Item = &'static Model> {
+    MODELS.iter().chain(openmv::MODELS)
+}
+
 /// The model or variant with this name.
 pub fn find(name: &str) -> Option<&'static Model> {
-    MODELS
-        .iter()
+    all()
         .chain(VARIANTS)
         .chain(stm32n6::MODELS)
         .find(|m| m.name == name)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn usb_cost_counts_packets_per_frame() {
-        assert_eq!(usb_cost(0), Duration::from_micros(500));
-        // 1024 bytes = 16 packets = 16/13 ms.
-        assert_eq!(
-            usb_cost(1024),
-            Duration::from_micros(500) + Duration::from_nanos(1_230_769)
-        );
-    }
-
-    #[test]
-    fn every_dfuse_model_layout_parses_and_names_are_unique() {
-        let mut names = std::collections::BTreeSet::new();
-        for m in MODELS {
-            assert!(names.insert(m.name));
-            if m.dialect == Dialect::StRom {
-                for a in m.alts {
-                    crate::layout::Layout::parse(a).unwrap();
-                }
-            }
-        }
-        assert_eq!(
-            find("stm32f405").unwrap().timing.erase_time(64 * 1024),
-            Duration::from_millis(550)
-        );
-    }
-}
+mod tests;

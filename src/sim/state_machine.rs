@@ -19,6 +19,8 @@ pub(super) enum Pending {
     Write { address: u32, data: Vec<u8> },
     Leave,
     Block(Vec<u8>),
+    // A block of a partitioned bootloader, placed by its number.
+    Part { block: u16, data: Vec<u8> },
     Manifest,
     Fail(Status),
 }
@@ -110,6 +112,11 @@ impl SimDevice {
                     }
                 }
             }
+            Dialect::Partitioned(_) if data.is_empty() => Pending::Manifest,
+            Dialect::Partitioned(_) => Pending::Part {
+                block: value,
+                data: data.to_vec(),
+            },
             Dialect::Dfu11 { .. } => {
                 if self.model.quirks.first_slot_locked && self.alt == 0 && self.regions.len() > 1 {
                     // Accepted; the next GETSTATUS says no.
@@ -269,6 +276,12 @@ impl SimDevice {
                         let poll = self.dfu11_poll(d);
                         self.start(Work::Program, d, poll, false, timeout)
                     }
+                    Pending::Part { block, data } => Ok(self.part_block(block, &data)),
+                    // Nothing to do: every block was written as it came.
+                    Pending::Manifest if self.board().is_some() => {
+                        self.state = State::Manifest;
+                        Ok(self.reply(0).to_vec())
+                    }
                     Pending::Manifest => {
                         let fw = std::mem::take(&mut self.staging);
                         let slot = self.alt as usize;
@@ -387,6 +400,7 @@ impl SimDevice {
                     .expect("checked")
                     .to_vec())
             }
+            Dialect::Partitioned(_) => Ok(self.part_upload(value, len)),
             Dialect::Dfu11 { .. } => {
                 let xfer = self.info.functional.transfer_size as usize;
                 let off = if self.state == State::DfuIdle {

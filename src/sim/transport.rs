@@ -155,6 +155,7 @@ impl SimDevice {
             request::CLRSTATUS => self.clr_status().map(|()| Vec::new()),
             request::GETSTATE => Ok(vec![self.state.as_u8()]),
             request::ABORT => self.abort().map(|()| Vec::new()),
+            request::DETACH => self.part_detach(),
             _ => Err(TransportError::Stall),
         };
         if let Some(s) = status_fault {

@@ -301,7 +301,7 @@ static void test_discovery_and_selection(void) {
     dfuflash_device_list *list = NULL;
     CHECK(dfuflash_device_list_new(DFUFLASH_LIST_SIMULATED, &list) == DFUFLASH_OK, "list");
     size_t n = dfuflash_device_list_count(list);
-    CHECK(n == 18, "18 simulated devices, got %zu", n);
+    CHECK(n == 22, "22 simulated devices, got %zu", n);
     int found = 0;
     for (size_t i = 0; i < n; i++) {
         dfuflash_device_desc d = {.size = sizeof d};

@@ -129,6 +129,21 @@ int main() {
     // Move-only handles.
     dfuflash::Device moved = std::move(dev);
     CHECK(moved.download(image));
+    // Issue 26: OpenMV's bootloader, partitions chosen by name; the read past the 128 KB
+    // FILESYSTEM's end gets the 4-byte end frame, whose zeros are data.
+    {
+        auto cam = dfuflash::Device::open_simulated("openmv-h7p");
+        CHECK(cam.select_alt("FIRMWARE") && cam.current_alt() == 2);
+        std::vector<uint8_t> app(10000);
+        for (size_t i = 0; i < app.size(); i++) app[i] = static_cast<uint8_t>(i * 13 + 1);
+        CHECK(cam.download(dfuflash::Image::from_bytes(app, 0, 2)));
+        CHECK(cam.report().bytes_verified == app.size());
+        CHECK(cam.select_alt("ROMFS0") && cam.current_alt() == 4);
+        CHECK(cam.download(dfuflash::Image::from_bytes(app, 0, 4)));
+        std::vector<uint8_t> fs(128 * 1024 + 4);
+        CHECK(cam.select_alt("FILESYSTEM") && cam.upload(0, fs));
+        CHECK(fs[128 * 1024 - 1] == 0xff && fs[128 * 1024] == 0 && fs[128 * 1024 + 3] == 0);
+    }
     std::printf("c++ wrapper: %d passed, %d failed\n", passed, failed);
     return failed != 0;
 }

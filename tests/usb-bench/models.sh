@@ -152,6 +152,51 @@ side_model "tinyusb-dfu (example)" tinyusb-dfu 0 0 $W/m48.bin \
 side_model "bogus-poll (Openmoko wiki)" bogus-poll 1 0 $W/m48.bin \
     -d 0x1d50:0x5119 -a kernel -R -D m48.bin
 
+# Issue 26: OpenMV IDE's sequence against the H7 Plus's own bootloader, one board per tool, each
+# command as the IDE runs it (openmvplugindfubootloader.cpp): the erase (4096 zero bytes to
+# FILESYSTEM), the firmware, a read with -U, then the ROMFS with --reset last. dfuflash must exit
+# 0 on every command, the last included (dfu-util 0.11 exits 251 there: the board left on the
+# DETACH, so libusb finds nothing to reset); the board must hold what both tools wrote.
+head -c 4096 /dev/zero >$W/zero4k.bin
+side_openmv() {
+    local tool exe rc t codes times where
+    for tool in du ours; do
+        rm -f $W/o.state $W/o-up-$tool.bin $W/o-$tool.log
+        start_gadget openmv-h7p --state $W/o.state || return
+        exe=dfu-util; [ $tool = ours ] && exe=$OURS
+        codes="" times=""
+        for cmd in "-a FILESYSTEM -D zero4k.bin" "-a FIRMWARE -D m64.bin" \
+            "-a FIRMWARE -U o-up-$tool.bin" "-a ROMFS0 -D m48.bin --reset"; do
+            t=$(now)
+            # shellcheck disable=SC2086 # the IDE's words
+            (cd $W && timeout 300 $exe -w -d ,37c5:924a $cmd >>$W/o-$tool.log 2>&1); rc=$?
+            codes+="$rc " times+="$(elapsed $t)s "
+        done
+        settle_gadget
+        where=stayed; grep -q "usb_gadget: left DFU mode" $W/gadget.log && where=left
+        state_bytes $W/o.state 0 0x08020000 4096 $W/o-fs-$tool.bin 2>>$W/o-$tool.log
+        state_bytes $W/o.state 0 0x08040000 $(stat -c %s $W/m64.bin) $W/o-fw-$tool.bin 2>>$W/o-$tool.log
+        state_bytes $W/o.state 1 0x01800000 $(stat -c %s $W/m48.bin) $W/o-romfs-$tool.bin 2>>$W/o-$tool.log
+        local bytes=ok
+        cmp -s $W/o-fs-$tool.bin $W/zero4k.bin || bytes="FILESYSTEM wrong"
+        cmp -s $W/o-fw-$tool.bin $W/m64.bin || bytes="FIRMWARE wrong"
+        cmp -s $W/o-romfs-$tool.bin $W/m48.bin || bytes="ROMFS0 wrong"
+        # The -U file: the 0x1c0000-byte partition, then the 4-byte end frame.
+        local up=missing
+        [ -f $W/o-up-$tool.bin ] && up="$(stat -c %s $W/o-up-$tool.bin) bytes, end $(tail -c 4 $W/o-up-$tool.bin | od -An -tx1 | tr -d ' ')"
+        eval "r_$tool='exits ${codes% }, ${times% }, bytes $bytes, -U $up, board $where'"
+        cp $W/o-up-$tool.bin $W/o-up-$tool.keep 2>/dev/null
+    done
+    local line="openmv-h7p (OpenMV IDE: erase, firmware, -U, romfs --reset): dfu-util $r_du; dfuflash $r_ours"
+    if [[ "$r_ours" == "exits 0 0 0 0,"*"bytes ok, -U 1835012 bytes, end 00000000, board left" ]] \
+        && cmp -s $W/o-up-du.keep $W/o-up-ours.keep; then
+        pass "$line; the same -U file"
+    else
+        fail "$line: $(tail -3 $W/o-ours.log | tr '\r\n' '  ')"
+    fi
+}
+side_openmv
+
 # A DfuSe file of two elements: dfu-util's lines and bars, element by element, from both tools.
 python3 - $W <<'PY'
 import sys, random

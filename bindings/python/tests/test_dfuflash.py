@@ -214,9 +214,33 @@ class FlashTest(unittest.TestCase):
         self.assertEqual(cm.exception.code, 301)
         self.assertIn("did not leave DFU mode: it answered the leave request with OK in dfuIDLE", cm.exception.message)
 
+    def test_openmv_partitions_by_name_with_verify_the_end_frame_and_reset(self):
+        # Issue 26: OpenMV's bootloader, FIRMWARE and ROMFS0 chosen by name.
+        fw = bytes(random.Random(26).getrandbits(8) for _ in range(20000))
+        romfs = bytes(random.Random(27).getrandbits(8) for _ in range(9000))
+        with dfuflash.open_simulated("openmv-h7p", alt="FIRMWARE") as dev:
+            self.assertEqual(dev.alt, 2)
+            events = []
+            report = dev.download(dfuflash.Image.from_bytes(fw, 0, alt=dev.alt), progress=events.append)
+            self.assertEqual((report.bytes_written, report.bytes_verified), (len(fw), len(fw)))
+            for phase in (dfuflash.PHASE_WRITE, dfuflash.PHASE_VERIFY):
+                last = [e for e in events if e.phase == phase][-1]
+                self.assertEqual((last.done, last.total), (len(fw), len(fw)))
+            self.assertEqual(dev.upload(0, len(fw)), fw)
+            dev.select_alt("ROMFS0")
+            self.assertEqual(dev.alt, 4)
+            dev.download(dfuflash.Image.from_bytes(romfs, 0, alt=4))
+            self.assertEqual(dev.upload(0, len(romfs)), romfs)
+            # The 128 KB FILESYSTEM read past its end: the 4-byte end frame is data.
+            dev.select_alt("FILESYSTEM")
+            whole = dev.upload(0, 128 * 1024 + 4)
+            self.assertEqual(whole, b"\xff" * (128 * 1024) + b"\0" * 4)
+            dev.leave()
+            self.assertTrue(dev.report.left)
+
     def test_discovery_and_selection(self):
         sims = [d for d in dfuflash.list_devices(include_simulated=True) if d.simulated]
-        self.assertEqual(len(sims), 18)
+        self.assertEqual(len(sims), 22)
         # dfu-util's quirks, applied: the GD32VF103's layout comes from its part number.
         gd32 = next(d for d in sims if d.path == "sim:gd32vf103")
         self.assertEqual(gd32.alt_settings[0], (0, "@Internal Flash  /0x08000000/128*001Kg", 128))

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use dfuflash::device::{self, AnyTransport, Entry};
 use dfuflash::protocol::{Dfu, EngineOptions, State};
-use dfuflash::transport::{AltSetting, DeviceInfo, Mode, Transport};
+use dfuflash::transport::{AltSetting, DeviceInfo, Mode, Transport, TransportError};
 use dfuflash::Error;
 
 use super::args::DfuUtilArgs;
@@ -259,19 +259,45 @@ pub(super) fn open(
     Ok(dfu)
 }
 
-/// After a successful job: -R / -Q reset a board that did not leave by itself.
+/// After a successful job: -R / -Q reset a board that did not leave by itself. -R sends what
+/// dfu-util 0.11 sends, DFU_DETACH then the USB reset: OpenMV's bootloader starts its firmware
+/// on either. The board gone is what was asked, so it is success (dfu-util 0.11 exits 251 when
+/// libusb finds no device left to reset); a reset that fails otherwise is EX_IOERR.
 pub(super) fn finish(
     a: &DfuUtilArgs,
     dfu: &mut Dfu<AnyTransport>,
     left: bool,
     state: Option<&Path>,
-) {
-    save(dfu, state);
-    if (a.reset || a.quit_reset) && !left {
-        println!("Resetting USB to switch back to Run-Time mode");
-        // The board going away is what a reset is for.
-        let _ = dfu.transport_mut().reset();
+) -> Result<(), Failure> {
+    if !(a.reset || a.quit_reset) || left {
+        save(dfu, state);
+        return Ok(());
     }
+    if a.reset {
+        if let Err(e) = dfu.detach() {
+            if !e.is_disconnect() {
+                eprintln!("dfu-util: can't detach");
+            }
+        }
+    }
+    println!("Resetting USB to switch back to Run-Time mode");
+    let reset = dfu.transport_mut().reset();
+    save(dfu, state);
+    // A board that left on the DETACH leaves nothing to reset, and libusb says so in its own
+    // words (NOT_FOUND, NO_DEVICE, or OTHER under Linux's dummy_hcd): a request that finds no
+    // board is the proof that it left.
+    let gone = match reset {
+        Ok(()) | Err(TransportError::Disconnected) => true,
+        Err(_) => dfu.get_status().is_err(),
+    };
+    if let (false, Err(e)) = (gone, reset) {
+        return Err(Failure::new(
+            exit::IOERR,
+            format!("error resetting after download: {e}; the board is still in DFU mode"),
+        ));
+    }
+    println!("dfuflash: the board left DFU mode (reset as asked)");
+    Ok(())
 }
 
 #[cfg(test)]

@@ -266,8 +266,7 @@ pub(super) fn download(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(
         println!("Submitting leave request...");
         left_lines(left);
     }
-    finish(a, &mut dfu, report.left.is_some(), entry.state_file());
-    Ok(())
+    finish(a, &mut dfu, report.left.is_some(), entry.state_file())
 }
 
 /// dfu-util's line after the last element.

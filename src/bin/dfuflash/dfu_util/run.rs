@@ -89,8 +89,7 @@ fn command_mode(a: &DfuUtilArgs, o: DfuseOptions) -> Result<(), Failure> {
             left_lines(left);
         }
     }
-    finish(a, &mut dfu, o.leave, entry.state_file());
-    Ok(())
+    finish(a, &mut dfu, o.leave, entry.state_file())
 }
 
 /// `-e`: a device in runtime mode is detached (and re-enumerates in DFU mode).

@@ -40,7 +40,8 @@ pub(super) fn upload(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(),
         (address, length)
     } else {
         println!("Copying data from DFU device to PC");
-        (0, a.upload_size.unwrap_or(16 << 20))
+        // Without -Z, dfu-util reads until the device's short frame, whatever the size.
+        (0, a.upload_size.unwrap_or(u32::MAX))
     };
     let mut bar = Bar::new("Upload");
     bar.show(0, 1);
@@ -77,8 +78,7 @@ pub(super) fn upload(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(),
             left_lines(left);
         }
     }
-    finish(a, &mut dfu, o.leave, entry.state_file());
-    Ok(())
+    finish(a, &mut dfu, o.leave, entry.state_file())
 }
 
 /// One past the end of the memory segment (layout group) that holds `address`.
