@@ -17,6 +17,16 @@
 //! | `gd32vf103-leave-status-unanswered` | answers the DNLOAD, leaves on the GETSTATUS without answering it | assumption (its second comment) |
 //! | `gd32vf103-leave-manifest` | as DFU 1.1 and AN3156: GETSTATUS answers dfuMANIFEST, then it leaves | assumption (ST's ROM, whose protocol the GD32's follows; PROTOCOL.md section 2) |
 //! | `gd32vf103-stays` | answers both (OK/dfuIDLE) and stays in DFU mode | not a ROM: the board that did not leave, for the host's failure |
+//!
+//! # The ROM
+//!
+//! | what | value | source |
+//! |---|---|---|
+//! | gd32vf103: ids 28e9:0189, bcdDevice 0x1000, strings, alt strings `@Internal Flash  /0x08000000/512*002Kg` and `@Option Bytes  /0x1FFFF800/01*016 g`, serial `3CBJ`, wTransferSize 2048, starts in dfuERROR/errFIRMWARE | a Longan Nano's dmesg in sipeed/platform-gd32v issue 10; its `dfu-util -l` in aw/fiveforths issue 20 and riscv-mcu/gd32-dfu-utils issue 5; dfu-util 0.9's verbose log in sipeed/Longan_GD32VF_examples issue 5 |
+//! | gd32vf103: the real flash, 128 pages of 1 KB (GD32VF103CB); the serial is UTF-8 in the descriptor | dfu-util src/quirks.c (fixup_dfuse_layout, from the GD32VF103 datasheet's tables 2-1 and 2-2 and Nucleisys's gd32-dfu-utils) |
+//! | gd32vf103: 1 KB page erase 40 ms (reports 50 ms), 32-bit word program 70 us (reports 5 ms), mass erase 4 s | assumption (the STM32F103 datasheet's maxima, whose flash controller the GD32VF103's follows) |
+//! | gd32vf103: how it leaves DFU mode | unknown: a model per way, each an assumption (the table above) | dfu-util 0.11 src/dfuse.c, `dfuse_do_leave` |
+//! | gd32vf103: not modelled | the bare-chip variant that reports `128*001Kg` | |
 
 use super::{Dialect, Model, Quirks, GD32_CLASS_TIMING, NO_QUIRKS};
 
