@@ -5,7 +5,6 @@
 use super::work::Work;
 use super::SimDevice;
 use crate::layout::Layout;
-use crate::plan::MemoryKind;
 use crate::protocol::Status;
 
 #[derive(Debug, Clone)]
@@ -103,7 +102,8 @@ impl SimDevice {
             .region_mut(alt, address, data.len())
             .ok_or(Status::ErrTarget)?;
         let mem = &mut r.data[off..off + data.len()];
-        if MemoryKind::of(&r.layout.name) == MemoryKind::OptionBytes {
+        // The device knows its own option bytes by their name, as the ROM's alt string gives it.
+        if r.layout.name.to_ascii_lowercase().contains("option") {
             // The ROM erases the option bytes before it writes new ones (AN3155, Write Memory).
             let n = keep.min(data.len());
             mem[..n].copy_from_slice(&data[..n]);
