@@ -97,7 +97,7 @@ pub(super) fn control(
             }
             let tv = libc::timeval {
                 tv_sec: 0,
-                tv_usec: SLICE.as_micros() as libc::suseconds_t,
+                tv_usec: SLICE.as_micros() as _,
             };
             let rc = ffi::libusb_handle_events_timeout_completed(ctx, &tv, &mut completed);
             if rc < 0 && rc != LIBUSB_ERROR_INTERRUPTED && !cut {
