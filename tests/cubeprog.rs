@@ -373,11 +373,9 @@ fn refused(args: &str, line: &str) {
     b.file("x.bin", &pattern(1000, 1));
     let o = b.run("stm32f405", args);
     assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stdout(&o));
-    assert!(
-        lines(&o).iter().any(|l| l == line),
-        "{args:?}: {}",
-        stdout(&o)
-    );
+    // A line that ends in ": " is the start of one whose end is the system's own words.
+    let matches = |l: &String| l == line || (line.ends_with(": ") && l.starts_with(line));
+    assert!(lines(&o).iter().any(matches), "{args:?}: {}", stdout(&o));
     assert_eq!(b.memory("stm32f405", BASE, 4), [0xff; 4]);
 }
 
@@ -404,7 +402,8 @@ fn what_it_does_not_do_is_refused_with_exit_1() {
     );
     refused(
         "-c port=USB1 -d FlashLayout.tsv",
-        "Error: FlashLayout.tsv: cannot read: No such file or directory (os error 2)",
+        // The system's words for a missing file differ (Windows: "File not found.").
+        "Error: FlashLayout.tsv: cannot read: ",
     );
     refused(
         "-c port=USB1 -d x.bin",
