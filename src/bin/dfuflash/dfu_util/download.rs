@@ -3,10 +3,11 @@
 
 use std::path::Path;
 
+use dfuflash::device::AnyTransport;
 use dfuflash::image::{self, Format, Image, LoadOptions};
 use dfuflash::job::{self, FlashOptions};
 use dfuflash::progress::{CancelToken, Event, Flow, Phase};
-use dfuflash::protocol::LeaveOutcome;
+use dfuflash::protocol::{Dfu, LeaveOutcome};
 use dfuflash::transport::Mode;
 
 use super::args::DfuUtilArgs;
@@ -280,9 +281,27 @@ fn done_line(is_dfuse_device: bool, format: Format) -> &'static str {
     }
 }
 
+/// `:leave`: dfu-util's "Submitting leave request...", the leave (to `address`, else where the
+/// device's pointer is), and what the board did. A failure keeps the simulated board's state.
+pub(super) fn submit_leave(
+    dfu: &mut Dfu<AnyTransport>,
+    address: Option<u32>,
+    state: Option<&Path>,
+) -> Result<(), Failure> {
+    println!("Submitting leave request...");
+    let report = job::leave(dfu, address).map_err(|e| {
+        save(dfu, state);
+        fail(e)
+    })?;
+    if let Some(left) = report.left {
+        left_lines(left);
+    }
+    Ok(())
+}
+
 /// What the board did after "Submitting leave request...": dfu-util's line when it reported
 /// manifestation; dfuflash's when it went without saying so (dfu-util would fail there).
-pub(super) fn left_lines(left: LeaveOutcome) {
+fn left_lines(left: LeaveOutcome) {
     match left {
         LeaveOutcome::Manifested => println!("Transitioning to dfuMANIFEST state"),
         LeaveOutcome::Disconnected => {

@@ -10,8 +10,8 @@ use dfuflash::protocol::{Dfu, EngineOptions};
 use dfuflash::transport::Mode;
 
 use super::args::{DfuUtilArgs, HELP};
-use super::board::{choose, finish, matching, open, save};
-use super::download::{download, left_lines};
+use super::board::{choose, finish, matching, open};
+use super::download::{download, submit_leave};
 use super::failure::fail;
 use super::output::{banner, found_lines};
 use super::select::DfuseOptions;
@@ -80,14 +80,7 @@ fn command_mode(a: &DfuUtilArgs, o: DfuseOptions) -> Result<(), Failure> {
         job::mass_erase(&mut dfu, none, &CancelToken::new()).map_err(fail)?;
     }
     if o.leave {
-        println!("Submitting leave request...");
-        let report = job::leave(&mut dfu, o.address).map_err(|e| {
-            save(&dfu, entry.state_file());
-            fail(e)
-        })?;
-        if let Some(left) = report.left {
-            left_lines(left);
-        }
+        submit_leave(&mut dfu, o.address, entry.state_file())?;
     }
     finish(a, &mut dfu, o.leave, entry.state_file())
 }

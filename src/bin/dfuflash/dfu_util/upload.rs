@@ -9,8 +9,8 @@ use dfuflash::progress::{CancelToken, Event, Flow};
 use dfuflash::protocol::Dfu;
 
 use super::args::DfuUtilArgs;
-use super::board::{choose, finish, open, save};
-use super::download::left_lines;
+use super::board::{choose, finish, open};
+use super::download::submit_leave;
 use super::failure::fail;
 use super::output::Bar;
 use super::select::DfuseOptions;
@@ -69,14 +69,7 @@ pub(super) fn upload(a: &DfuUtilArgs, file: &str, o: DfuseOptions) -> Result<(),
         println!("Received a total of {} bytes", data.len());
     }
     if o.leave && dfu.is_dfuse() {
-        println!("Submitting leave request...");
-        let report = job::leave(&mut dfu, None).map_err(|e| {
-            save(&dfu, entry.state_file());
-            fail(e)
-        })?;
-        if let Some(left) = report.left {
-            left_lines(left);
-        }
+        submit_leave(&mut dfu, None, entry.state_file())?;
     }
     finish(a, &mut dfu, o.leave, entry.state_file())
 }
