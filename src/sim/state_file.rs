@@ -29,6 +29,12 @@ impl SimDevice {
             f.write_all(&r.data).map_err(err)?;
             writeln!(f).map_err(err)?;
         }
+        // The N6's external NOR: the sectors written, each whole.
+        for (offset, bytes) in self.n6.iter().flat_map(|n6| n6.nor_sectors()) {
+            writeln!(f, "nor {offset:#010x} {}", bytes.len()).map_err(err)?;
+            f.write_all(bytes).map_err(err)?;
+            writeln!(f).map_err(err)?;
+        }
         if let Some(w) = self.wedge_record() {
             writeln!(f, "{w}").map_err(err)?;
         }
@@ -104,6 +110,24 @@ impl SimDevice {
             next(&mut r)?;
         }
         let mut last = next(&mut r)?;
+        while let Some(head) = last.strip_prefix("nor ") {
+            let (offset, len) = head
+                .split_once(' ')
+                .and_then(|(o, l)| {
+                    let o = u32::from_str_radix(o.strip_prefix("0x")?, 16).ok()?;
+                    Some((o, l.parse::<usize>().ok().filter(|&l| l <= 1 << 20)?))
+                })
+                .ok_or_else(|| bad(format!("bad NOR line {last:?}")))?;
+            let mut bytes = vec![0; len];
+            r.read_exact(&mut bytes)
+                .map_err(|e| bad(format!("NOR at {offset:#x}: {e}")))?;
+            next(&mut r)?;
+            dev.n6
+                .as_mut()
+                .and_then(|n6| n6.restore_nor_sector(offset, bytes))
+                .ok_or_else(|| bad(format!("{last:?} is not a sector of this model's NOR")))?;
+            last = next(&mut r)?;
+        }
         if last.starts_with("wedged ") {
             dev.resume_wedge(&last)
                 .ok_or_else(|| bad(format!("bad wedge line {last:?}")))?;

@@ -221,6 +221,19 @@ impl N6 {
             .collect()
     }
 
+    /// The NOR's sectors ever written, by offset (what a state file keeps).
+    pub(crate) fn nor_sectors(&self) -> impl Iterator<Item = (u32, &[u8])> {
+        self.nor.iter().map(|(s, b)| (s * NOR_SECTOR, b.as_slice()))
+    }
+
+    /// A sector read back from a state file; None when it is not one of the NOR's sectors.
+    pub(crate) fn restore_nor_sector(&mut self, offset: u32, bytes: Vec<u8>) -> Option<()> {
+        let whole = offset % NOR_SECTOR == 0 && offset < NOR_SIZE;
+        (whole && bytes.len() == NOR_SECTOR as usize).then(|| {
+            self.nor.insert(offset / NOR_SECTOR, bytes);
+        })
+    }
+
     /// The external loader as loaded to RAM.
     pub fn loader(&self) -> &[u8] {
         &self.loader
