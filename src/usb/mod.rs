@@ -573,9 +573,17 @@ pub fn wait_for(
     deadline: Duration,
     matches: impl Fn(&Found) -> bool,
 ) -> Result<Option<Found>, UsbError> {
+    wait_to_pick(deadline, |all| all.into_iter().find(&matches))
+}
+
+/// Like [`wait_for`], with a choice made over every device on the bus at once.
+pub(crate) fn wait_to_pick(
+    deadline: Duration,
+    pick: impl Fn(Vec<Found>) -> Option<Found>,
+) -> Result<Option<Found>, UsbError> {
     let start = Instant::now();
     loop {
-        if let Some(f) = discover()?.into_iter().find(&matches) {
+        if let Some(f) = pick(discover()?) {
             return Ok(Some(f));
         }
         let left = deadline.saturating_sub(start.elapsed());
