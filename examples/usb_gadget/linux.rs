@@ -351,6 +351,17 @@ fn serve(
                         g.read(0)?;
                     }
                     Ok(_) => {}
+                    // A DETACH that hands over to the next boot stage (the N6's ROM to its
+                    // OpenBootloader): acknowledged, then the board comes back as that stage.
+                    Err(TransportError::Disconnected)
+                        if dev.reenumerate(Duration::ZERO).is_ok() && !dev.is_disconnected() =>
+                    {
+                        if len == 0 {
+                            g.read(0)?;
+                        }
+                        std::thread::sleep(Duration::from_millis(50));
+                        return Ok(Next::Detached);
+                    }
                     Err(TransportError::Disconnected) => return Ok(Next::Exit),
                     Err(_) if len == 0 => g.stall(),
                     Err(_) => {}

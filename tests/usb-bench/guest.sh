@@ -335,4 +335,6 @@ fi
 . $TOP/tests/usb-bench/differential.sh
 # 11. every model of issue 19 beside dfu-util 0.11, on its community's command line
 . $TOP/tests/usb-bench/models.sh
+# 12. the STM32_Programmer_CLI drop-in on OpenMV IDE's and STM32duino's lines (issue 25)
+. $TOP/tests/usb-bench/cubeprog.sh
 echo "guest done"

@@ -66,5 +66,5 @@ PY
     echo "$KVER" >"$B/kver"
 fi
 tests/usb-bench/initramfs.sh "$B/kpkg" "$B/rawgadget/raw_gadget.ko" "$B/initrd.cpio.gz"
-cargo build -q --release --bin dfuflash --example usb_gadget
+cargo build -q --release --bin dfuflash --example usb_gadget --example n6_layout
 echo "bench ready in $B (kernel $KVER)"
