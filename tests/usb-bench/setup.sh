@@ -22,7 +22,8 @@ bench_kernel() {
     SRCVER=$(apt-cache policy "$SRCPKG" 2>/dev/null | awk '/Candidate:/ && $2 != "(none)" {print $2}')
 }
 bench_stale() {
-    [ ! -f "$B/vmlinux" ] || [ ! -f "$B/rawgadget/raw_gadget.ko" ] || [ "$(cat "$B/kver" 2>/dev/null)" != "$KVER" ]
+    [ ! -f "$B/vmlinux" ] || [ ! -f "$B/rawgadget/raw_gadget.ko" ] || [ ! -d "$B/kpkg/lib/modules" ] ||
+        [ "$(cat "$B/kver" 2>/dev/null)" != "$KVER" ]
 }
 # Installs what is missing (the kernel's headers included) and downloads the kernel's packages
 # when the bench must be rebuilt. Fails on old lists: files the mirror dropped, or a kernel
