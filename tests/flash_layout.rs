@@ -16,7 +16,7 @@ use dfuflash::Error;
 mod common;
 
 use common::liar::Liar;
-use common::n6::{load, openmv, tmp, write_tsv};
+use common::n6::{load, lying_n6, openmv, tmp, write_tsv};
 
 fn n6() -> Dfu<SimDevice> {
     Dfu::open(
@@ -45,7 +45,8 @@ fn field(e: &TsvError) -> (usize, Column) {
 
 #[test]
 fn tsv_rules_comments_cr_repeated_tabs_and_blank_lines() {
-    let text = "#Opt\tId\tName\tType\tIP\tOffset\tBinary\r\n\r\n\
+    // A byte-order mark before the header comment, as some editors save.
+    let text = "\u{feff}#Opt\tId\tName\tType\tIP\tOffset\tBinary\r\n\r\n\
                 PD\t\t0x01\tfsbl\tBinary\tnone\t0x0\tsub/a.stm32\r\n\
                 -\t017\tssbl\tBinary(2)\tmmc1\tboot1\tb.bin\n\
                 PE\t20\trootfs\tFileSystem\tspi-nand0\t0x00400000\tc.ext4";
@@ -53,8 +54,12 @@ fn tsv_rules_comments_cr_repeated_tabs_and_blank_lines() {
     let ids: Vec<u8> = l.rows.iter().map(|r| r.id).collect();
     assert_eq!(ids, [0x01, 0o17, 20]);
     assert_eq!(l.rows[0].line, 3);
-    assert!(l.rows[0].opt.delete && l.rows[0].opt.downloads());
-    assert!(!l.rows[2].opt.downloads(), "E rows are never downloaded");
+    assert!(l.rows[0].opt.delete && l.rows[0].downloads());
+    assert!(!l.rows[2].downloads(), "E rows are never downloaded");
+    assert!(
+        !l.rows[1].downloads(),
+        "a - row on a memory is not selected"
+    );
     assert_eq!(l.rows[0].binary, Path::new("/d/sub/a.stm32"));
     assert_eq!(l.rows[2].offset, Some(0x40_0000));
     // What the device is sent: six columns, no comment, every row ended.
@@ -76,7 +81,12 @@ fn tsv_errors_name_the_line_and_the_column() {
         ),
         ("E\t1\tn\tBinary\tnone\t0\tb", Column::Opt, "lacks P"),
         ("PP\t1\tn\tBinary\tnone\t0\tb", Column::Opt, "given twice"),
-        ("P\t0xF1\tn\tBinary\tnone\t0\tb", Column::Id, "0 to 0xF0"),
+        ("P\t0xF1\tn\tBinary\tnone\t0\tb", Column::Id, "0x01 to 0xF0"),
+        (
+            "P\t0\tn\tBinary\tnone\t0\tb",
+            Column::Id,
+            "0x00 is the layout's own phase",
+        ),
         ("P\t0x1g\tn\tBinary\tnone\t0\tb", Column::Id, "not a number"),
         ("P\t09\tn\tBinary\tnone\t0\tb", Column::Id, "not a number"),
         (
@@ -445,19 +455,6 @@ fn a_job_cancelled_before_it_starts_sends_no_download() {
     assert!(!common::ops(dfu.transport().transcript())
         .iter()
         .any(|o| o.starts_with("Dnload")));
-}
-
-/// The N6 with every GetPhase reply passed through `lie`.
-fn lying_n6(lie: fn(&mut Vec<u8>)) -> Dfu<Liar> {
-    let liar = Liar::new(
-        SimDevice::new("stm32n6").unwrap(),
-        Box::new(move |x| {
-            if let (2, Ok(bytes)) = (x.request, &mut x.reply) {
-                lie(bytes);
-            }
-        }),
-    );
-    Dfu::open(liar, 0, EngineOptions::default()).unwrap()
 }
 
 #[test]

@@ -14,10 +14,12 @@
 //! assert!(err.to_string().starts_with("F.tsv:1: column Id:"), "{err}");
 //! ```
 
+mod fit;
 pub mod header;
 pub mod phase;
 mod tsv;
 
+pub use fit::{MAX_BLOCKS, MAX_PARTITION};
 pub use tsv::{strtoul0, Column, FlashLayout, Ip, Opt, Row, TsvError, MAX_ID, MAX_NAME};
 
 impl From<TsvError> for crate::Error {
@@ -47,8 +49,14 @@ pub enum FlashLayoutError {
         /// The TSV.
         file: String,
     },
+    /// The device reported the end before it asked for every row to program.
+    #[error("the device reported the end (phase 0xFE) before it asked for {names}; they were not written, check that the layout is for this board and its boot stages")]
+    EndedEarly {
+        /// The rows never sent.
+        names: String,
+    },
     /// The device asked for an `E` row.
-    #[error("the device asks for phase {phase:#04x} ({name}), which the layout marks E (not to be downloaded)")]
+    #[error("the device asks for phase {phase:#04x} ({name}), which the layout marks not to be downloaded (E, or - on a memory)")]
     PhaseEmpty {
         /// The phase.
         phase: u8,

@@ -6,7 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-/// Ids above this are the protocol's own phases (0xF1 command, 0xFE end, 0xFF reset).
+/// Ids above this are the protocol's own phases (0xF1 command, 0xFE end, 0xFF reset); Id 0
+/// is the layout's own phase (U-Boot refuses it as an invalid phase).
 pub const MAX_ID: u32 = 0xF0;
 /// The longest partition name U-Boot accepts.
 pub const MAX_NAME: usize = 16;
@@ -113,11 +114,12 @@ pub struct Opt {
     pub delete: bool,
 }
 
-impl Opt {
-    /// Whether the host sends this row's binary: `E` rows never are (`-` rows are, as the
-    /// MP1 boot rows marked `-` are sent all the same).
-    pub fn downloads(self) -> bool {
-        !self.empty
+impl Row {
+    /// Whether the host sends this row's binary: `E` rows never are; `-` rows are when they
+    /// are boot stages loaded to RAM (the MP1 layouts' `-` rows for TF-A and U-Boot), never
+    /// when they name a partition of a memory (U-Boot: not selected, not programmed).
+    pub fn downloads(&self) -> bool {
+        !self.opt.empty && (self.opt.program || !matches!(self.ip, Ip::Memory(..)))
     }
 }
 
@@ -183,7 +185,17 @@ pub fn strtoul0(s: &str) -> Option<u64> {
     u64::from_str_radix(digits, radix).ok()
 }
 
-const TYPES: &[&str] = &["Binary", "FIP", "System", "FileSystem", "RawImage", "ENV"];
+// U-Boot's stm32prog types; FWU_MDATA (U-Boot, 2023) and ESP are in ST's current MP layouts.
+const TYPES: &[&str] = &[
+    "Binary",
+    "FIP",
+    "System",
+    "FileSystem",
+    "RawImage",
+    "ENV",
+    "FWU_MDATA",
+    "ESP",
+];
 
 fn valid_type(t: &str) -> bool {
     if TYPES.contains(&t) {
@@ -227,6 +239,8 @@ impl FlashLayout {
         let file = path.display().to_string();
         let dir = path.parent().unwrap_or(Path::new("."));
         let mut rows: Vec<Row> = Vec::new();
+        // A byte-order mark from an editor is not part of the first column.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         for (i, raw) in text.split('\n').enumerate() {
             let line = i + 1;
             let l: String = raw.chars().filter(|&c| c != '\r').collect();
@@ -252,11 +266,11 @@ impl FlashLayout {
             let opt = parse_opt(opt_text).map_err(|d| err(Column::Opt, d))?;
             let id_text = c(Column::Id);
             let id = strtoul0(id_text)
-                .filter(|&v| v <= MAX_ID as u64)
+                .filter(|&v| (1..=MAX_ID as u64).contains(&v))
                 .ok_or_else(|| {
                     err(
                         Column::Id,
-                        format!("{id_text:?} is not a number from 0 to 0xF0 (0xF1 and up are the protocol's own phases)"),
+                        format!("{id_text:?} is not a number from 0x01 to 0xF0 (0x00 is the layout's own phase, 0xF1 and up the protocol's)"),
                     )
                 })? as u8;
             if let Some(first) = rows.iter().find(|r| r.id == id) {
@@ -282,7 +296,7 @@ impl FlashLayout {
             if !valid_type(kind) {
                 return Err(err(
                     Column::Type,
-                    format!("{kind:?} is not one of Binary, Binary(N), FIP, System, FileSystem, RawImage, ENV"),
+                    format!("{kind:?} is not one of Binary, Binary(N), FIP, System, FileSystem, RawImage, ENV, FWU_MDATA, ESP"),
                 ));
             }
             let ip_text = c(Column::Ip);

@@ -30,7 +30,7 @@ use super::ctx::{begin, cancelled, run, Ctx};
 use super::deadline::{self, Work};
 use crate::error::Error;
 use crate::flashlayout::phase::{self, PhaseReply};
-use crate::flashlayout::{header, Column, FlashLayout, FlashLayoutError, TsvError};
+use crate::flashlayout::{header, Column, FlashLayout, FlashLayoutError, TsvError, MAX_PARTITION};
 use crate::progress::{CancelToken, Event, Level, Observer, Phase};
 use crate::protocol::{Dfu, ProtocolError};
 use crate::transport::Transport;
@@ -99,12 +99,17 @@ pub fn flash_layout<T: Transport>(
     let start = begin(dfu);
     let mut binaries = Vec::new();
     for row in &layout.rows {
-        binaries.push(if row.opt.downloads() {
+        binaries.push(if row.downloads() {
             Some(read_binary(layout, row)?)
         } else {
             None
         });
     }
+    let sizes: Vec<Option<u64>> = binaries
+        .iter()
+        .map(|b| b.as_ref().map(|b| b.len() as u64))
+        .collect();
+    layout.check_fit(&sizes, dfu.info().functional.transfer_size)?;
     let layout_upload = header::layout_v1(&layout.device_text());
     let total: u64 = binaries.iter().flatten().map(|b| b.len() as u64).sum();
     // Each boot stage may take its time to come back.
@@ -145,6 +150,19 @@ pub fn flash_layout<T: Transport>(
             ctx.log(Level::Debug, &describe(&r));
             match r.phase {
                 phase::END => {
+                    let unsent: Vec<&str> = layout
+                        .rows
+                        .iter()
+                        .zip(&report.partitions)
+                        .filter(|(row, p)| row.opt.program && row.downloads() && p.downloads == 0)
+                        .map(|(row, _)| row.name.as_str())
+                        .collect();
+                    if !unsent.is_empty() {
+                        return Err(FlashLayoutError::EndedEarly {
+                            names: unsent.join(", "),
+                        }
+                        .into());
+                    }
                     ctx.log(Level::Info, "device reports END: layout done");
                     dfu.detach_leaving()?;
                     ctx.pump(dfu);
@@ -241,15 +259,27 @@ struct Walk {
 }
 
 fn read_binary(layout: &FlashLayout, row: &crate::flashlayout::Row) -> Result<Vec<u8>, Error> {
-    std::fs::read(&row.binary).map_err(|e| {
+    let refuse = |detail: String| -> Error {
         FlashLayoutError::Tsv(TsvError::Field {
             file: layout.path.display().to_string(),
             line: row.line,
             column: Column::Binary,
-            detail: format!("cannot read {}: {e}", row.binary.display()),
+            detail: format!("cannot read {}: {detail}", row.binary.display()),
         })
         .into()
-    })
+    };
+    // A device or a pipe would be read without end.
+    let meta = std::fs::metadata(&row.binary).map_err(|e| refuse(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(refuse("not a regular file".into()));
+    }
+    if meta.len() > MAX_PARTITION {
+        return Err(refuse(format!(
+            "{} bytes; no partition holds more than {MAX_PARTITION}",
+            meta.len()
+        )));
+    }
+    std::fs::read(&row.binary).map_err(|e| refuse(e.to_string()))
 }
 
 fn describe(r: &PhaseReply) -> String {

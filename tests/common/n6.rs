@@ -3,6 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use dfuflash::flashlayout::{header, FlashLayout};
+use dfuflash::protocol::{Dfu, EngineOptions};
+use dfuflash::sim::SimDevice;
+
+use super::liar::Liar;
 
 use super::pattern;
 
@@ -50,4 +54,17 @@ pub fn write_tsv(dir: &Path, text: &str) -> PathBuf {
 
 pub fn load(dir: &Path) -> FlashLayout {
     FlashLayout::load(&dir.join("FlashLayout.tsv")).unwrap()
+}
+
+/// The N6 with every GetPhase reply passed through `lie`.
+pub fn lying_n6(lie: fn(&mut Vec<u8>)) -> Dfu<Liar> {
+    let liar = Liar::new(
+        SimDevice::new("stm32n6").unwrap(),
+        Box::new(move |x| {
+            if let (2, Ok(bytes)) = (x.request, &mut x.reply) {
+                lie(bytes);
+            }
+        }),
+    );
+    Dfu::open(liar, 0, EngineOptions::default()).unwrap()
 }

@@ -216,6 +216,9 @@ fn connect(c: &mut Cursor, to: &mut Connect) -> Result<(), String> {
     Ok(())
 }
 
+/// More sectors than any DfuSe flash has (the largest ST parts have a few thousand pages).
+const MAX_SECTORS: usize = 65536;
+
 /// `-e all`, `-e [N M]` (a range, brackets in any spacing) or `-e N M ...` (a list).
 fn erase(c: &mut Cursor) -> Result<Erase, String> {
     if c.t.get(c.i).is_some_and(|w| w.eq_ignore_ascii_case("all")) {
@@ -241,9 +244,19 @@ fn erase(c: &mut Cursor) -> Result<Erase, String> {
         .map(|w| number(w).map(|n| n as usize))
         .collect();
     match (numbers, ranged) {
-        (Some(n), true) if n.len() == 2 && n[0] <= n[1] => {
-            Ok(Erase::Sectors((n[0]..=n[1]).collect()))
-        }
+        (Some(n), true) if n.len() == 2 && n[0] > n[1] => Err(format!(
+            "Error: --erase [{} {}]: the range is reversed; give [{} {}]",
+            n[0], n[1], n[1], n[0]
+        )),
+        // The device refuses sectors it lacks; a range past any flash is refused before it is
+        // spelled out sector by sector.
+        (Some(n), true) if n.len() == 2 && n[1] - n[0] >= MAX_SECTORS => Err(format!(
+            "Error: --erase [{} {}] names {} sectors; no flash has more than {MAX_SECTORS}",
+            n[0],
+            n[1],
+            (n[1] - n[0]) as u64 + 1
+        )),
+        (Some(n), true) if n.len() == 2 => Ok(Erase::Sectors((n[0]..=n[1]).collect())),
         (Some(n), false) if !n.is_empty() => Ok(Erase::Sectors(n)),
         _ => Err("Error: --erase needs all, [START END] or sector numbers".into()),
     }
@@ -313,6 +326,21 @@ mod tests {
             p(&["-e", "5", "7"]).unwrap().ops,
             vec![Op::Erase(Erase::Sectors(vec![5, 7]))]
         );
+    }
+
+    #[test]
+    fn an_erase_range_past_any_flash_or_reversed_is_refused_before_it_is_spelled_out() {
+        let e = |w: &str| p(&["-c", "port=USB1", "-e", w]).unwrap_err();
+        assert_eq!(
+            e("[0 0xFFFFFFFF]"),
+            "Error: --erase [0 4294967295] names 4294967296 sectors; no flash has more than 65536"
+        );
+        assert_eq!(
+            e("[5 2]"),
+            "Error: --erase [5 2]: the range is reversed; give [2 5]"
+        );
+        let ok = p(&["-c", "port=USB1", "-e", "[0 65535]"]).unwrap().ops;
+        assert!(matches!(&ok[..], [Op::Erase(Erase::Sectors(s))] if s.len() == 65536));
     }
 
     #[test]

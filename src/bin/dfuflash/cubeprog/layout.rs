@@ -17,7 +17,7 @@ pub fn flash_layout(out: &mut Out, board: &mut Board, file: &str) -> Result<(), 
     out.line("Memory Programming ...");
     out.line(format!("Opening and parsing file: {}", base_name(file)));
     let layout = FlashLayout::load(Path::new(file)).map_err(|e| format!("Error: {e}"))?;
-    for r in layout.rows.iter().filter(|r| r.opt.downloads()) {
+    for r in layout.rows.iter().filter(|r| r.downloads()) {
         out.line(format!("  Partition ID  : {:#04x} ({})", r.id, r.name));
     }
     out.line("");
