@@ -432,6 +432,25 @@ fn a_failed_download_says_so_and_exits_1() {
 }
 
 #[test]
+fn a_file_named_for_a_format_it_does_not_hold_is_never_written_raw() {
+    let b = cli("notformat");
+    // An Intel HEX file saved with a byte-order mark is not Intel HEX to its reader.
+    b.file("bom.hex", b"\xef\xbb\xbf:0400000001020304F2\n:00000001FF\n");
+    let o = b.run("stm32f405", "-c port=USB1 -d bom.hex 0x08000000");
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        lines(&o).iter().any(|l| {
+            l
+            == "Error: bom.hex: not a valid Intel HEX file (its name says so); nothing was written"
+        }),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!b.transcript().contains("Dnload"), "{}", b.transcript());
+    assert_eq!(b.memory("stm32f405", 0x0800_0000, 4), [0xff; 4]);
+}
+
+#[test]
 fn openmv_ide_s_n6_recovery_line_flashes_the_layout_across_the_hand_over() {
     use dfuflash::flashlayout::header;
     let b = cli("n6");

@@ -98,12 +98,31 @@ fn load(out: &mut Out, file: &str, address: Option<u32>) -> Result<Image, String
         }
         other => other,
     };
+    // CubeProgrammer reads a file by its extension: one named for a format with addresses
+    // whose bytes are not that format is refused, never written as raw bytes.
+    if let (Ok((image::Format::Raw, _)), Some(kind)) = (&loaded, addressed_kind(file)) {
+        return Err(format!(
+            "Error: {file}: not a valid {kind} file (its name says so); nothing was written"
+        ));
+    }
     loaded.map(|(_, i)| i).map_err(|e| match e {
         FormatError::RawNeedsAddress { .. } => {
             format!("Error: {file}: a binary file needs its address: -d {file} 0x08000000")
         }
         FormatError::Io { .. } => format!("Error: file does not exist: {file}"),
         e => format!("Error: {e}"),
+    })
+}
+
+/// The format a file's extension names, when that format carries its own addresses.
+fn addressed_kind(file: &str) -> Option<&'static str> {
+    let ext = Path::new(file).extension()?.to_str()?.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "hex" | "ihex" => "Intel HEX",
+        "srec" | "s19" | "s28" | "s37" | "mot" => "Motorola S-record",
+        "elf" | "axf" | "out" => "ELF",
+        "dfu" => "DfuSe",
+        _ => return None,
     })
 }
 
