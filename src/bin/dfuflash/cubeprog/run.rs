@@ -53,6 +53,9 @@ pub fn run(a: &Args, out: &mut Out) -> Result<(), String> {
 fn ops(out: &mut Out, board: &mut Board, ops: &[Op]) -> Result<(), String> {
     let mut last: Option<Downloaded> = None;
     let mut mass_erase_next = false;
+    // After a layout the board has gone through its boot stages: nothing is left to read back
+    // or to start over USB.
+    let mut layout_done = false;
     for (i, op) in ops.iter().enumerate() {
         match op {
             Op::Erase(Erase::All) if matches!(ops.get(i + 1), Some(Op::Download { .. })) => {
@@ -64,10 +67,21 @@ fn ops(out: &mut Out, board: &mut Board, ops: &[Op]) -> Result<(), String> {
                 let mass = std::mem::take(&mut mass_erase_next);
                 last = Some(download(out, board, file, *address, mass)?);
             }
+            Op::Layout { file } if layout_done => {
+                return Err(format!(
+                    "Error: {file}: one FlashLayout.tsv per run; the board ended the first"
+                ))
+            }
             Op::Layout { file } => {
                 last = None;
-                flash_layout(out, board, file)?
+                flash_layout(out, board, file)?;
+                layout_done = true;
             }
+            Op::Verify | Op::Start(_) if layout_done => out.line(format!(
+                "dfuflash: {} after a FlashLayout.tsv: nothing to do; the device checked each \
+                 partition as it wrote it and runs what the layout loaded",
+                if *op == Op::Verify { "-v" } else { "-s" }
+            )),
             Op::Verify => verify(out, last.as_ref())?,
             Op::Start(at) => {
                 let default = last.as_ref().and_then(|d| d.first_address);
