@@ -32,6 +32,12 @@ impl SimDevice {
         if let Some(w) = self.wedge_record() {
             writeln!(f, "{w}").map_err(err)?;
         }
+        // The STM32N6's external NOR, sector by sector (a later run, or a test, reads it).
+        for (i, bytes) in self.n6.iter().flat_map(|n| n.nor_sectors()) {
+            writeln!(f, "nor {i}").map_err(err)?;
+            f.write_all(bytes).map_err(err)?;
+            writeln!(f).map_err(err)?;
+        }
         writeln!(f, "end").map_err(err)?;
         f.into_inner()
             .map_err(|e| err(e.into_error()))?
@@ -107,6 +113,21 @@ impl SimDevice {
         if last.starts_with("wedged ") {
             dev.resume_wedge(&last)
                 .ok_or_else(|| bad(format!("bad wedge line {last:?}")))?;
+            last = next(&mut r)?;
+        }
+        while let Some(i) = last.strip_prefix("nor ") {
+            let mut bytes = vec![0; super::models::stm32n6::NOR_SECTOR as usize];
+            r.read_exact(&mut bytes)
+                .map_err(|e| bad(format!("nor sector {i}: {e}")))?;
+            let n6 = dev
+                .n6
+                .as_mut()
+                .ok_or_else(|| bad("a NOR sector for a model without one".into()))?;
+            i.parse()
+                .ok()
+                .and_then(|i| n6.restore_nor_sector(i, bytes))
+                .ok_or_else(|| bad(format!("bad nor line {last:?}")))?;
+            next(&mut r)?;
             last = next(&mut r)?;
         }
         if last != "end" {
@@ -209,5 +230,32 @@ mod tests {
         for f in [p, p2] {
             std::fs::remove_file(f).unwrap();
         }
+    }
+
+    #[test]
+    fn the_n6_nor_survives_the_state_file_and_a_sector_outside_it_is_refused() {
+        let p = tmp("n6");
+        let mut dev = SimDevice::new("stm32n6").unwrap();
+        let mut sector = vec![0xff; 4096];
+        sector[..3].copy_from_slice(&[1, 2, 3]);
+        dev.n6
+            .as_mut()
+            .unwrap()
+            .restore_nor_sector(5, sector)
+            .unwrap();
+        dev.save_state(&p).unwrap();
+        let back = SimDevice::with_state("stm32n6", &p).unwrap();
+        assert_eq!(back.n6().unwrap().nor(5 * 4096, 4), [1, 2, 3, 0xff]);
+        assert_eq!(back.n6().unwrap().nor(0, 1), [0xff]);
+        let text = std::fs::read(&p).unwrap();
+        let at = text.windows(6).position(|w| w == b"nor 5\n").unwrap();
+        let mut bad = text.clone();
+        bad.splice(at..at + 6, b"nor 99999\n".iter().copied());
+        std::fs::write(&p, bad).unwrap();
+        let e = SimDevice::with_state("stm32n6", &p)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("bad nor line \"nor 99999\""), "{e}");
+        std::fs::remove_file(p).unwrap();
     }
 }

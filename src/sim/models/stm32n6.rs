@@ -23,6 +23,7 @@
 //! | OBL GetPhase | phase op and start op alternate; the row index moves after the start op; index 0 is the layout, then TSV rows from row 1 (row 0 is the OBL); 0xFE after the last | A2, D [OBL] |
 //! | OBL reply bytes 9..511 | left as the buffer held them (modelled as 0x01, so a host that trusts byte 9 detaches wrongly) | D [OBL] |
 //! | OBL DNLOAD | ignores the alt: data goes to the phase the latest UPLOAD reported; refused (stall, errSTALLEDPKT) in dfuUPLOAD-IDLE | D [OBL]; the stall: assumption (DFU 1.1, 6.1.2) |
+//! | OBL UPLOAD on other alts | stalled here; the OBL answers with its buffer unread (no read-back of the layout, the loader or the NOR) | D [OBL] `OPENBL_USB_ReadMemory` reads only the command alt and OTP |
 //! | OBL layout | skips a 256-byte header; six columns; a seventh column or a `#` line hangs it; a last row without a line feed is dropped | D [OBL] |
 //! | OBL addresses | layout 0x34100000, loader 0x38000000, NOR 0x70000000 + offset | loader: A6 [OTA, N6RM]; layout and NOR base: assumption |
 //! | NOR | 128 MB (MX66UW1G45G), 4 KB sectors erased on first touch, written, verified | A6, A2 [OBL]; the sector size: assumption |
@@ -219,6 +220,20 @@ impl N6 {
                     .map_or(0xff, |s| s[(a % NOR_SECTOR) as usize])
             })
             .collect()
+    }
+
+    /// The NOR's written sectors (index, bytes), for the state file.
+    pub(crate) fn nor_sectors(&self) -> impl Iterator<Item = (u32, &[u8])> {
+        self.nor.iter().map(|(&i, s)| (i, s.as_slice()))
+    }
+
+    /// Puts back a sector the state file kept; None for one outside the NOR or of another size.
+    pub(crate) fn restore_nor_sector(&mut self, index: u32, bytes: Vec<u8>) -> Option<()> {
+        if index >= NOR_SIZE / NOR_SECTOR || bytes.len() != NOR_SECTOR as usize {
+            return None;
+        }
+        self.nor.insert(index, bytes);
+        Some(())
     }
 
     /// The external loader as loaded to RAM.
