@@ -3,7 +3,7 @@
 use std::ffi::CStr;
 
 use crate::error::Error;
-use crate::flashlayout::{FlashLayoutError, TsvError};
+use crate::flashlayout::{Column, FlashLayoutError, TsvError};
 use crate::image::{FormatError, ImageError};
 use crate::plan::PlanError;
 use crate::protocol::ProtocolError;
@@ -110,6 +110,20 @@ pub const DFUFLASH_ERR_VERIFY: i32 = 700;
 /// Verify: a sector erased through the Rev V recovery did not read back erased.
 pub const DFUFLASH_ERR_WORKAROUND_CHECK: i32 = 701;
 
+/// FlashLayout: the TSV is invalid; the message names its file, line and column (ABI 3.2). A
+/// binary it names that cannot be read is DFUFLASH_ERR_FILE_IO, named the same way.
+pub const DFUFLASH_ERR_TSV: i32 = 800;
+/// FlashLayout: the device reported phase 0xFF; the message carries its text (ABI 3.2).
+pub const DFUFLASH_ERR_PHASE_DEVICE_ERROR: i32 = 801;
+/// FlashLayout: the device asked for a phase the TSV has no row for, or for a row marked E
+/// (not to be downloaded): the layout is not for this board (ABI 3.2).
+pub const DFUFLASH_ERR_PHASE_UNKNOWN: i32 = 802;
+/// FlashLayout: the device kept asking for the partition it was just sent (ABI 3.2).
+pub const DFUFLASH_ERR_PHASE_LOOP: i32 = 803;
+/// FlashLayout: no alt setting serves the phase the device asked for, even after following
+/// the board to its next boot stage (ABI 3.2).
+pub const DFUFLASH_ERR_PHASE_NO_ALT: i32 = 804;
+
 /// Every code, for tests and bindings.
 pub const ALL: &[i32] = &[
     DFUFLASH_OK,
@@ -156,6 +170,11 @@ pub const ALL: &[i32] = &[
     DFUFLASH_ERR_CANCELLED,
     DFUFLASH_ERR_VERIFY,
     DFUFLASH_ERR_WORKAROUND_CHECK,
+    DFUFLASH_ERR_TSV,
+    DFUFLASH_ERR_PHASE_DEVICE_ERROR,
+    DFUFLASH_ERR_PHASE_UNKNOWN,
+    DFUFLASH_ERR_PHASE_LOOP,
+    DFUFLASH_ERR_PHASE_NO_ALT,
 ];
 
 /// A static description of any code.
@@ -207,6 +226,11 @@ pub(crate) fn describe(code: i32) -> &'static CStr {
         DFUFLASH_ERR_CANCELLED => c"cancelled",
         DFUFLASH_ERR_VERIFY => c"verify failed",
         DFUFLASH_ERR_WORKAROUND_CHECK => c"a recovered sector did not read back erased",
+        DFUFLASH_ERR_TSV => c"invalid FlashLayout.tsv",
+        DFUFLASH_ERR_PHASE_DEVICE_ERROR => c"the device reported an error (phase 0xFF)",
+        DFUFLASH_ERR_PHASE_UNKNOWN => c"the device asked for a partition the layout does not have",
+        DFUFLASH_ERR_PHASE_LOOP => c"the device kept asking for the same partition",
+        DFUFLASH_ERR_PHASE_NO_ALT => c"no alt setting serves the phase the device asked for",
         _ => c"unknown status code",
     }
 }
@@ -268,14 +292,22 @@ pub(crate) fn code_of(e: &Error) -> i32 {
         Error::Image(_) => DFUFLASH_ERR_IMAGE,
         Error::Layout(_) => DFUFLASH_ERR_LAYOUT,
         Error::Sim(_) => DFUFLASH_ERR_SIMULATOR,
-        // Existing codes until the C ABI gets its own for the phase protocol.
         Error::FlashLayout(f) => match f {
             FlashLayoutError::Tsv(TsvError::Io { .. }) => DFUFLASH_ERR_FILE_IO,
-            FlashLayoutError::Tsv(_) => DFUFLASH_ERR_FILE_FORMAT,
-            FlashLayoutError::DeviceError { .. } => DFUFLASH_ERR_DEVICE_STATUS,
+            // The job reads the binaries; the parser only names them.
+            FlashLayoutError::Tsv(TsvError::Field {
+                column: Column::Binary,
+                ..
+            }) => DFUFLASH_ERR_FILE_IO,
+            FlashLayoutError::Tsv(_) => DFUFLASH_ERR_TSV,
+            FlashLayoutError::DeviceError { .. } => DFUFLASH_ERR_PHASE_DEVICE_ERROR,
+            FlashLayoutError::PhaseNotInLayout { .. } | FlashLayoutError::PhaseEmpty { .. } => {
+                DFUFLASH_ERR_PHASE_UNKNOWN
+            }
+            FlashLayoutError::PhaseLoop { .. } => DFUFLASH_ERR_PHASE_LOOP,
+            FlashLayoutError::NoAltForPhase { .. } => DFUFLASH_ERR_PHASE_NO_ALT,
             FlashLayoutError::MalformedPhase { .. } => DFUFLASH_ERR_MALFORMED_REPLY,
             FlashLayoutError::Reenumeration { .. } => DFUFLASH_ERR_DEVICE_NOT_FOUND,
-            _ => DFUFLASH_ERR_UNEXPECTED_STATE,
         },
         #[cfg(feature = "usb")]
         Error::Usb(u) => match u {
