@@ -279,12 +279,18 @@ fn the_c_example_builds_with_warnings_as_errors_and_flashes_the_simulator() {
 }
 
 #[test]
-fn the_cpp_wrapper_flashes_and_contains_a_throwing_callback() {
+fn the_cpp_wrapper_flashes_a_dfuse_image_and_an_n6_layout_and_contains_a_throwing_callback() {
     let dir = work("cpp");
     let exe = dir.join("test_cpp");
     compile("tests/c/test_cpp.cpp", &exe, true, &[]);
-    run(&mut Command::new(&exe), "test_cpp");
+    // With OpenMV's N6 layout to flash (issue 25): the NOR is checked here.
+    let f = common::n6::openmv("cpp", 2 * 4096 + 9);
+    let state = f.dir.join("n6.state");
+    run(Command::new(&exe).arg(&f.dir).arg(&state), "test_cpp");
+    let dev = SimDevice::with_state("stm32n6", &state).unwrap();
+    assert_eq!(dev.n6().unwrap().nor(0, f.app.len()), f.app);
     std::fs::remove_dir_all(dir).unwrap();
+    std::fs::remove_dir_all(&f.dir).unwrap();
 }
 
 /// Random flash/cancel/close interleavings from several threads (tests/c/test_lifecycle.c).
