@@ -70,12 +70,11 @@
  * Structs that grow (ABI 3)
  * - dfuflash_report, dfuflash_device_desc, dfuflash_alt_desc, dfuflash_target_record,
  *   dfuflash_segment_record, dfuflash_layout_report and dfuflash_partition_record start with
- *   `uint32_t size`. Before the call, set it to the sizeof
- *   the program was compiled with (`dfuflash_report r = { .size = sizeof r };`). The library
- *   writes at most that many bytes, fills every field it has that fits, and sets `size` to the
- *   bytes it filled. The fields marked with an ABI version were added then; a size that ends
- *   before the unmarked (base) fields fails with DFUFLASH_ERR_INVALID_ARGUMENT and writes
- *   nothing.
+ *   `uint32_t size`. Before the call, set it to the sizeof the program was compiled with
+ *   (`dfuflash_report r = { .size = sizeof r };`). The library writes at most that many bytes,
+ *   fills every field it has that fits, and sets `size` to the bytes it filled. The fields
+ *   marked with an ABI version were added then; a size that ends before the unmarked (base)
+ *   fields fails with DFUFLASH_ERR_INVALID_ARGUMENT and writes nothing.
  * - New fields are only ever appended, each after the end of the struct as it was (its
  *   previous sizeof). So a program built against an older header keeps working with a newer
  *   library (it gets the fields it knows), and a program built against a newer header that
