@@ -85,6 +85,13 @@ const SANITIZERS: &[&str] = &[
     "-fno-omit-frame-pointer",
 ];
 
+const VALGRIND: &[&str] = &[
+    "--error-exitcode=9",
+    "--leak-check=full",
+    "--errors-for-leak-kinds=definite,indirect",
+    "--quiet",
+];
+
 fn run(cmd: &mut Command, what: &str) -> String {
     // cargo test puts target/<profile> first on LD_LIBRARY_PATH, ahead of the rpath: the
     // clients would load a stale libdfuflash.so from an earlier build of the library alone.
@@ -143,15 +150,7 @@ fn c_api_is_clean_under_valgrind() {
     compile("tests/c/test_api.c", &exe, true, &[]);
     let fw = dfuse_file(&dir);
     let out = run(
-        Command::new("valgrind")
-            .args([
-                "--error-exitcode=9",
-                "--leak-check=full",
-                "--errors-for-leak-kinds=definite,indirect",
-                "--quiet",
-            ])
-            .arg(&exe)
-            .arg(&fw),
+        Command::new("valgrind").args(VALGRIND).arg(&exe).arg(&fw),
         "test_api under valgrind",
     );
     eprintln!("{out}");
@@ -520,6 +519,12 @@ fn a_flash_layout_through_the_c_api_writes_the_n6_nor_and_reports_every_partitio
     let mut cmd = Command::new(&exe);
     cmd.arg(&f.dir).arg(&state);
     let out = run(&mut cmd, "test_layout");
+    let mut vg = Command::new("valgrind");
+    vg.args(VALGRIND)
+        .arg(&exe)
+        .arg(&f.dir)
+        .arg(f.dir.join("vg.state"));
+    run(&mut vg, "test_layout under valgrind");
     let crc = crc32fast::hash;
     let expected = format!(
         "phases: 01 00 00 00 03 03 04 04 fe\n\

@@ -375,4 +375,68 @@ mod tests {
         };
         assert_eq!(code_of(&check), DFUFLASH_ERR_WORKAROUND_CHECK);
     }
+
+    #[test]
+    fn each_failure_of_a_layout_has_its_code() {
+        let tsv = |e: TsvError| code_of(&FlashLayoutError::Tsv(e).into());
+        let field = |column| TsvError::Field {
+            file: "F.tsv".into(),
+            line: 3,
+            column,
+            detail: "x".into(),
+        };
+        assert_eq!(tsv(field(Column::Id)), DFUFLASH_ERR_TSV);
+        assert_eq!(tsv(field(Column::Binary)), DFUFLASH_ERR_FILE_IO);
+        let io = TsvError::Io {
+            file: "F.tsv".into(),
+            detail: "gone".into(),
+        };
+        assert_eq!(tsv(io), DFUFLASH_ERR_FILE_IO);
+        let cases = [
+            (
+                FlashLayoutError::DeviceError { text: "t".into() },
+                DFUFLASH_ERR_PHASE_DEVICE_ERROR,
+            ),
+            (
+                FlashLayoutError::PhaseNotInLayout {
+                    phase: 7,
+                    file: "F.tsv".into(),
+                },
+                DFUFLASH_ERR_PHASE_UNKNOWN,
+            ),
+            (
+                FlashLayoutError::PhaseEmpty {
+                    phase: 7,
+                    name: "n".into(),
+                },
+                DFUFLASH_ERR_PHASE_UNKNOWN,
+            ),
+            (
+                FlashLayoutError::PhaseLoop {
+                    phase: 7,
+                    count: 3,
+                    name: "n".into(),
+                },
+                DFUFLASH_ERR_PHASE_LOOP,
+            ),
+            (
+                FlashLayoutError::NoAltForPhase {
+                    phase: 7,
+                    alts: "a".into(),
+                },
+                DFUFLASH_ERR_PHASE_NO_ALT,
+            ),
+            (
+                FlashLayoutError::MalformedPhase { len: 3 },
+                DFUFLASH_ERR_MALFORMED_REPLY,
+            ),
+            (
+                FlashLayoutError::Reenumeration { detail: "d".into() },
+                DFUFLASH_ERR_DEVICE_NOT_FOUND,
+            ),
+        ];
+        for (e, code) in cases {
+            assert_eq!(code_of(&e.clone().into()), code, "{e}");
+        }
+    }
 }
