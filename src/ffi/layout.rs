@@ -145,9 +145,9 @@ impl Kept for LayoutDone {
 /// Flashes the FlashLayout.tsv at `tsv_path` (UTF-8) through ST's serial-boot phase protocol:
 /// every binary it names (relative to its directory) is read before any request; then the
 /// device asks for each partition by its Id, and is followed across each DETACH to its next
-/// boot stage (its ROM, then the loader the ROM started), until it reports the end. The
-/// device's first open alt setting and the handle's description stay as they were opened;
-/// after the end the board has left DFU mode: close the handle.
+/// boot stage (its ROM, then the loader the ROM started), until it reports the end. After the
+/// end the board has left DFU mode: close the handle. dfuflash_device_info and _alt keep
+/// describing the board as it was opened.
 ///
 /// `opts` may be NULL (defaults). Its progress and log callbacks, user data and
 /// DFUFLASH_TIMEOUT_ limits apply (DFUFLASH_TIMEOUT_REENUMERATE: how long each new boot stage

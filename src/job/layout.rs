@@ -67,8 +67,10 @@ pub struct PartitionRecord {
     /// device cannot read it back, which is every partition of the STM32N6: its ROM's FSBL alt
     /// is write-only (no source shows an upload), and the OpenBootloader's UPLOAD reads only
     /// the command alt (GetPhase) and OTP; on the layout, loader and NOR alts it returns its
-    /// buffer unread (stm32-mw-openbl, stm32n6 branch, `OPENBL_USB_ReadMemory`), so reading
-    /// there would compare garbage. A device that can read back (U-Boot's stm32prog) is not
+    /// buffer unread, and moves the phase its next DNLOAD goes to to that alt's
+    /// (stm32-mw-openbl's phase-protocol `Modules/USB/openbl_usb_cmd.c`,
+    /// `OPENBL_USB_ReadMemory`), so a read-back there would compare garbage and derail the
+    /// protocol. A device that can read back (U-Boot's stm32prog) is not
     /// modelled yet; its read-back must fail the job on a difference.
     pub readback_crc32: Option<u32>,
     /// Times it was downloaded (0: the device never asked for it).
