@@ -991,6 +991,7 @@ int32_t dfuflash_device_report_segment(const dfuflash_device *dev,
 // with DFUFLASH_ERR_INVALID_ARGUMENT before any request, and the report is written only on
 // success. Each partition is read with dfuflash_device_layout_partition; the report is kept on
 // the device until its next operation or close (dfuflash_device_layout_report reads it again).
+// dfuflash_device_report then gives the layout's requests and times, and no sectors or bytes.
 //
 // Failures: DFUFLASH_ERR_TSV (the message names file, line and column), DFUFLASH_ERR_FILE_IO
 // (the TSV, or a binary it names: its line and column), DFUFLASH_ERR_PHASE_DEVICE_ERROR (the
