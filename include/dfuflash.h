@@ -63,15 +63,18 @@
  * - ABI 3.0 (library 0.3): every struct the library writes starts with its size (below), so
  *   that fields can be added without another break; a program built for ABI 2 must be rebuilt
  *   once; the library refuses major 2.
+ * - ABI 3.1: dfuflash_report.unverified. ABI 3.2: dfuflash_flash_layout (a FlashLayout.tsv
+ *   through ST's serial-boot phase protocol) and its report, DFUFLASH_TIMEOUT_REENUMERATE and
+ *   the DFUFLASH_ERR_TSV and _PHASE_ codes (800s); three entries appended to dfuflash_api.
  *
  * Structs that grow (ABI 3)
- * - dfuflash_report, dfuflash_device_desc, dfuflash_alt_desc, dfuflash_target_record and
- *   dfuflash_segment_record start with `uint32_t size`. Before the call, set it to the sizeof
- *   the program was compiled with (`dfuflash_report r = { .size = sizeof r };`). The library
- *   writes at most that many bytes, fills every field it has that fits, and sets `size` to the
- *   bytes it filled. The fields marked with an ABI version were added then; a size that ends
- *   before the unmarked (base) fields fails with DFUFLASH_ERR_INVALID_ARGUMENT and writes
- *   nothing.
+ * - dfuflash_report, dfuflash_device_desc, dfuflash_alt_desc, dfuflash_target_record,
+ *   dfuflash_segment_record, dfuflash_layout_report and dfuflash_partition_record start with
+ *   `uint32_t size`. Before the call, set it to the sizeof the program was compiled with
+ *   (`dfuflash_report r = { .size = sizeof r };`). The library writes at most that many bytes,
+ *   fills every field it has that fits, and sets `size` to the bytes it filled. The fields
+ *   marked with an ABI version were added then; a size that ends before the unmarked (base)
+ *   fields fails with DFUFLASH_ERR_INVALID_ARGUMENT and writes nothing.
  * - New fields are only ever appended, each after the end of the struct as it was (its
  *   previous sizeof). So a program built against an older header keeps working with a newer
  *   library (it gets the fields it knows), and a program built against a newer header that
@@ -95,7 +98,7 @@
 #define DFUFLASH_ABI_MAJOR 3
 
 // ABI minor version: bumped when functions or fields of the growing structs are appended.
-#define DFUFLASH_ABI_MINOR 1
+#define DFUFLASH_ABI_MINOR 2
 
 // Library version, major part.
 #define DFUFLASH_VERSION_MAJOR 0
@@ -179,6 +182,10 @@
 // the slowest documented device timings; about 224 s for a 1.75 MB STM32H7 image). Past it
 // the operation fails with DFUFLASH_ERR_JOB_TIMEOUT.
 #define DFUFLASH_TIMEOUT_JOB 7
+
+// dfuflash_flash_layout: how long the board may take to come back after each DETACH, as its
+// next boot stage (default 10 s) (ABI 3.2).
+#define DFUFLASH_TIMEOUT_REENUMERATE 8
 
 // `dfuflash_options_set_flag`: read back and compare after writing.
 #define DFUFLASH_OPT_VERIFY 1
@@ -349,6 +356,35 @@
 
 // Verify: a sector erased through the Rev V recovery did not read back erased.
 #define DFUFLASH_ERR_WORKAROUND_CHECK 701
+
+// FlashLayout: the TSV is invalid; the message names its file, line and column (ABI 3.2). A
+// binary it names that cannot be read is DFUFLASH_ERR_FILE_IO, named the same way.
+#define DFUFLASH_ERR_TSV 800
+
+// FlashLayout: the device reported phase 0xFF; the message carries its text (ABI 3.2).
+#define DFUFLASH_ERR_PHASE_DEVICE_ERROR 801
+
+// FlashLayout: the device asked for a phase the TSV has no row for, or for a row marked E
+// (not to be downloaded): the layout is not for this board (ABI 3.2).
+#define DFUFLASH_ERR_PHASE_UNKNOWN 802
+
+// FlashLayout: the device kept asking for the partition it was just sent (ABI 3.2).
+#define DFUFLASH_ERR_PHASE_LOOP 803
+
+// FlashLayout: no alt setting serves the phase the device asked for, even after following
+// the board to its next boot stage (ABI 3.2).
+#define DFUFLASH_ERR_PHASE_NO_ALT 804
+
+// FlashLayout: the device reported the end before it asked for every row to program; the
+// message names the rows never written (ABI 3.2).
+#define DFUFLASH_ERR_PHASE_ENDED_EARLY 805
+
+// The first DNLOAD of a partition is block 2 (snagboot, U-Boot) and the device places block N
+// at (N - 2) × wTransferSize: a partition ends at the last 16-bit block number.
+#define MAX_BLOCKS (65536 - 2)
+
+// The most bytes any partition can carry, whatever the transfer size.
+#define MAX_PARTITION (MAX_BLOCKS * (uint64_t)UINT16_MAX)
 
 // An open device (an opaque handle: see the lifecycle rules in the header).
 typedef struct dfuflash_device dfuflash_device;
@@ -551,6 +587,58 @@ typedef struct {
   uint32_t reserved;
 } dfuflash_segment_record;
 
+// What the last dfuflash_flash_layout on a device did (ABI 3.2). Size-prefixed: set `size`
+// first (see "Structs that grow"). `phases` is owned by the device and valid until its next
+// operation or its close.
+typedef struct {
+  // In: sizeof(dfuflash_layout_report) of the caller. Out: the bytes the library filled.
+  uint32_t size;
+  // Times the board was followed across a re-enumeration (to its next boot stage).
+  uint32_t reenumerations;
+  // Rows of the TSV, in file order: read each with dfuflash_device_layout_partition.
+  size_t partition_count;
+  // Every phase the device reported, in order (the protocol's transcript; 0xFE last).
+  const uint8_t *phases;
+  // Entries in `phases`.
+  size_t phase_count;
+  // Control requests sent.
+  uint64_t requests;
+  // Seconds on the device's clock (simulated time on a simulated device).
+  double elapsed_seconds;
+  // Wall-clock seconds.
+  double wall_seconds;
+} dfuflash_layout_report;
+
+// One row of the last layout's TSV and what was done with it (ABI 3.2). Size-prefixed: set
+// `size` first. `name` is owned by the device, valid until its next operation or its close.
+typedef struct {
+  // In: sizeof(dfuflash_partition_record) of the caller. Out: the bytes the library filled.
+  uint32_t size;
+  // The alt setting it went to last; -1 when the device never asked for it.
+  int32_t alt;
+  // Its Name column, NUL-terminated UTF-8.
+  const char *name;
+  // Bytes of its binary (0 for an `E` row, whose binary is never read).
+  uint64_t bytes;
+  // CRC-32 (zlib's) of its binary; 0 when `has_crc32` is false.
+  uint32_t crc32;
+  // CRC-32 of what the device returned when the partition was read back; 0 when
+  // `read_back` is false. No STM32N6 partition can be read back: its ROM and ST's
+  // OpenBootloader upload only the phase and OTP.
+  uint32_t readback_crc32;
+  // Times it was downloaded (0: the device never asked for it).
+  uint32_t downloads;
+  // Its Id column.
+  uint8_t id;
+  // `crc32` holds a CRC: false for an `E` row.
+  bool has_crc32;
+  // The partition was read back: `readback_crc32` holds a CRC.
+  bool read_back;
+  // Zero. Takes the place of the struct's tail padding, so that a field added later starts
+  // at its sizeof.
+  uint8_t reserved;
+} dfuflash_partition_record;
+
 // The function table of `dfuflash_get_api`. Entries are only ever appended; `size` tells a
 // host built against an older header how much of the table it may read.
 typedef struct {
@@ -660,6 +748,15 @@ typedef struct {
   int32_t (*device_report_target)(const dfuflash_device*, size_t, dfuflash_target_record*);
   // See dfuflash_device_report_segment (ABI 3.0).
   int32_t (*device_report_segment)(const dfuflash_device*, size_t, dfuflash_segment_record*);
+  // See dfuflash_flash_layout (ABI 3.2).
+  int32_t (*flash_layout)(dfuflash_device*,
+                          const char*,
+                          const dfuflash_options*,
+                          dfuflash_layout_report*);
+  // See dfuflash_device_layout_report (ABI 3.2).
+  int32_t (*device_layout_report)(const dfuflash_device*, dfuflash_layout_report*);
+  // See dfuflash_device_layout_partition (ABI 3.2).
+  int32_t (*device_layout_partition)(const dfuflash_device*, size_t, dfuflash_partition_record*);
 } dfuflash_api;
 
 #ifdef __cplusplus
@@ -888,6 +985,44 @@ int32_t dfuflash_device_report_target(const dfuflash_device *dev,
 int32_t dfuflash_device_report_segment(const dfuflash_device *dev,
                                        size_t index,
                                        dfuflash_segment_record *out);
+
+// Flashes the FlashLayout.tsv at `tsv_path` (UTF-8) through ST's serial-boot phase protocol:
+// every binary it names (relative to its directory) is read before any request; then the
+// device asks for each partition by its Id, and is followed across each DETACH to its next
+// boot stage (its ROM, then the loader the ROM started), until it reports the end. After the
+// end the board has left DFU mode: close the handle. dfuflash_device_info and _alt keep
+// describing the board as it was opened.
+//
+// `opts` may be NULL (defaults). Its progress and log callbacks, user data and
+// DFUFLASH_TIMEOUT_ limits apply (DFUFLASH_TIMEOUT_REENUMERATE: how long each new boot stage
+// may take to appear); its DFUFLASH_OPT_ flags do not. Callbacks run on the calling thread
+// during the call; dfuflash_cancel from any thread stops it between transfers.
+//
+// `report` may be NULL; when not, set its `size` first: a size short of the base fields fails
+// with DFUFLASH_ERR_INVALID_ARGUMENT before any request, and the report is written only on
+// success. Each partition is read with dfuflash_device_layout_partition; the report is kept on
+// the device until its next operation or close (dfuflash_device_layout_report reads it again).
+// dfuflash_device_report then gives the layout's requests and times, and no sectors or bytes.
+//
+// Failures: DFUFLASH_ERR_TSV (the message names file, line and column), DFUFLASH_ERR_FILE_IO
+// (the TSV, or a binary it names: its line and column), DFUFLASH_ERR_PHASE_DEVICE_ERROR (the
+// device's text in the message), DFUFLASH_ERR_PHASE_UNKNOWN, DFUFLASH_ERR_PHASE_LOOP,
+// DFUFLASH_ERR_PHASE_NO_ALT, DFUFLASH_ERR_DEVICE_NOT_FOUND (the board did not come back), and
+// those of any operation (USB, device status, cancel, deadline).
+int32_t dfuflash_flash_layout(dfuflash_device *dev,
+                              const char *tsv_path,
+                              const dfuflash_options *opts,
+                              dfuflash_layout_report *report);
+
+// The report of the last dfuflash_flash_layout on `dev`, when that was its last successful
+// operation; DFUFLASH_ERR_INVALID_ARGUMENT otherwise (ABI 3.2).
+int32_t dfuflash_device_layout_report(const dfuflash_device *dev, dfuflash_layout_report *out);
+
+// Partition `index` (below the layout report's `partition_count`) of the last layout flashed
+// on `dev` (ABI 3.2).
+int32_t dfuflash_device_layout_partition(const dfuflash_device *dev,
+                                         size_t index,
+                                         dfuflash_partition_record *out);
 
 // The function table for hosts that load the library at run time (dlopen, LoadLibrary,
 // QLibrary, ctypes): one exported entry point. NULL when this library does not implement

@@ -10,8 +10,9 @@ use std::process::Command;
 use dfuflash::image::{dfuse, Image};
 use dfuflash::sim::SimDevice;
 
-#[path = "common/model_list.rs"]
-mod model_list;
+mod common;
+
+use common::model_list;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -78,6 +79,19 @@ fn dfuse_file(dir: &Path) -> PathBuf {
     p
 }
 
+const SANITIZERS: &[&str] = &[
+    "-fsanitize=address,undefined",
+    "-fno-sanitize-recover=all",
+    "-fno-omit-frame-pointer",
+];
+
+const VALGRIND: &[&str] = &[
+    "--error-exitcode=9",
+    "--leak-check=full",
+    "--errors-for-leak-kinds=definite,indirect",
+    "--quiet",
+];
+
 fn run(cmd: &mut Command, what: &str) -> String {
     // cargo test puts target/<profile> first on LD_LIBRARY_PATH, ahead of the rpath: the
     // clients would load a stale libdfuflash.so from an earlier build of the library alone.
@@ -136,15 +150,7 @@ fn c_api_is_clean_under_valgrind() {
     compile("tests/c/test_api.c", &exe, true, &[]);
     let fw = dfuse_file(&dir);
     let out = run(
-        Command::new("valgrind")
-            .args([
-                "--error-exitcode=9",
-                "--leak-check=full",
-                "--errors-for-leak-kinds=definite,indirect",
-                "--quiet",
-            ])
-            .arg(&exe)
-            .arg(&fw),
+        Command::new("valgrind").args(VALGRIND).arg(&exe).arg(&fw),
         "test_api under valgrind",
     );
     eprintln!("{out}");
@@ -272,12 +278,18 @@ fn the_c_example_builds_with_warnings_as_errors_and_flashes_the_simulator() {
 }
 
 #[test]
-fn the_cpp_wrapper_flashes_and_contains_a_throwing_callback() {
+fn the_cpp_wrapper_flashes_a_dfuse_image_and_an_n6_layout_and_contains_a_throwing_callback() {
     let dir = work("cpp");
     let exe = dir.join("test_cpp");
     compile("tests/c/test_cpp.cpp", &exe, true, &[]);
-    run(&mut Command::new(&exe), "test_cpp");
+    // With OpenMV's N6 layout to flash (issue 25): the NOR is checked here.
+    let f = common::n6::openmv("cpp", 2 * 4096 + 9);
+    let state = f.dir.join("n6.state");
+    run(Command::new(&exe).arg(&f.dir).arg(&state), "test_cpp");
+    let dev = SimDevice::with_state("stm32n6", &state).unwrap();
+    assert_eq!(dev.n6().unwrap().nor(0, f.app.len()), f.app);
     std::fs::remove_dir_all(dir).unwrap();
+    std::fs::remove_dir_all(&f.dir).unwrap();
 }
 
 /// Random flash/cancel/close interleavings from several threads (tests/c/test_lifecycle.c).
@@ -484,4 +496,57 @@ fn every_openmv_model_flashes_through_the_c_api() {
         );
     }
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Issue 25: OpenMV's N6 layout flashed through dfuflash_flash_layout (tests/c/test_layout.c):
+/// the report's phases and partitions are the files' own sizes and CRCs, the NOR holds the
+/// bootloader, and the refusals (NULL pointers, a bad TSV by line and column, a missing binary,
+/// the ROM's phase 0xFF) carry their codes and messages.
+#[test]
+fn a_flash_layout_through_the_c_api_writes_the_n6_nor_and_reports_every_partition() {
+    let f = common::n6::openmv("c-api", 3 * 4096 + 17);
+    let state = f.dir.join("n6.state");
+    let asan = f.dir.join("test_layout_asan");
+    compile("tests/c/test_layout.c", &asan, true, SANITIZERS);
+    let mut cmd = Command::new(&asan);
+    cmd.arg(&f.dir).arg(f.dir.join("asan.state"));
+    run(
+        cmd.env("ASAN_OPTIONS", "detect_leaks=1"),
+        "test_layout under ASan/UBSan",
+    );
+    let exe = f.dir.join("test_layout");
+    compile("tests/c/test_layout.c", &exe, true, &[]);
+    let mut cmd = Command::new(&exe);
+    cmd.arg(&f.dir).arg(&state);
+    let out = run(&mut cmd, "test_layout");
+    let mut vg = Command::new("valgrind");
+    vg.args(VALGRIND)
+        .arg(&exe)
+        .arg(&f.dir)
+        .arg(f.dir.join("vg.state"));
+    run(&mut vg, "test_layout under valgrind");
+    let crc = crc32fast::hash;
+    let expected = format!(
+        "phases: 01 00 00 00 03 03 04 04 fe\n\
+         reenumerations 1, 3 partitions\n\
+         write totals: {} {} {} {}\n\
+         partition fsbl-openbl id 0x01: {} bytes, crc32 {:08x} (yes), read back no, 1 download(s) to alt 0\n\
+         partition fsbl-extfl id 0x03: 7880 bytes, crc32 {:08x} (yes), read back no, 1 download(s) to alt 1\n\
+         partition fsbl-app id 0x04: {} bytes, crc32 {:08x} (yes), read back no, 1 download(s) to alt 2\n",
+        f.obl.len(),
+        dfuflash::flashlayout::header::V1_LEN + common::n6::load(&f.dir).device_text().len(),
+        f.loader.len(),
+        f.app.len(),
+        f.obl.len(),
+        crc(&f.obl),
+        crc(&f.loader),
+        f.app.len(),
+        crc(&f.app),
+    );
+    assert!(out.starts_with(&expected), "{out}");
+    let dev = SimDevice::with_state("stm32n6", &state).unwrap();
+    let n6 = dev.n6().unwrap();
+    assert_eq!(n6.nor(0, f.app.len() + 1)[..f.app.len()], f.app[..]);
+    assert_eq!(n6.nor(f.app.len() as u32, 1), [0xff]);
+    std::fs::remove_dir_all(&f.dir).unwrap();
 }

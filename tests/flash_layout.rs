@@ -180,6 +180,8 @@ fn openmv_s_n6_layout_runs_the_rom_then_the_openbootloader_and_writes_the_nor() 
         [0x01, 0x00, 0x00, 0x00, 0x03, 0x03, 0x04, 0x04, 0xfe]
     );
     assert_eq!(r.reenumerations, 1);
+    // Neither the ROM nor the OpenBootloader reads a partition back.
+    assert!(r.partitions.iter().all(|p| p.readback_crc32.is_none()));
     let rec: Vec<_> = r
         .partitions
         .iter()

@@ -30,6 +30,11 @@ fn the_command_reports_partitions_and_phases_as_json() {
     assert_eq!(v["partitions"][2]["bytes"], 5000);
     let crc = format!("{:08x}", crc32fast::hash(&f.app));
     assert_eq!(v["partitions"][2]["crc32"], crc.as_str());
+    // The N6 reads no partition back: the key is there, and null.
+    for p in v["partitions"].as_array().unwrap() {
+        assert_eq!(p["readback_crc32"], serde_json::Value::Null, "{p}");
+        assert!(p.as_object().unwrap().contains_key("readback_crc32"));
+    }
     let kept = std::fs::read_to_string(&log).unwrap();
     assert!(kept.contains(&crc) && kept.ends_with("}\n"), "{kept}");
 

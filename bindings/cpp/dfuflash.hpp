@@ -55,6 +55,28 @@ using Report = dfuflash_report;
 using TargetRecord = dfuflash_target_record;
 using SegmentRecord = dfuflash_segment_record;
 
+/// A row of the last FlashLayout.tsv flashed, with what was done with it (copied out of the
+/// device, so it outlives the device's next operation).
+struct Partition {
+    std::string name;
+    uint8_t id = 0;
+    uint64_t bytes = 0;
+    std::optional<uint32_t> crc32;           // none for an E row
+    std::optional<uint32_t> readback_crc32;  // none where the device cannot read it back
+    uint32_t downloads = 0;
+    std::optional<uint8_t> alt;              // none when the device never asked for it
+};
+
+/// What the last Device::flash_layout did.
+struct LayoutReport {
+    std::vector<Partition> partitions;
+    std::vector<uint8_t> phases;  // every phase the device reported, 0xFE last
+    uint32_t reenumerations = 0;
+    uint64_t requests = 0;
+    double elapsed_seconds = 0;
+    double wall_seconds = 0;
+};
+
 /// A firmware image.
 class Image {
   public:
@@ -101,6 +123,8 @@ class Options {
     Options &boot_last(bool on) { return flag(DFUFLASH_OPT_BOOT_LAST, on); }
     /// The whole operation's deadline (DFUFLASH_TIMEOUT_JOB): past it, DFUFLASH_ERR_JOB_TIMEOUT.
     Options &job_timeout_ms(uint32_t ms) { return timeout_ms(DFUFLASH_TIMEOUT_JOB, ms); }
+    /// Device::flash_layout: how long each new boot stage may take to appear.
+    Options &reenumerate_timeout_ms(uint32_t ms) { return timeout_ms(DFUFLASH_TIMEOUT_REENUMERATE, ms); }
     Options &timeout_ms(int32_t which, uint32_t ms) {
         detail::check(dfuflash_options_set_timeout_ms(h_.get(), which, ms));
         return *this;
@@ -187,6 +211,41 @@ class Device {
     }
     Result leave(std::optional<uint32_t> address = std::nullopt) {
         return Result::from(dfuflash_leave(h_.get(), address.value_or(0), address.has_value()));
+    }
+    /// Flashes an ST FlashLayout.tsv through the serial-boot phase protocol; the board has left
+    /// DFU mode after it. Read what it did with layout_report().
+    Result flash_layout(const std::string &tsv_path, Options &opts) {
+        return finish(dfuflash_flash_layout(h_.get(), tsv_path.c_str(), opts.get(), nullptr), opts);
+    }
+    Result flash_layout(const std::string &tsv_path) {
+        return Result::from(dfuflash_flash_layout(h_.get(), tsv_path.c_str(), nullptr, nullptr));
+    }
+    /// The report of the last flash_layout, when that was the last operation (else throws).
+    LayoutReport layout_report() const {
+        dfuflash_layout_report r{};
+        r.size = sizeof r;
+        detail::check(dfuflash_device_layout_report(h_.get(), &r));
+        LayoutReport out;
+        out.phases.assign(r.phases, r.phases + r.phase_count);
+        out.reenumerations = r.reenumerations;
+        out.requests = r.requests;
+        out.elapsed_seconds = r.elapsed_seconds;
+        out.wall_seconds = r.wall_seconds;
+        for (size_t i = 0; i < r.partition_count; i++) {
+            dfuflash_partition_record p{};
+            p.size = sizeof p;
+            detail::check(dfuflash_device_layout_partition(h_.get(), i, &p));
+            Partition q;
+            q.name = p.name ? p.name : "";
+            q.id = p.id;
+            q.bytes = p.bytes;
+            if (p.has_crc32) q.crc32 = p.crc32;
+            if (p.read_back) q.readback_crc32 = p.readback_crc32;
+            q.downloads = p.downloads;
+            if (p.alt >= 0) q.alt = static_cast<uint8_t>(p.alt);
+            out.partitions.push_back(std::move(q));
+        }
+        return out;
     }
     Result set_sim_faults(const std::string &spec) {
         return Result::from(dfuflash_device_set_sim_faults(h_.get(), spec.c_str()));

@@ -153,6 +153,19 @@ pub struct dfuflash_api {
     /// See dfuflash_device_report_segment (ABI 3.0).
     pub device_report_segment:
         unsafe extern "C" fn(*const dfuflash_device, usize, *mut dfuflash_segment_record) -> i32,
+    /// See dfuflash_flash_layout (ABI 3.2).
+    pub flash_layout: unsafe extern "C" fn(
+        *mut dfuflash_device,
+        *const c_char,
+        *const dfuflash_options,
+        *mut dfuflash_layout_report,
+    ) -> i32,
+    /// See dfuflash_device_layout_report (ABI 3.2).
+    pub device_layout_report:
+        unsafe extern "C" fn(*const dfuflash_device, *mut dfuflash_layout_report) -> i32,
+    /// See dfuflash_device_layout_partition (ABI 3.2).
+    pub device_layout_partition:
+        unsafe extern "C" fn(*const dfuflash_device, usize, *mut dfuflash_partition_record) -> i32,
 }
 
 static API: dfuflash_api = dfuflash_api {
@@ -200,6 +213,9 @@ static API: dfuflash_api = dfuflash_api {
     last_error_copy: dfuflash_last_error_copy,
     device_report_target: dfuflash_device_report_target,
     device_report_segment: dfuflash_device_report_segment,
+    flash_layout: dfuflash_flash_layout,
+    device_layout_report: dfuflash_device_layout_report,
+    device_layout_partition: dfuflash_device_layout_partition,
 };
 
 /// The function table for hosts that load the library at run time (dlopen, LoadLibrary,

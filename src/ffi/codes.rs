@@ -3,7 +3,7 @@
 use std::ffi::CStr;
 
 use crate::error::Error;
-use crate::flashlayout::{FlashLayoutError, TsvError};
+use crate::flashlayout::{Column, FlashLayoutError, TsvError};
 use crate::image::{FormatError, ImageError};
 use crate::plan::PlanError;
 use crate::protocol::ProtocolError;
@@ -110,6 +110,23 @@ pub const DFUFLASH_ERR_VERIFY: i32 = 700;
 /// Verify: a sector erased through the Rev V recovery did not read back erased.
 pub const DFUFLASH_ERR_WORKAROUND_CHECK: i32 = 701;
 
+/// FlashLayout: the TSV is invalid; the message names its file, line and column (ABI 3.2). A
+/// binary it names that cannot be read is DFUFLASH_ERR_FILE_IO, named the same way.
+pub const DFUFLASH_ERR_TSV: i32 = 800;
+/// FlashLayout: the device reported phase 0xFF; the message carries its text (ABI 3.2).
+pub const DFUFLASH_ERR_PHASE_DEVICE_ERROR: i32 = 801;
+/// FlashLayout: the device asked for a phase the TSV has no row for, or for a row marked E
+/// (not to be downloaded): the layout is not for this board (ABI 3.2).
+pub const DFUFLASH_ERR_PHASE_UNKNOWN: i32 = 802;
+/// FlashLayout: the device kept asking for the partition it was just sent (ABI 3.2).
+pub const DFUFLASH_ERR_PHASE_LOOP: i32 = 803;
+/// FlashLayout: no alt setting serves the phase the device asked for, even after following
+/// the board to its next boot stage (ABI 3.2).
+pub const DFUFLASH_ERR_PHASE_NO_ALT: i32 = 804;
+/// FlashLayout: the device reported the end before it asked for every row to program; the
+/// message names the rows never written (ABI 3.2).
+pub const DFUFLASH_ERR_PHASE_ENDED_EARLY: i32 = 805;
+
 /// Every code, for tests and bindings.
 pub const ALL: &[i32] = &[
     DFUFLASH_OK,
@@ -156,6 +173,12 @@ pub const ALL: &[i32] = &[
     DFUFLASH_ERR_CANCELLED,
     DFUFLASH_ERR_VERIFY,
     DFUFLASH_ERR_WORKAROUND_CHECK,
+    DFUFLASH_ERR_TSV,
+    DFUFLASH_ERR_PHASE_DEVICE_ERROR,
+    DFUFLASH_ERR_PHASE_UNKNOWN,
+    DFUFLASH_ERR_PHASE_LOOP,
+    DFUFLASH_ERR_PHASE_NO_ALT,
+    DFUFLASH_ERR_PHASE_ENDED_EARLY,
 ];
 
 /// A static description of any code.
@@ -207,6 +230,14 @@ pub(crate) fn describe(code: i32) -> &'static CStr {
         DFUFLASH_ERR_CANCELLED => c"cancelled",
         DFUFLASH_ERR_VERIFY => c"verify failed",
         DFUFLASH_ERR_WORKAROUND_CHECK => c"a recovered sector did not read back erased",
+        DFUFLASH_ERR_TSV => c"invalid FlashLayout.tsv",
+        DFUFLASH_ERR_PHASE_DEVICE_ERROR => c"the device reported an error (phase 0xFF)",
+        DFUFLASH_ERR_PHASE_UNKNOWN => c"the device asked for a partition the layout does not have",
+        DFUFLASH_ERR_PHASE_LOOP => c"the device kept asking for the same partition",
+        DFUFLASH_ERR_PHASE_NO_ALT => c"no alt setting serves the phase the device asked for",
+        DFUFLASH_ERR_PHASE_ENDED_EARLY => {
+            c"the device ended the layout before asking for every partition"
+        }
         _ => c"unknown status code",
     }
 }
@@ -268,14 +299,23 @@ pub(crate) fn code_of(e: &Error) -> i32 {
         Error::Image(_) => DFUFLASH_ERR_IMAGE,
         Error::Layout(_) => DFUFLASH_ERR_LAYOUT,
         Error::Sim(_) => DFUFLASH_ERR_SIMULATOR,
-        // Existing codes until the C ABI gets its own for the phase protocol.
         Error::FlashLayout(f) => match f {
             FlashLayoutError::Tsv(TsvError::Io { .. }) => DFUFLASH_ERR_FILE_IO,
-            FlashLayoutError::Tsv(_) => DFUFLASH_ERR_FILE_FORMAT,
-            FlashLayoutError::DeviceError { .. } => DFUFLASH_ERR_DEVICE_STATUS,
+            // The job reads the binaries; the parser only names them.
+            FlashLayoutError::Tsv(TsvError::Field {
+                column: Column::Binary,
+                ..
+            }) => DFUFLASH_ERR_FILE_IO,
+            FlashLayoutError::Tsv(_) => DFUFLASH_ERR_TSV,
+            FlashLayoutError::DeviceError { .. } => DFUFLASH_ERR_PHASE_DEVICE_ERROR,
+            FlashLayoutError::PhaseNotInLayout { .. } | FlashLayoutError::PhaseEmpty { .. } => {
+                DFUFLASH_ERR_PHASE_UNKNOWN
+            }
+            FlashLayoutError::PhaseLoop { .. } => DFUFLASH_ERR_PHASE_LOOP,
+            FlashLayoutError::NoAltForPhase { .. } => DFUFLASH_ERR_PHASE_NO_ALT,
+            FlashLayoutError::EndedEarly { .. } => DFUFLASH_ERR_PHASE_ENDED_EARLY,
             FlashLayoutError::MalformedPhase { .. } => DFUFLASH_ERR_MALFORMED_REPLY,
             FlashLayoutError::Reenumeration { .. } => DFUFLASH_ERR_DEVICE_NOT_FOUND,
-            _ => DFUFLASH_ERR_UNEXPECTED_STATE,
         },
         #[cfg(feature = "usb")]
         Error::Usb(u) => match u {
@@ -342,5 +382,73 @@ mod tests {
             found: 0,
         };
         assert_eq!(code_of(&check), DFUFLASH_ERR_WORKAROUND_CHECK);
+    }
+
+    #[test]
+    fn each_failure_of_a_layout_has_its_code() {
+        let tsv = |e: TsvError| code_of(&FlashLayoutError::Tsv(e).into());
+        let field = |column| TsvError::Field {
+            file: "F.tsv".into(),
+            line: 3,
+            column,
+            detail: "x".into(),
+        };
+        assert_eq!(tsv(field(Column::Id)), DFUFLASH_ERR_TSV);
+        assert_eq!(tsv(field(Column::Binary)), DFUFLASH_ERR_FILE_IO);
+        let io = TsvError::Io {
+            file: "F.tsv".into(),
+            detail: "gone".into(),
+        };
+        assert_eq!(tsv(io), DFUFLASH_ERR_FILE_IO);
+        let cases = [
+            (
+                FlashLayoutError::DeviceError { text: "t".into() },
+                DFUFLASH_ERR_PHASE_DEVICE_ERROR,
+            ),
+            (
+                FlashLayoutError::PhaseNotInLayout {
+                    phase: 7,
+                    file: "F.tsv".into(),
+                },
+                DFUFLASH_ERR_PHASE_UNKNOWN,
+            ),
+            (
+                FlashLayoutError::PhaseEmpty {
+                    phase: 7,
+                    name: "n".into(),
+                },
+                DFUFLASH_ERR_PHASE_UNKNOWN,
+            ),
+            (
+                FlashLayoutError::PhaseLoop {
+                    phase: 7,
+                    count: 3,
+                    name: "n".into(),
+                },
+                DFUFLASH_ERR_PHASE_LOOP,
+            ),
+            (
+                FlashLayoutError::NoAltForPhase {
+                    phase: 7,
+                    alts: "a".into(),
+                },
+                DFUFLASH_ERR_PHASE_NO_ALT,
+            ),
+            (
+                FlashLayoutError::EndedEarly { names: "a".into() },
+                DFUFLASH_ERR_PHASE_ENDED_EARLY,
+            ),
+            (
+                FlashLayoutError::MalformedPhase { len: 3 },
+                DFUFLASH_ERR_MALFORMED_REPLY,
+            ),
+            (
+                FlashLayoutError::Reenumeration { detail: "d".into() },
+                DFUFLASH_ERR_DEVICE_NOT_FOUND,
+            ),
+        ];
+        for (e, code) in cases {
+            assert_eq!(code_of(&e.clone().into()), code, "{e}");
+        }
     }
 }

@@ -50,6 +50,7 @@ fn register(
             state_file,
             report: Report::default(),
             unverified: None,
+            layout: None,
             resync: false,
         }),
     })

@@ -4,7 +4,8 @@
 //! `include/dfuflash.h` is generated from this module by cbindgen.
 //!
 //! One file per C object, each a thin layer over the Rust API: `device_list`, `device`,
-//! `image`, `options`, the `operations` on a device and their `report`. `callbacks` turns the
+//! `image`, `options`, the `operations` on a device and their `report`, and `layout` (a
+//! FlashLayout.tsv and its report). `callbacks` turns the
 //! jobs' events into calls of the caller's functions; `boundary` (panics, pointer checks) and
 //! `last_error` are the plumbing every function runs through; `codes` maps Rust errors to the
 //! stable numbers; `api` is the table for hosts that load the library at run time.
@@ -49,6 +50,8 @@ mod operations;
 
 mod report;
 
+mod layout;
+
 mod api;
 
 mod codes;
@@ -61,6 +64,7 @@ pub use device::*;
 pub use device_list::*;
 pub use image::*;
 pub use last_error::*;
+pub use layout::*;
 pub use operations::*;
 pub use options::*;
 pub use report::*;

@@ -9,16 +9,34 @@ use super::handles;
 use super::image::dfuflash_image;
 use super::last_error::err;
 use super::options::dfuflash_options;
-use super::session::save_state;
+use super::session::{save_state, DeviceInner};
 use crate::device::AnyTransport;
 use crate::error::Error;
 use crate::job::{self, FlashOptions, Report};
 use crate::progress::{CancelToken, Observer};
 use crate::protocol::{Dfu, ProtocolError};
 
+/// What an operation leaves on the device for the report functions to read.
+pub(super) trait Kept {
+    fn keep(self, inner: &mut DeviceInner) -> Result<(), i32>;
+}
+
+impl Kept for Report {
+    fn keep(self, inner: &mut DeviceInner) -> Result<(), i32> {
+        // A message holds no NUL; one that did would only be cut short.
+        inner.unverified = self
+            .unverified
+            .as_deref()
+            .map(|m| CString::new(m.replace('\0', " ")).unwrap_or_default());
+        inner.report = self;
+        inner.layout = None;
+        Ok(())
+    }
+}
+
 /// Runs an operation on a device with the options' callbacks as observer. `op` also gets the
 /// alt setting the caller selected, if any.
-fn operate(
+pub(super) fn operate<R: Kept>(
     dev: *const dfuflash_device,
     opts: *const dfuflash_options,
     op: impl FnOnce(
@@ -26,7 +44,7 @@ fn operate(
         &mut dyn Observer,
         &CancelToken,
         Option<u8>,
-    ) -> Result<Report, Error>,
+    ) -> Result<R, Error>,
 ) -> i32 {
     guard(|| {
         // This call's own reference: a close from another thread waits for it, and the memory
@@ -59,14 +77,7 @@ fn operate(
             d.set_alt(s.dfu.alt());
         }
         save_state(&s);
-        let report = result.map_err(err)?;
-        // A message holds no NUL; one that did would only be cut short.
-        s.unverified = report
-            .unverified
-            .as_deref()
-            .map(|m| CString::new(m.replace('\0', " ")).unwrap_or_default());
-        s.report = report;
-        Ok(())
+        result.map_err(err)?.keep(&mut s)
     })
 }
 

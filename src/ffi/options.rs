@@ -7,7 +7,7 @@ use super::boundary::{free_boxed, guard, null};
 use super::callbacks::{dfuflash_log_cb, dfuflash_progress_cb};
 use super::codes::DFUFLASH_ERR_INVALID_ARGUMENT;
 use super::last_error::fail;
-use crate::job::FlashOptions;
+use crate::job::{FlashOptions, LayoutOptions};
 use crate::protocol::EngineOptions;
 
 /// `dfuflash_options_set_timeout_ms`: USB timeout of every control transfer but GETSTATUS.
@@ -27,11 +27,15 @@ pub const DFUFLASH_TIMEOUT_MANIFEST: i32 = 6;
 /// the slowest documented device timings; about 224 s for a 1.75 MB STM32H7 image). Past it
 /// the operation fails with DFUFLASH_ERR_JOB_TIMEOUT.
 pub const DFUFLASH_TIMEOUT_JOB: i32 = 7;
+/// dfuflash_flash_layout: how long the board may take to come back after each DETACH, as its
+/// next boot stage (default 10 s) (ABI 3.2).
+pub const DFUFLASH_TIMEOUT_REENUMERATE: i32 = 8;
 
 /// Options for an operation; defaults: verify on, leave off, workarounds on, option bytes and
 /// OTP refused, suffix ids checked, unchanged sectors skipped (full off), boot block last, no callbacks.
 pub struct dfuflash_options {
     pub(super) flash: FlashOptions,
+    pub(super) layout: LayoutOptions,
     pub(super) engine: EngineOptions,
     pub(super) progress: dfuflash_progress_cb,
     pub(super) log: dfuflash_log_cb,
@@ -42,6 +46,7 @@ impl Default for dfuflash_options {
     fn default() -> Self {
         Self {
             flash: FlashOptions::default(),
+            layout: LayoutOptions::default(),
             engine: EngineOptions::default(),
             progress: None,
             log: None,
@@ -168,6 +173,7 @@ pub unsafe extern "C" fn dfuflash_options_set_timeout_ms(
             DFUFLASH_TIMEOUT_COMMAND => t.command = d,
             DFUFLASH_TIMEOUT_MANIFEST => t.manifest = d,
             DFUFLASH_TIMEOUT_JOB => t.job = Some(d),
+            DFUFLASH_TIMEOUT_REENUMERATE => o.layout.reenumerate_within = d,
             _ => {
                 return Err(fail(
                     DFUFLASH_ERR_INVALID_ARGUMENT,

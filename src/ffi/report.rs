@@ -8,8 +8,8 @@ use super::codes::DFUFLASH_ERR_INVALID_ARGUMENT;
 use super::device::dfuflash_device;
 use super::handles;
 use super::last_error::fail;
+use super::session::DeviceInner;
 use super::sized::{end_of, fill, no_tail_padding, own_size, SizePrefixed};
-use crate::job::Report;
 
 /// What the last erase, download, upload or leave on a device did. Pointers stay valid until
 /// the next operation on the device or its close. Size-prefixed: set `size` first (see
@@ -195,7 +195,7 @@ pub unsafe extern "C" fn dfuflash_device_report_target(
             index,
             out,
             "target",
-            |r| &r.targets,
+            |s| &s.report.targets,
             |t| dfuflash_target_record {
                 size: own_size::<dfuflash_target_record>(),
                 alt: t.alt,
@@ -219,7 +219,7 @@ pub unsafe extern "C" fn dfuflash_device_report_segment(
             index,
             out,
             "segment",
-            |r| &r.segments,
+            |s| &s.report.segments,
             |s| dfuflash_segment_record {
                 size: own_size::<dfuflash_segment_record>(),
                 alt: s.image.alt,
@@ -234,13 +234,14 @@ pub unsafe extern "C" fn dfuflash_device_report_segment(
     }
 }
 
-/// Entry `index` of one of the record's lists, as its C struct.
-unsafe fn record_entry<E, C: SizePrefixed>(
+/// Entry `index` of one of the record's lists (a download's targets and segments, a layout's
+/// partitions), as its C struct.
+pub(super) unsafe fn record_entry<E, C: SizePrefixed>(
     dev: *const dfuflash_device,
     index: usize,
     out: *mut C,
     what: &str,
-    list: impl Fn(&Report) -> &Vec<E>,
+    list: impl Fn(&DeviceInner) -> &[E],
     to_c: impl Fn(&E) -> C,
 ) -> i32 {
     guard(|| {
@@ -249,7 +250,7 @@ unsafe fn record_entry<E, C: SizePrefixed>(
             return Err(null("out"));
         }
         let inner = d.session()?;
-        let entries = list(&inner.report);
+        let entries = list(&inner);
         let e = entries
             .get(index)
             .ok_or_else(|| out_of_range(what, index, entries.len()))?;
@@ -260,6 +261,6 @@ unsafe fn record_entry<E, C: SizePrefixed>(
 fn out_of_range(what: &str, index: usize, count: usize) -> i32 {
     fail(
         DFUFLASH_ERR_INVALID_ARGUMENT,
-        format!("{what} index {index} out of range (the last download's record has {count})"),
+        format!("{what} index {index} out of range (the last operation's record has {count})"),
     )
 }

@@ -33,6 +33,8 @@ pub(super) struct DeviceInner {
     pub(super) report: Report,
     // The report's `unverified`, as C reads it.
     pub(super) unverified: Option<CString>,
+    // The last operation's, when it flashed a layout.
+    pub(super) layout: Option<super::layout::LayoutRecord>,
     // A panic interrupted the last call: the device's DFU state is unknown.
     pub(super) resync: bool,
 }

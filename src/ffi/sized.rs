@@ -47,6 +47,23 @@ pub(super) unsafe trait SizePrefixed: Copy {
 /// # Safety
 /// `out` points to at least `(*out).size` writable bytes, as the header requires.
 pub(super) unsafe fn fill<T: SizePrefixed>(out: *mut T, value: T, what: &str) -> Result<(), i32> {
+    let size = unsafe { check_size(out, what) }?;
+    let n = size.min(size_of::<T>());
+    // Copied as MaybeUninit bytes: the struct's padding is uninitialised.
+    let from = &value as *const T as *const MaybeUninit<u8>;
+    unsafe {
+        std::ptr::copy_nonoverlapping(from, out as *mut MaybeUninit<u8>, n);
+        (out as *mut u32).write_unaligned(n as u32);
+    }
+    Ok(())
+}
+
+/// The caller's `size`, refused when it does not hold the base fields: an operation checks it
+/// before it sends a request, so a wrong size never costs a flash.
+///
+/// # Safety
+/// As for [`fill`].
+pub(super) unsafe fn check_size<T: SizePrefixed>(out: *const T, what: &str) -> Result<usize, i32> {
     let size = unsafe { (out as *const u32).read_unaligned() } as usize;
     if size < T::MIN {
         return Err(fail(
@@ -58,14 +75,7 @@ pub(super) unsafe fn fill<T: SizePrefixed>(out: *mut T, value: T, what: &str) ->
             ),
         ));
     }
-    let n = size.min(size_of::<T>());
-    // Copied as MaybeUninit bytes: the struct's padding is uninitialised.
-    let from = &value as *const T as *const MaybeUninit<u8>;
-    unsafe {
-        std::ptr::copy_nonoverlapping(from, out as *mut MaybeUninit<u8>, n);
-        (out as *mut u32).write_unaligned(n as u32);
-    }
-    Ok(())
+    Ok(size)
 }
 
 /// The `size` a struct the library hands to a callback carries: all of it.

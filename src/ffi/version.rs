@@ -5,7 +5,7 @@ use std::ffi::{c_char, CStr};
 /// ABI major version: bumped only when an existing function or struct changes.
 pub const DFUFLASH_ABI_MAJOR: u32 = 3;
 /// ABI minor version: bumped when functions or fields of the growing structs are appended.
-pub const DFUFLASH_ABI_MINOR: u32 = 1;
+pub const DFUFLASH_ABI_MINOR: u32 = 2;
 /// Library version, major part.
 pub const DFUFLASH_VERSION_MAJOR: u32 = 0;
 /// Library version, minor part.

@@ -63,6 +63,16 @@ pub struct PartitionRecord {
     pub bytes: u64,
     /// CRC-32 of its binary; None for an `E` row.
     pub crc32: Option<u32>,
+    /// CRC-32 of what the device returned when the partition was read back; None where the
+    /// device cannot read it back, which is every partition of the STM32N6: its ROM's FSBL alt
+    /// is write-only (no source shows an upload), and the OpenBootloader's UPLOAD reads only
+    /// the command alt (GetPhase) and OTP; on the layout, loader and NOR alts it returns its
+    /// buffer unread, and moves the phase its next DNLOAD goes to to that alt's
+    /// (stm32-mw-openbl's phase-protocol `Modules/USB/openbl_usb_cmd.c`,
+    /// `OPENBL_USB_ReadMemory`), so a read-back there would compare garbage and derail the
+    /// protocol. A device that can read back (U-Boot's stm32prog) is not
+    /// modelled yet; its read-back must fail the job on a difference.
+    pub readback_crc32: Option<u32>,
     /// Times it was downloaded (0: the device never asked for it).
     pub downloads: u32,
     /// The alt setting it went to, last time.
@@ -128,6 +138,8 @@ pub fn flash_layout<T: Transport>(
                     name: r.name.clone(),
                     bytes: b.as_ref().map_or(0, |b| b.len() as u64),
                     crc32: b.as_ref().map(|b| crc32fast::hash(b)),
+                    // No device the phase protocol serves here reads a partition back.
+                    readback_crc32: None,
                     downloads: 0,
                     alt: None,
                 })

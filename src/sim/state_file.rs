@@ -234,4 +234,37 @@ mod tests {
             std::fs::remove_file(f).unwrap();
         }
     }
+
+    #[test]
+    fn the_n6_nor_survives_the_state_file_and_a_sector_outside_it_is_refused() {
+        let p = tmp("n6");
+        let mut dev = SimDevice::new("stm32n6").unwrap();
+        let mut sector = vec![0xff; 4096];
+        sector[..3].copy_from_slice(&[1, 2, 3]);
+        dev.n6
+            .as_mut()
+            .unwrap()
+            .restore_nor_sector(5 * 4096, sector)
+            .unwrap();
+        dev.save_state(&p).unwrap();
+        let back = SimDevice::with_state("stm32n6", &p).unwrap();
+        assert_eq!(back.n6().unwrap().nor(5 * 4096, 4), [1, 2, 3, 0xff]);
+        assert_eq!(back.n6().unwrap().nor(0, 1), [0xff]);
+        let text = std::fs::read(&p).unwrap();
+        let at = text
+            .windows(15)
+            .position(|w| w == b"nor 0x00005000 ")
+            .unwrap();
+        let mut bad = text.clone();
+        bad.splice(at..at + 14, b"nor 0x7fff0000".iter().copied());
+        std::fs::write(&p, bad).unwrap();
+        let e = SimDevice::with_state("stm32n6", &p)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"nor 0x7fff0000 4096\" is not a sector of this model's NOR"),
+            "{e}"
+        );
+        std::fs::remove_file(p).unwrap();
+    }
 }

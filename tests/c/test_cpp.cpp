@@ -28,7 +28,76 @@ static uint32_t crc32(const std::vector<uint8_t> &data) {
     return ~c;
 }
 
-int main() {
+static std::vector<uint8_t> read_file(const std::string &path) {
+    std::vector<uint8_t> out;
+    if (FILE *f = std::fopen(path.c_str(), "rb")) {
+        int c;
+        while ((c = std::fgetc(f)) != EOF) out.push_back(static_cast<uint8_t>(c));
+        std::fclose(f);
+    }
+    return out;
+}
+
+// Issue 25: OpenMV's N6 layout in DIR (written by tests/c_api.rs), on a board kept in STATE.
+static void flash_layout(const std::string &dir, const std::string &state) {
+    const std::string tsv = dir + "/FlashLayout.tsv";
+    {
+        // A callback that throws cancels the layout and is rethrown here.
+        auto dev = dfuflash::Device::open_simulated("stm32n6");
+        dfuflash::Options opts;
+        opts.on_progress([](const dfuflash::Progress &p) -> bool {
+            if (p.done > 0) throw std::runtime_error("stop");
+            return true;
+        });
+        bool rethrown = false;
+        try {
+            dev.flash_layout(tsv, opts);
+        } catch (const std::runtime_error &e) {
+            rethrown = std::strcmp(e.what(), "stop") == 0;
+        }
+        CHECK(rethrown);
+        auto bad = dev.flash_layout(dir + "/nosuch.tsv");
+        CHECK(bad.code == DFUFLASH_ERR_FILE_IO && bad.message.find("nosuch.tsv: cannot read") != std::string::npos);
+    }
+    auto dev = dfuflash::Device::open_simulated("stm32n6", state);
+    bool threw = false;
+    try {
+        dev.layout_report();
+    } catch (const dfuflash::Error &e) {
+        threw = e.code == DFUFLASH_ERR_INVALID_ARGUMENT;
+    }
+    CHECK(threw);
+    dfuflash::Options opts;
+    uint64_t written = 0;
+    int logs = 0;
+    opts.reenumerate_timeout_ms(5000)
+        .on_progress([&](const dfuflash::Progress &p) {
+            if (p.done == p.total) written += p.total;
+            return true;
+        })
+        .on_log([&](int32_t, const std::string &) { logs++; });
+    CHECK(dev.flash_layout(tsv, opts));
+    auto r = dev.layout_report();
+    CHECK((r.phases == std::vector<uint8_t>{0x01, 0x00, 0x00, 0x00, 0x03, 0x03, 0x04, 0x04, 0xfe}));
+    CHECK(r.reenumerations == 1 && r.requests == dev.report().requests && logs > 0);
+    const char *names[] = {"fsbl-openbl", "fsbl-extfl", "fsbl-app"};
+    const char *files[] = {"obl.stm32", "loader.bin", "bootloader.bin"};
+    const uint8_t ids[] = {0x01, 0x03, 0x04};
+    CHECK(r.partitions.size() == 3);
+    uint64_t sent = 0;
+    for (size_t i = 0; i < r.partitions.size() && i < 3; i++) {
+        const auto &p = r.partitions[i];
+        auto data = read_file(dir + "/" + files[i]);
+        sent += data.size();
+        CHECK(p.name == names[i] && p.id == ids[i] && p.bytes == data.size() && !data.empty());
+        CHECK(p.crc32 == crc32(data) && !p.readback_crc32 && p.downloads == 1 && p.alt == static_cast<uint8_t>(i));
+    }
+    // The partitions and the layout itself (its 256-byte header and rows).
+    CHECK(written > sent + 256 && written < sent + 512);
+}
+
+int main(int argc, char **argv) {
+    if (argc == 3) flash_layout(argv[1], argv[2]);
     std::vector<uint8_t> fw(0x60000);
     for (size_t i = 0; i < fw.size(); i++) fw[i] = static_cast<uint8_t>(i * 7 + (i >> 9));
     auto image = dfuflash::Image::from_bytes(fw, 0x080c0000);

@@ -28,7 +28,9 @@ from ._native import (
     _AltDesc,
     _check,
     _DeviceDesc,
+    _LayoutReport,
     _lib,
+    _PartitionRecord,
     _Report,
     _s,
     _SegmentRecord,
@@ -43,18 +45,31 @@ from .errors import (
     DeviceError,
     DfuflashError,
     FileError,
+    LayoutError,
     PanicError,
     RefusedError,
+    TsvError,
     UsbError,
     VerifyError,
 )
-from .records import DeviceInfo, Report, SegmentRecord, TargetRecord, _device_info, _filled_text
+from .records import (
+    DeviceInfo,
+    LayoutReport,
+    PartitionRecord,
+    Report,
+    SegmentRecord,
+    TargetRecord,
+    _device_info,
+    _filled_text,
+)
 
 __all__ = [
     "ABI_MAJOR",
     "Device",
     "DeviceInfo",
     "Image",
+    "LayoutReport",
+    "PartitionRecord",
     "Progress",
     "Report",
     "SegmentRecord",
@@ -73,6 +88,8 @@ __all__ = [
     "RefusedError",
     "CancelledError",
     "VerifyError",
+    "LayoutError",
+    "TsvError",
     "PHASE_ERASE",
     "PHASE_WRITE",
     "PHASE_VERIFY",
@@ -88,7 +105,8 @@ _LIST_SIMULATED = 1
 _OPT_VERIFY, _OPT_LEAVE, _OPT_MASS_ERASE, _OPT_WORKAROUNDS = 1, 2, 3, 4
 _OPT_ALLOW_OPTION_BYTES, _OPT_ALLOW_OTP, _OPT_CHECK_SUFFIX, _OPT_FULL = 5, 6, 7, 8
 _OPT_BOOT_LAST = 9
-_TIMEOUTS = {"control": 1, "status": 2, "erase": 3, "mass_erase": 4, "command": 5, "manifest": 6, "job": 7}
+_TIMEOUTS = {"control": 1, "status": 2, "erase": 3, "mass_erase": 4, "command": 5, "manifest": 6, "job": 7,
+             "reenumerate": 8}
 
 
 # --- callbacks: one module-level trampoline each, kept alive for the life of the module ----------
@@ -301,6 +319,29 @@ class Device(_Handle):
         erase, mass_erase, command, manifest, job)."""
         self._run(progress, log, lambda o: _lib.dfuflash_download(self._p, image._p, o), **options)
         return self.report
+
+    def flash_layout(self, path: str, *, progress: Optional[Callable[[Progress], object]] = None,
+                     log: Optional[Callable[[int, str], object]] = None, timeout: Optional[float] = None,
+                     timeouts_ms: Optional[Dict[str, int]] = None) -> LayoutReport:
+        """Flashes an ST FlashLayout.tsv (binaries relative to its directory) through the
+        serial-boot phase protocol, following the board across each boot stage until it reports
+        the end; the board has then left DFU mode. ``progress`` and ``log`` as for
+        :meth:`download`; timeout and timeouts_ms as there, plus "reenumerate" (ms each new boot
+        stage may take to appear). Raises TsvError naming the line and column, FileError for a
+        binary that cannot be read, LayoutError for the phase protocol's failures."""
+        out = _sized(_LayoutReport)
+        self._run(progress, log, lambda o: _lib.dfuflash_flash_layout(self._p, _s(str(path)), o, byref(out)),
+                  timeout=timeout, timeouts_ms=timeouts_ms)
+        partitions = []
+        for i in range(out.partition_count):
+            p = _sized(_PartitionRecord)
+            _check(_lib.dfuflash_device_layout_partition(self._p, i, byref(p)))
+            partitions.append(PartitionRecord(p.name.decode("utf-8", "replace"), p.id, p.bytes,
+                                              p.crc32 if p.has_crc32 else None,
+                                              p.readback_crc32 if p.read_back else None,
+                                              p.downloads, p.alt if p.alt >= 0 else None))
+        return LayoutReport(partitions, [out.phases[i] for i in range(out.phase_count)], out.reenumerations,
+                            out.requests, out.elapsed_seconds, out.wall_seconds)
 
     def erase(self, address: int = 0, length: int = 0, *, mass: bool = False, progress=None, log=None, **options) -> Report:
         """Erases the sectors of [address, address + length), or everything with ``mass``."""

@@ -27,7 +27,8 @@ from typing import List, Optional
 from .errors import _CODES, _GROUPS, DfuflashError
 
 ABI_MAJOR = 3
-_ABI_MINOR = 0
+# 3.2: dfuflash_flash_layout.
+_ABI_MINOR = 2
 
 
 class _Progress(Structure):
@@ -118,6 +119,35 @@ class _SegmentRecord(Structure):
         ("read_back", c_bool),
         ("readback_crc32", c_uint32),
         ("reserved", c_uint32),
+    ]
+
+
+class _LayoutReport(Structure):
+    _fields_ = [
+        ("size", c_uint32),
+        ("reenumerations", c_uint32),
+        ("partition_count", c_size_t),
+        ("phases", POINTER(c_uint8)),
+        ("phase_count", c_size_t),
+        ("requests", c_uint64),
+        ("elapsed_seconds", c_double),
+        ("wall_seconds", c_double),
+    ]
+
+
+class _PartitionRecord(Structure):
+    _fields_ = [
+        ("size", c_uint32),
+        ("alt", c_int32),
+        ("name", c_char_p),
+        ("bytes", c_uint64),
+        ("crc32", c_uint32),
+        ("readback_crc32", c_uint32),
+        ("downloads", c_uint32),
+        ("id", c_uint8),
+        ("has_crc32", c_bool),
+        ("read_back", c_bool),
+        ("reserved", c_uint8),
     ]
 
 
@@ -212,6 +242,9 @@ _sig("dfuflash_device_info", c_int32, _P, POINTER(_DeviceDesc))
 _sig("dfuflash_device_alt", c_int32, _P, c_size_t, POINTER(_AltDesc))
 _sig("dfuflash_device_report_target", c_int32, _P, c_size_t, POINTER(_TargetRecord))
 _sig("dfuflash_device_report_segment", c_int32, _P, c_size_t, POINTER(_SegmentRecord))
+_sig("dfuflash_flash_layout", c_int32, _P, c_char_p, _P, POINTER(_LayoutReport))
+_sig("dfuflash_device_layout_report", c_int32, _P, POINTER(_LayoutReport))
+_sig("dfuflash_device_layout_partition", c_int32, _P, c_size_t, POINTER(_PartitionRecord))
 _sig("dfuflash_device_current_alt", c_int32, _P, POINTER(c_uint8))
 _sig("dfuflash_device_select_alt", c_int32, _P, c_int32, c_char_p)
 

@@ -50,5 +50,16 @@ class VerifyError(DfuflashError):
     """Read-back differs (700-799)."""
 
 
-_GROUPS = {1: ArgumentError, 2: UsbError, 3: DeviceError, 4: FileError, 5: RefusedError, 6: CancelledError, 7: VerifyError}
-_CODES = {102: PanicError, 103: BusyError, 104: ClosedError}
+class LayoutError(DfuflashError):
+    """A FlashLayout.tsv (800-899): the TSV is invalid (TsvError), the device reported phase
+    0xFF with its text, asked for a partition the layout lacks or kept asking for one, or no alt
+    setting serves its phase. A binary the TSV names that cannot be read is a FileError."""
+
+
+class TsvError(LayoutError):
+    """The FlashLayout.tsv is invalid (800); the message names its file, line and column."""
+
+
+_GROUPS = {1: ArgumentError, 2: UsbError, 3: DeviceError, 4: FileError, 5: RefusedError, 6: CancelledError,
+           7: VerifyError, 8: LayoutError}
+_CODES = {102: PanicError, 103: BusyError, 104: ClosedError, 800: TsvError}

@@ -57,6 +57,34 @@ class Report:
 
 
 @dataclass
+class PartitionRecord:
+    """A row of a flashed FlashLayout.tsv: its Name and Id, its binary's bytes and CRC-32 (None
+    for an E row), the CRC-32 of what the device read back (None where it cannot: every
+    STM32N6 partition), times downloaded, and the alt setting it went to (None if never)."""
+
+    name: str
+    id: int
+    bytes: int
+    crc32: Optional[int]
+    readback_crc32: Optional[int]
+    downloads: int
+    alt: Optional[int]
+
+
+@dataclass
+class LayoutReport:
+    """What :meth:`Device.flash_layout` did: every row of the TSV in file order, every phase
+    the device reported (0xFE last), and the re-enumerations it was followed across."""
+
+    partitions: List[PartitionRecord]
+    phases: List[int]
+    reenumerations: int
+    requests: int
+    elapsed_seconds: float
+    wall_seconds: float
+
+
+@dataclass
 class DeviceInfo:
     """A device found by :func:`list_devices`, or an open one (:attr:`Device.info`)."""
 

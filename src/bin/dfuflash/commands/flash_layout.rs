@@ -86,6 +86,7 @@ fn layout_json(r: &LayoutReport, dev: Option<&SimDevice>, wall: Duration) -> Val
             "name": p.name,
             "bytes": p.bytes,
             "crc32": p.crc32.map(crc_hex),
+            "readback_crc32": p.readback_crc32.map(crc_hex),
             "downloads": p.downloads,
             "alt": p.alt,
         })).collect::<Vec<_>>(),
