@@ -379,13 +379,6 @@
 // message names the rows never written (ABI 3.2).
 #define DFUFLASH_ERR_PHASE_ENDED_EARLY 805
 
-// The first DNLOAD of a partition is block 2 (snagboot, U-Boot) and the device places block N
-// at (N - 2) × wTransferSize: a partition ends at the last 16-bit block number.
-#define MAX_BLOCKS (65536 - 2)
-
-// The most bytes any partition can carry, whatever the transfer size.
-#define MAX_PARTITION (MAX_BLOCKS * (uint64_t)UINT16_MAX)
-
 // An open device (an opaque handle: see the lifecycle rules in the header).
 typedef struct dfuflash_device dfuflash_device;
 
