@@ -448,6 +448,20 @@ fn a_file_named_for_a_format_it_does_not_hold_is_never_written_raw() {
     );
     assert!(!b.transcript().contains("Dnload"), "{}", b.transcript());
     assert_eq!(b.memory("stm32f405", 0x0800_0000, 4), [0xff; 4]);
+    // A directory, or a device that never ends, is not a file to flash.
+    std::fs::create_dir_all(b.dir.join("adir")).unwrap();
+    let mut cases = vec![("adir", "Error: cannot read adir: not a regular file")];
+    if cfg!(unix) {
+        cases.push((
+            "/dev/zero",
+            "Error: cannot read /dev/zero: not a regular file",
+        ));
+    }
+    for (file, says) in cases {
+        let o = b.run("stm32f405", &format!("-c port=USB1 -d {file} 0x08000000"));
+        assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+        assert!(lines(&o).iter().any(|l| l == says), "{}", stdout(&o));
+    }
 }
 
 #[test]

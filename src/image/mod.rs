@@ -370,10 +370,16 @@ pub struct LoadOptions {
 /// Reads and parses a file.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Format, Image), FormatError> {
     let name = path.display().to_string();
-    let data = std::fs::read(path).map_err(|e| FormatError::Io {
+    let io = |detail: String| FormatError::Io {
         file: name.clone(),
-        detail: e.to_string(),
-    })?;
+        detail,
+    };
+    // A device or a pipe (/dev/zero, a FIFO) would be read without end.
+    let meta = std::fs::metadata(path).map_err(|e| io(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(io("not a regular file".into()));
+    }
+    let data = std::fs::read(path).map_err(|e| io(e.to_string()))?;
     parse(&data, &name, opts)
 }
 

@@ -109,7 +109,10 @@ fn load(out: &mut Out, file: &str, address: Option<u32>) -> Result<Image, String
         FormatError::RawNeedsAddress { .. } => {
             format!("Error: {file}: a binary file needs its address: -d {file} 0x08000000")
         }
-        FormatError::Io { .. } => format!("Error: file does not exist: {file}"),
+        FormatError::Io { .. } if !Path::new(file).exists() => {
+            format!("Error: file does not exist: {file}")
+        }
+        FormatError::Io { detail, .. } => format!("Error: cannot read {file}: {detail}"),
         e => format!("Error: {e}"),
     })
 }
