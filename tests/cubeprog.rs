@@ -526,3 +526,31 @@ fn a_refused_fsbl_fails_the_tsv_service_with_the_rom_s_reason() {
         "{l:?}"
     );
 }
+
+#[test]
+fn a_partition_the_device_refuses_midway_is_named_with_its_line() {
+    use dfuflash::flashlayout::header;
+    let b = cli("n6-past");
+    b.file(
+        "obl.stm32",
+        &header::fsbl_v2_3(&pattern(0x2000, 4), 0x3418_9da1),
+    );
+    b.file("loader.bin", &pattern(7880, 6));
+    b.file("bootloader.bin", &pattern(3000, 5));
+    // Past the end of the N6 board's 128 MB NOR.
+    b.file(
+        "FlashLayout.tsv",
+        b"P\t0x1\tfsbl-openbl\tBinary\tnone\t0x0\tobl.stm32\n\
+          P\t0x3\tfsbl-extfl\tBinary\tnone\t0x0\tloader.bin\n\
+          P\t0x4\tfsbl-app\tBinary\tnor0\t0x8000000\tbootloader.bin\n",
+    );
+    let o = b.run("stm32n6", "-c port=USB1 -d FlashLayout.tsv");
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let l = lines(&o);
+    assert!(
+        l.iter().any(|x| x
+            .starts_with("Error: partition fsbl-app (phase 0x04, line 3, 3000 bytes) failed: ")
+            && x.contains("errADDRESS")),
+        "{l:?}"
+    );
+}

@@ -245,7 +245,16 @@ pub fn flash_layout<T: Transport>(
                 }
                 return Err(no_alt(dfu, r.phase).into());
             };
-            download(dfu, ctx, &r, name, alt, data)?;
+            if let Err(e) = download(dfu, ctx, &r, name, alt, data) {
+                let line = row.map_or(String::new(), |i| format!(", line {}", layout.rows[i].line));
+                let what = format!(
+                    "{name} (phase {:#04x}{line}, {} bytes)",
+                    r.phase,
+                    data.len()
+                );
+                ctx.log(Level::Error, &format!("partition {what} failed: {e}"));
+                return Err(e);
+            }
             walk.sent = true;
             if let Some(p) = row.map(|i| &mut report.partitions[i]) {
                 p.downloads += 1;

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use dfuflash::flashlayout::FlashLayout;
 use dfuflash::job::{self, LayoutOptions};
-use dfuflash::progress::{CancelToken, Event, Flow, Phase};
+use dfuflash::progress::{CancelToken, Event, Flow, Level, Phase};
 
 use super::board::Board;
 use super::download::base_name;
@@ -21,6 +21,8 @@ pub fn flash_layout(out: &mut Out, board: &mut Board, file: &str) -> Result<(), 
         out.line(format!("  Partition ID  : {:#04x} ({})", r.id, r.name));
     }
     out.line("");
+    // The partition a failure happened in, as the job names it.
+    let mut failed_in = None;
     let result = job::flash_layout(
         &mut board.dfu,
         &layout,
@@ -40,7 +42,12 @@ pub fn flash_layout(out: &mut Out, board: &mut Board, file: &str) -> Result<(), 
                     total,
                     ..
                 } => out.bar(done, total),
-                Event::Log { level, message } => out.log(level, message),
+                Event::Log { level, message } => {
+                    if level == Level::Error && message.starts_with("partition ") {
+                        failed_in = Some(message.to_string());
+                    }
+                    out.log(level, message)
+                }
                 _ => {}
             }
             Flow::Continue
@@ -51,7 +58,10 @@ pub fn flash_layout(out: &mut Out, board: &mut Board, file: &str) -> Result<(), 
     let report = match result {
         Ok(r) => r,
         Err(e) => {
-            out.line(format!("Error: {e}"));
+            out.line(format!(
+                "Error: {}",
+                failed_in.unwrap_or_else(|| e.to_string())
+            ));
             out.line("Error: failed to download Segment[0]");
             out.line("Error: TSV flashing service failed");
             return Err(String::new());
