@@ -179,10 +179,11 @@ fn connect(c: &mut Cursor, to: &mut Connect) -> Result<(), String> {
     while let Some(word) = c.t.get(c.i).filter(|w| w.contains('=')).cloned() {
         c.i += 1;
         let (key, value) = word.split_once('=').unwrap_or_default();
+        // USB ids are hexadecimal, with 0x or without (VID=0483 is not octal).
         let id = |v: &str| {
-            number(v)
-                .and_then(|n| u16::try_from(n).ok())
-                .ok_or_else(|| format!("Error: {word}: not a USB id"))
+            let digits = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X"));
+            u16::from_str_radix(digits.unwrap_or(v), 16)
+                .map_err(|_| format!("Error: {word}: not a USB id (4 hex digits, such as 0x0483)"))
         };
         match key.to_ascii_lowercase().as_str() {
             "port" => {
@@ -281,6 +282,13 @@ mod tests {
         };
         let c = a.connect.unwrap();
         assert_eq!((c.index, c.vid, c.pid), (0, Some(0x0483), Some(0xdf11)));
+        let bare = p(&["-c", "port=USB1", "VID=0483", "PID=DF11"]).unwrap();
+        let c = bare.connect.unwrap();
+        assert_eq!((c.vid, c.pid), (Some(0x0483), Some(0xdf11)));
+        assert_eq!(
+            p(&["-c", "port=USB1", "VID=0x10000"]).unwrap_err(),
+            "Error: VID=0x10000: not a USB id (4 hex digits, such as 0x0483)"
+        );
         assert!(a.quiet);
         assert_eq!(
             a.ops,
