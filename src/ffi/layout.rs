@@ -18,7 +18,8 @@ use crate::job::{self, LayoutOptions, LayoutReport, PartitionRecord, Report};
 
 /// What the last dfuflash_flash_layout on a device did (ABI 3.2). Size-prefixed: set `size`
 /// first (see "Structs that grow"). `phases` is owned by the device and valid until its next
-/// operation or its close.
+/// operation or its close; when the device was closed during the call (from a callback or
+/// another thread), `phases` is NULL and `phase_count` 0, as the device is gone when it returns.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct dfuflash_layout_report {
@@ -113,7 +114,7 @@ struct LayoutDone {
 }
 
 impl Kept for LayoutDone {
-    fn keep(self, inner: &mut DeviceInner) -> Result<(), i32> {
+    fn keep(self, inner: &mut DeviceInner, closing: bool) -> Result<(), i32> {
         let r = self.report;
         // dfuflash_device_report tells what any operation cost; a layout has no sectors.
         inner.report = Report {
@@ -138,7 +139,12 @@ impl Kept for LayoutDone {
         if self.out.is_null() {
             return Ok(());
         }
-        unsafe { fill(self.out, record.to_c(), "report") }
+        let mut c = record.to_c();
+        if closing {
+            // The device, and the phases it holds, are freed when this call returns.
+            (c.phases, c.phase_count) = (std::ptr::null(), 0);
+        }
+        unsafe { fill(self.out, c, "report") }
     }
 }
 

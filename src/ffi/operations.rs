@@ -16,13 +16,15 @@ use crate::job::{self, FlashOptions, Report};
 use crate::progress::{CancelToken, Observer};
 use crate::protocol::{Dfu, ProtocolError};
 
-/// What an operation leaves on the device for the report functions to read.
+/// What an operation leaves on the device for the report functions to read. `closing`: the
+/// handle was closed during the call and is freed when it returns, so nothing written to the
+/// caller may point into the device.
 pub(super) trait Kept {
-    fn keep(self, inner: &mut DeviceInner) -> Result<(), i32>;
+    fn keep(self, inner: &mut DeviceInner, closing: bool) -> Result<(), i32>;
 }
 
 impl Kept for Report {
-    fn keep(self, inner: &mut DeviceInner) -> Result<(), i32> {
+    fn keep(self, inner: &mut DeviceInner, _closing: bool) -> Result<(), i32> {
         // A message holds no NUL; one that did would only be cut short.
         inner.unverified = self
             .unverified
@@ -77,7 +79,8 @@ pub(super) fn operate<R: Kept>(
             d.set_alt(s.dfu.alt());
         }
         save_state(&s);
-        result.map_err(err)?.keep(&mut s)
+        let closing = d.closing.load(std::sync::atomic::Ordering::SeqCst);
+        result.map_err(err)?.keep(&mut s, closing)
     })
 }
 

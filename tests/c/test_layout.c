@@ -144,6 +144,39 @@ static void test_flash(const char *tsv, const char *state) {
     dfuflash_options_free(opts);
 }
 
+/* Closes the device from its own log callback after the layout's last request (the DETACH that
+ * ends it): the call still returns its result, but the report it writes points into no freed
+ * memory (ASan checks the rest). */
+static dfuflash_device *closed_in_callback;
+static int layout_done;
+static void close_on_done(void *user, int32_t level, const char *message) {
+    (void)user;
+    (void)level;
+    if (strstr(message, "layout done")) layout_done = 1;
+    if (layout_done && strstr(message, "DETACH ended") && closed_in_callback) {
+        dfuflash_device_close(closed_in_callback);
+        closed_in_callback = NULL;
+    }
+}
+
+static void test_close_in_callback(const char *tsv) {
+    dfuflash_device *dev = NULL;
+    CHECK(dfuflash_open_simulated("stm32n6", NULL, -1, &dev) == DFUFLASH_OK, "open");
+    dfuflash_options *opts = NULL;
+    CHECK(dfuflash_options_new(&opts) == DFUFLASH_OK, "options");
+    dfuflash_options_set_log_callback(opts, close_on_done);
+    closed_in_callback = dev;
+    dfuflash_layout_report r;
+    memset(&r, 0xA5, sizeof r);
+    r.size = sizeof r;
+    CHECK(dfuflash_flash_layout(dev, tsv, opts, &r) == DFUFLASH_OK, "done before the close: %s",
+          dfuflash_last_error());
+    CHECK(closed_in_callback == NULL, "closed from the callback");
+    CHECK(r.phases == NULL && r.phase_count == 0, "no pointer into the closed device");
+    CHECK(r.partition_count == 3 && r.reenumerations == 1, "the rest of the report is written");
+    dfuflash_options_free(opts);
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: test_layout DIR STATE\n");
@@ -153,6 +186,7 @@ int main(int argc, char **argv) {
     snprintf(tsv, sizeof tsv, "%s/FlashLayout.tsv", argv[1]);
     test_refusals(argv[1], tsv);
     test_flash(tsv, argv[2]);
+    test_close_in_callback(tsv);
     printf("test_layout: %d passed, %d failed\n", passed, failed);
     return failed != 0;
 }
