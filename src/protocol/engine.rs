@@ -319,16 +319,9 @@ impl<T: Transport> Dfu<T> {
         let during = "waiting for the board to re-enumerate";
         self.check_deadline(during)?;
         let capped = self.capped(within);
-        self.t.reenumerate(capped).map_err(|source| {
-            if capped < within && matches!(source, TransportError::Timeout(_)) {
-                return self.past_deadline(during);
-            }
-            ProtocolError::Transport {
-                request: 0xff,
-                during: during.into(),
-                source,
-            }
-        })?;
+        self.t
+            .reenumerate(capped)
+            .map_err(|source| self.transfer_error(0xff, source, capped < within, during))?;
         self.quirks = Quirks::of_device(self.t.info());
         self.fixed_info = (!self.quirks.is_empty()).then(|| quirks::apply(self.t.info().clone()));
         self.alt = 0;

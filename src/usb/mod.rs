@@ -573,12 +573,14 @@ pub fn wait_for(
     deadline: Duration,
     matches: impl Fn(&Found) -> bool,
 ) -> Result<Option<Found>, UsbError> {
-    wait_to_pick(deadline, |all| all.into_iter().find(&matches))
+    wait_to_pick(deadline, || false, |all| all.into_iter().find(&matches))
 }
 
-/// Like [`wait_for`], with a choice made over every device on the bus at once.
+/// Like [`wait_for`], with a choice made over every device on the bus at once; it gives up
+/// (None) as soon as `stop` says so, checked every 50 ms.
 pub(crate) fn wait_to_pick(
     deadline: Duration,
+    stop: impl Fn() -> bool,
     pick: impl Fn(Vec<Found>) -> Option<Found>,
 ) -> Result<Option<Found>, UsbError> {
     let start = Instant::now();
@@ -586,10 +588,13 @@ pub(crate) fn wait_to_pick(
         if let Some(f) = pick(discover()?) {
             return Ok(Some(f));
         }
-        let left = deadline.saturating_sub(start.elapsed());
-        if left.is_zero() {
-            return Ok(None);
+        // The bus is scanned every 100 ms; the stop is looked at twice as often.
+        for _ in 0..2 {
+            let left = deadline.saturating_sub(start.elapsed());
+            if left.is_zero() || stop() {
+                return Ok(None);
+            }
+            std::thread::sleep(left.min(Duration::from_millis(50)));
         }
-        std::thread::sleep(left.min(Duration::from_millis(100)));
     }
 }

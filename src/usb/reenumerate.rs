@@ -16,11 +16,19 @@ impl UsbTransport {
     pub(super) fn follow(&mut self, within: Duration) -> Result<(), TransportError> {
         let start = Instant::now();
         let old = self.info.clone();
-        std::thread::sleep(LEAVING.min(within));
+        let cut = self.cut.clone();
+        let cancelled = || cut.as_ref().is_some_and(|c| c.is_cancelled());
+        // The old device's leaving, in slices short enough for a cancel to be seen within 50 ms.
+        while start.elapsed() < LEAVING.min(within) && !cancelled() {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let left = within.saturating_sub(start.elapsed());
-        let found = wait_to_pick(left, |all| pick(all, |f: &Found| &f.info, &old))
-            .map_err(|e| TransportError::Other(e.to_string()))?
-            .ok_or(TransportError::Timeout(within))?;
+        let found = wait_to_pick(left, cancelled, |all| pick(all, |f: &Found| &f.info, &old))
+            .map_err(|e| TransportError::Other(e.to_string()))?;
+        if cancelled() {
+            return Err(TransportError::Cancelled);
+        }
+        let found = found.ok_or(TransportError::Timeout(within))?;
         let t = found
             .open()
             .map_err(|e| TransportError::Other(e.to_string()))?;
