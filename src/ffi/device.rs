@@ -52,6 +52,7 @@ fn register(
             unverified: None,
             layout: None,
             resync: false,
+            moved_on: false,
         }),
     })
 }

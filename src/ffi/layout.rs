@@ -152,13 +152,16 @@ impl Kept for LayoutDone {
 /// every binary it names (relative to its directory) is read before any request; then the
 /// device asks for each partition by its Id, and is followed across each DETACH to its next
 /// boot stage (its ROM, then the loader the ROM started), until it reports the end. After the
-/// end the board has left DFU mode: close the handle. dfuflash_device_info and _alt keep
-/// describing the board as it was opened.
+/// end the board has left DFU mode: close the handle. Once a layout has followed the board to
+/// another boot stage, whether it then succeeded or failed, dfuflash_device_info and _alt keep
+/// describing the board as it was opened, and any later operation on the handle fails with
+/// DFUFLASH_ERR_UNEXPECTED_STATE: close it and open the board again.
 ///
 /// `opts` may be NULL (defaults). Its progress and log callbacks, user data and
 /// DFUFLASH_TIMEOUT_ limits apply (DFUFLASH_TIMEOUT_REENUMERATE: how long each new boot stage
 /// may take to appear); its DFUFLASH_OPT_ flags do not. Callbacks run on the calling thread
-/// during the call; dfuflash_cancel from any thread stops it between transfers.
+/// during the call; dfuflash_cancel from any thread stops it within 50 ms, in a transfer or
+/// while it waits for the board to come back as its next boot stage.
 ///
 /// `report` may be NULL; when not, set its `size` first: a size short of the base fields fails
 /// with DFUFLASH_ERR_INVALID_ARGUMENT before any request, and the report is written only on

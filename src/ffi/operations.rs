@@ -4,10 +4,11 @@ use std::ffi::CString;
 
 use super::boundary::{guard, null};
 use super::callbacks::observer;
+use super::codes::DFUFLASH_ERR_UNEXPECTED_STATE;
 use super::device::dfuflash_device;
 use super::handles;
 use super::image::dfuflash_image;
-use super::last_error::err;
+use super::last_error::{err, fail};
 use super::options::dfuflash_options;
 use super::session::{save_state, DeviceInner};
 use crate::device::AnyTransport;
@@ -63,9 +64,17 @@ pub(super) fn operate<R: Kept>(
         d.cancel.reset();
         // A close that began before the reset cancels after it, or is seen here.
         d.check_open()?;
+        if s.moved_on {
+            return Err(fail(
+                DFUFLASH_ERR_UNEXPECTED_STATE,
+                "the board went on to its next boot stage in dfuflash_flash_layout: close this \
+                 handle and open the board again",
+            ));
+        }
         s.dfu.set_options(o.engine.clone());
         let selected = d.selected_alt();
         let alt_before = s.dfu.alt();
+        let alts_before = s.dfu.info().alt_settings.clone();
         if s.resync {
             // The call cut short may have left its deadline armed: it is not this one's.
             s.dfu.unwatch();
@@ -74,8 +83,10 @@ pub(super) fn operate<R: Kept>(
         }
         let mut observer = observer(o);
         let result = op(&mut s.dfu, &mut observer, &d.cancel, selected);
-        // A job switches alt settings per target; later calls act on the one the caller had.
-        if s.dfu.alt() != alt_before && s.dfu.select_alt(alt_before).is_err() {
+        if s.dfu.info().alt_settings != alts_before {
+            s.moved_on = true;
+        } else if s.dfu.alt() != alt_before && s.dfu.select_alt(alt_before).is_err() {
+            // A job switches alt settings per target; later calls act on the one the caller had.
             d.set_alt(s.dfu.alt());
         }
         save_state(&s);

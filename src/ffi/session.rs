@@ -37,6 +37,8 @@ pub(super) struct DeviceInner {
     pub(super) layout: Option<super::layout::LayoutRecord>,
     // A panic interrupted the last call: the device's DFU state is unknown.
     pub(super) resync: bool,
+    // A layout followed the board to another boot stage: the handle no longer describes it.
+    pub(super) moved_on: bool,
 }
 
 /// One call's hold on a device.

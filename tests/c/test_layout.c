@@ -140,6 +140,10 @@ static void test_flash(const char *tsv, const char *state) {
     CHECK(dfuflash_device_report(dev, &dr) == DFUFLASH_OK && dr.requests == r.requests && dr.requests > 0 &&
               dr.bytes_written == 0 && dr.target_count == 0,
           "the device report says what the layout cost");
+    /* The handle describes the ROM it opened, not the OpenBootloader the board is now. */
+    CHECK(dfuflash_erase(dev, NULL, 0, 0, true) == DFUFLASH_ERR_UNEXPECTED_STATE, "no operation after the hand-over");
+    CHECK(strstr(dfuflash_last_error(), "close this handle and open the board again") != NULL, "says what to do");
+    CHECK(dfuflash_flash_layout(dev, tsv, NULL, NULL) == DFUFLASH_ERR_UNEXPECTED_STATE, "nor a second layout");
     dfuflash_device_close(dev);
     dfuflash_options_free(opts);
 }
