@@ -3,7 +3,7 @@
 use std::ffi::CStr;
 
 use crate::error::Error;
-use crate::flashlayout::{Column, FlashLayoutError, TsvError};
+use crate::flashlayout::{FlashLayoutError, TsvError};
 use crate::image::{FormatError, ImageError};
 use crate::plan::PlanError;
 use crate::protocol::ProtocolError;
@@ -300,12 +300,8 @@ pub(crate) fn code_of(e: &Error) -> i32 {
         Error::Layout(_) => DFUFLASH_ERR_LAYOUT,
         Error::Sim(_) => DFUFLASH_ERR_SIMULATOR,
         Error::FlashLayout(f) => match f {
+            // The TSV, or a binary it names, cannot be read.
             FlashLayoutError::Tsv(TsvError::Io { .. }) => DFUFLASH_ERR_FILE_IO,
-            // The job reads the binaries; the parser only names them.
-            FlashLayoutError::Tsv(TsvError::Field {
-                column: Column::Binary,
-                ..
-            }) => DFUFLASH_ERR_FILE_IO,
             FlashLayoutError::Tsv(_) => DFUFLASH_ERR_TSV,
             FlashLayoutError::DeviceError { .. } => DFUFLASH_ERR_PHASE_DEVICE_ERROR,
             FlashLayoutError::PhaseNotInLayout { .. } | FlashLayoutError::PhaseEmpty { .. } => {
@@ -343,6 +339,7 @@ pub(crate) fn code_of(e: &Error) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flashlayout::Column;
 
     #[test]
     fn every_code_has_a_distinct_non_empty_description() {
@@ -394,7 +391,8 @@ mod tests {
             detail: "x".into(),
         };
         assert_eq!(tsv(field(Column::Id)), DFUFLASH_ERR_TSV);
-        assert_eq!(tsv(field(Column::Binary)), DFUFLASH_ERR_FILE_IO);
+        // An empty or oversized binary is the layout's fault, not the file system's.
+        assert_eq!(tsv(field(Column::Binary)), DFUFLASH_ERR_TSV);
         let io = TsvError::Io {
             file: "F.tsv".into(),
             detail: "gone".into(),

@@ -7,9 +7,6 @@ use super::tsv::{Column, FlashLayout, Ip, Row, TsvError};
 /// at (N - 2) × wTransferSize: a partition ends at the last 16-bit block number.
 pub const MAX_BLOCKS: u64 = 0x1_0000 - 2;
 
-/// The most bytes any partition can carry, whatever the transfer size.
-pub const MAX_PARTITION: u64 = MAX_BLOCKS * u16::MAX as u64;
-
 impl FlashLayout {
     /// Checks every row that is sent (`sizes[i]`: the bytes of row i's binary, None when it is
     /// not sent): none empty, none past the block numbers at this transfer size, and no two

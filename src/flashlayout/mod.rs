@@ -19,7 +19,7 @@ pub mod header;
 pub mod phase;
 mod tsv;
 
-pub use fit::{MAX_BLOCKS, MAX_PARTITION};
+pub use fit::MAX_BLOCKS;
 pub use tsv::{strtoul0, Column, FlashLayout, Ip, Opt, Row, TsvError, MAX_ID, MAX_NAME};
 
 impl From<TsvError> for crate::Error {

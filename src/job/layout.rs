@@ -30,7 +30,7 @@ use super::ctx::{begin, cancelled, run, Ctx};
 use super::deadline::{self, Work};
 use crate::error::Error;
 use crate::flashlayout::phase::{self, PhaseReply};
-use crate::flashlayout::{header, Column, FlashLayout, FlashLayoutError, TsvError, MAX_PARTITION};
+use crate::flashlayout::{header, Column, FlashLayout, FlashLayoutError, TsvError};
 use crate::progress::{CancelToken, Event, Level, Observer, Phase};
 use crate::protocol::{Dfu, ProtocolError};
 use crate::transport::Transport;
@@ -107,19 +107,24 @@ pub fn flash_layout<T: Transport>(
     cancel: &CancelToken,
 ) -> Result<LayoutReport, Error> {
     let start = begin(dfu);
+    // Sizes first: what cannot fit is refused before a byte is read.
+    let mut sizes = Vec::new();
+    for row in &layout.rows {
+        sizes.push(
+            row.downloads()
+                .then(|| binary_size(layout, row))
+                .transpose()?,
+        );
+    }
+    layout.check_fit(&sizes, dfu.info().functional.transfer_size)?;
     let mut binaries = Vec::new();
     for row in &layout.rows {
-        binaries.push(if row.downloads() {
-            Some(read_binary(layout, row)?)
-        } else {
-            None
-        });
+        binaries.push(
+            row.downloads()
+                .then(|| read_binary(layout, row))
+                .transpose()?,
+        );
     }
-    let sizes: Vec<Option<u64>> = binaries
-        .iter()
-        .map(|b| b.as_ref().map(|b| b.len() as u64))
-        .collect();
-    layout.check_fit(&sizes, dfu.info().functional.transfer_size)?;
     let layout_upload = header::layout_v1(&layout.device_text());
     let total: u64 = binaries.iter().flatten().map(|b| b.len() as u64).sum();
     // Each boot stage may take its time to come back.
@@ -279,28 +284,33 @@ struct Walk {
     stage_ended: Option<u8>,
 }
 
-fn read_binary(layout: &FlashLayout, row: &crate::flashlayout::Row) -> Result<Vec<u8>, Error> {
-    let refuse = |detail: String| -> Error {
-        FlashLayoutError::Tsv(TsvError::Field {
-            file: layout.path.display().to_string(),
-            line: row.line,
-            column: Column::Binary,
-            detail: format!("cannot read {}: {detail}", row.binary.display()),
-        })
-        .into()
-    };
+/// An I/O failure of a row's binary, named by the TSV's line and column as a field is.
+fn unreadable(layout: &FlashLayout, row: &crate::flashlayout::Row, detail: String) -> Error {
+    let file = format!(
+        "{}:{}: column {}",
+        layout.path.display(),
+        row.line,
+        Column::Binary
+    );
+    FlashLayoutError::Tsv(TsvError::Io {
+        file,
+        detail: format!("cannot read {}: {detail}", row.binary.display()),
+    })
+    .into()
+}
+
+fn binary_size(layout: &FlashLayout, row: &crate::flashlayout::Row) -> Result<u64, Error> {
+    let meta =
+        std::fs::metadata(&row.binary).map_err(|e| unreadable(layout, row, e.to_string()))?;
     // A device or a pipe would be read without end.
-    let meta = std::fs::metadata(&row.binary).map_err(|e| refuse(e.to_string()))?;
     if !meta.is_file() {
-        return Err(refuse("not a regular file".into()));
+        return Err(unreadable(layout, row, "not a regular file".into()));
     }
-    if meta.len() > MAX_PARTITION {
-        return Err(refuse(format!(
-            "{} bytes; no partition holds more than {MAX_PARTITION}",
-            meta.len()
-        )));
-    }
-    std::fs::read(&row.binary).map_err(|e| refuse(e.to_string()))
+    Ok(meta.len())
+}
+
+fn read_binary(layout: &FlashLayout, row: &crate::flashlayout::Row) -> Result<Vec<u8>, Error> {
+    std::fs::read(&row.binary).map_err(|e| unreadable(layout, row, e.to_string()))
 }
 
 fn describe(r: &PhaseReply) -> String {
