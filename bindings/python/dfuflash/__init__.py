@@ -287,7 +287,9 @@ class Device(_Handle):
                 raise ValueError(f"unknown timeout {name!r}; known: {', '.join(_TIMEOUTS)}")
             _check(_lib.dfuflash_options_set_timeout_ms(o._p, _TIMEOUTS[name], ms))
         # Only the callbacks asked for: each one costs a trip into Python (and the GIL) per block.
-        if call.progress is not None:
+        # A log callback brings the progress one too: an exception it raises cancels the job
+        # there, as the log callback itself cannot.
+        if call.progress is not None or call.log is not None:
             _check(_lib.dfuflash_options_set_progress_callback(o._p, _progress_trampoline))
         if call.log is not None:
             _check(_lib.dfuflash_options_set_log_callback(o._p, _log_trampoline))

@@ -128,6 +128,17 @@ class FlashLayoutTest(unittest.TestCase):
                 dev.flash_layout(self.tsv, progress=lambda p: p.done == 0)
             self.assertEqual(cm.exception.code, 600)
 
+    def test_a_log_callback_that_raises_cancels_the_layout_before_the_nor(self):
+        state = os.path.join(self.dir.name, "n6.state")
+
+        def log(level, message):
+            raise KeyError("stop here")
+
+        with dfuflash.open_simulated("stm32n6", state) as dev:
+            with self.assertRaises(KeyError):
+                dev.flash_layout(self.tsv, log=log)
+        self.assertEqual(nor(state, 16), b"\xff" * 16, "the job stopped before the NOR")
+
 
 if __name__ == "__main__":
     unittest.main()
