@@ -24,6 +24,8 @@ from ._native import (
     _LOG_CB,
     _PROGRESS_CB,
     ABI_MAJOR,
+    LAYOUT_MINOR,
+    LIB_ABI_MINOR,
     __version__,
     _AltDesc,
     _check,
@@ -331,6 +333,9 @@ class Device(_Handle):
         :meth:`download`; timeout and timeouts_ms as there, plus "reenumerate" (ms each new boot
         stage may take to appear). Raises TsvError naming the line and column, FileError for a
         binary that cannot be read, LayoutError for the phase protocol's failures."""
+        if LIB_ABI_MINOR < LAYOUT_MINOR:
+            raise NotImplementedError(f"the loaded libdfuflash implements ABI {ABI_MAJOR}.{LIB_ABI_MINOR}; "
+                                      f"flash_layout needs {ABI_MAJOR}.{LAYOUT_MINOR}: load a newer library")
         out = _sized(_LayoutReport)
         self._run(progress, log, lambda o: _lib.dfuflash_flash_layout(self._p, _s(str(path)), o, byref(out)),
                   timeout=timeout, timeouts_ms=timeouts_ms)

@@ -27,8 +27,11 @@ from typing import List, Optional
 from .errors import _CODES, _GROUPS, DfuflashError
 
 ABI_MAJOR = 3
-# 3.2: dfuflash_flash_layout.
-_ABI_MINOR = 2
+# The oldest minor these bindings load: what a later minor added (3.1 the report's
+# `unverified`, 3.2 dfuflash_flash_layout) is used only when the library has it.
+_ABI_MINOR = 0
+# The minor that brought dfuflash_flash_layout.
+LAYOUT_MINOR = 2
 
 
 class _Progress(Structure):
@@ -181,22 +184,27 @@ def _candidates() -> List[pathlib.Path]:
 
 
 def _load() -> ctypes.CDLL:
-    tried = []
+    tried, refused = [], []
     for path in _candidates():
         if path.exists():
             lib = ctypes.CDLL(str(path))
             lib.dfuflash_abi_version.restype = c_uint32
             lib.dfuflash_abi_version.argtypes = []
             abi = lib.dfuflash_abi_version()
-            if abi >> 16 != ABI_MAJOR or abi & 0xFFFF < _ABI_MINOR:
-                raise ImportError(f"{path} implements dfuflash ABI {abi >> 16}.{abi & 0xFFFF}, "
-                                  f"these bindings need ABI {ABI_MAJOR}.{_ABI_MINOR} or a later minor")
-            return lib
+            if abi >> 16 == ABI_MAJOR and abi & 0xFFFF >= _ABI_MINOR:
+                return lib
+            # Another candidate may be a library these bindings can use.
+            refused.append(f"{path} implements dfuflash ABI {abi >> 16}.{abi & 0xFFFF}")
+            continue
         tried.append(str(path))
+    if refused:
+        raise ImportError("; ".join(refused) + f"; these bindings need ABI {ABI_MAJOR}.{_ABI_MINOR} or a later minor")
     raise ImportError("libdfuflash not found; set DFUFLASH_LIBRARY or build it (cargo build --release). Tried: " + ", ".join(tried[:6]))
 
 
 _lib = _load()
+# The library's own minor: what it has beyond the oldest minor loaded.
+LIB_ABI_MINOR = _lib.dfuflash_abi_version() & 0xFFFF
 
 
 def _sig(name, restype, *argtypes):
@@ -242,9 +250,10 @@ _sig("dfuflash_device_info", c_int32, _P, POINTER(_DeviceDesc))
 _sig("dfuflash_device_alt", c_int32, _P, c_size_t, POINTER(_AltDesc))
 _sig("dfuflash_device_report_target", c_int32, _P, c_size_t, POINTER(_TargetRecord))
 _sig("dfuflash_device_report_segment", c_int32, _P, c_size_t, POINTER(_SegmentRecord))
-_sig("dfuflash_flash_layout", c_int32, _P, c_char_p, _P, POINTER(_LayoutReport))
-_sig("dfuflash_device_layout_report", c_int32, _P, POINTER(_LayoutReport))
-_sig("dfuflash_device_layout_partition", c_int32, _P, c_size_t, POINTER(_PartitionRecord))
+if LIB_ABI_MINOR >= LAYOUT_MINOR:
+    _sig("dfuflash_flash_layout", c_int32, _P, c_char_p, _P, POINTER(_LayoutReport))
+    _sig("dfuflash_device_layout_report", c_int32, _P, POINTER(_LayoutReport))
+    _sig("dfuflash_device_layout_partition", c_int32, _P, c_size_t, POINTER(_PartitionRecord))
 _sig("dfuflash_device_current_alt", c_int32, _P, POINTER(c_uint8))
 _sig("dfuflash_device_select_alt", c_int32, _P, c_int32, c_char_p)
 

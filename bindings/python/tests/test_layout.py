@@ -140,5 +140,19 @@ class FlashLayoutTest(unittest.TestCase):
         self.assertEqual(nor(state, 16), b"\xff" * 16, "the job stopped before the NOR")
 
 
+    def test_a_library_older_than_abi_3_2_loads_and_says_flash_layout_needs_3_2(self):
+        saved = dfuflash.LIB_ABI_MINOR
+        dfuflash.LIB_ABI_MINOR = 1  # as a 3.1 library reports itself
+        try:
+            with dfuflash.open_simulated("stm32n6") as dev:
+                with self.assertRaises(NotImplementedError) as cm:
+                    dev.flash_layout(self.tsv)
+                self.assertEqual(str(cm.exception), "the loaded libdfuflash implements ABI 3.1; "
+                                 "flash_layout needs 3.2: load a newer library")
+                self.assertEqual(dev.report.requests, 0)
+        finally:
+            dfuflash.LIB_ABI_MINOR = saved
+
+
 if __name__ == "__main__":
     unittest.main()
