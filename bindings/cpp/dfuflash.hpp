@@ -220,7 +220,8 @@ class Device {
     Result flash_layout(const std::string &tsv_path) {
         return Result::from(dfuflash_flash_layout(h_.get(), tsv_path.c_str(), nullptr, nullptr));
     }
-    /// The report of the last flash_layout, when that was the last operation (else throws).
+    /// The report of the last flash_layout, when that was the last operation that succeeded (a
+    /// failed operation leaves the one before it; throws when there is none).
     LayoutReport layout_report() const {
         dfuflash_layout_report r{};
         r.size = sizeof r;
