@@ -172,8 +172,10 @@ impl Kept for LayoutDone {
 /// Failures: DFUFLASH_ERR_TSV (the message names file, line and column), DFUFLASH_ERR_FILE_IO
 /// (the TSV, or a binary it names: its line and column), DFUFLASH_ERR_PHASE_DEVICE_ERROR (the
 /// device's text in the message), DFUFLASH_ERR_PHASE_UNKNOWN, DFUFLASH_ERR_PHASE_LOOP,
-/// DFUFLASH_ERR_PHASE_NO_ALT, DFUFLASH_ERR_DEVICE_NOT_FOUND (the board did not come back), and
-/// those of any operation (USB, device status, cancel, deadline).
+/// DFUFLASH_ERR_PHASE_NO_ALT, DFUFLASH_ERR_PHASE_ENDED_EARLY (the rows never written in the
+/// message), DFUFLASH_ERR_MALFORMED_REPLY (a GetPhase reply too short),
+/// DFUFLASH_ERR_DEVICE_NOT_FOUND (the board did not come back), and those of any operation (USB,
+/// device status, cancel, deadline).
 #[no_mangle]
 pub unsafe extern "C" fn dfuflash_flash_layout(
     dev: *mut dfuflash_device,

@@ -52,8 +52,9 @@ class VerifyError(DfuflashError):
 
 class LayoutError(DfuflashError):
     """A FlashLayout.tsv (800-899): the TSV is invalid (TsvError), the device reported phase
-    0xFF with its text, asked for a partition the layout lacks or kept asking for one, or no alt
-    setting serves its phase. A binary the TSV names that cannot be read is a FileError."""
+    0xFF with its text, asked for a partition the layout lacks or kept asking for one, no alt
+    setting serves its phase, or it ended before asking for every row to program (805). A
+    binary the TSV names that cannot be read is a FileError."""
 
 
 class TsvError(LayoutError):
