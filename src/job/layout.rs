@@ -370,11 +370,14 @@ fn follow<T: Transport>(
             e => Error::from(e),
         })?;
     let after = dfu.info();
+    // The transport found it where the board was; a boot stage may name itself anew (ST's
+    // sources leave open whether the OpenBootloader keeps the ROM's ids and serial).
     if (after.vendor_id, after.product_id, &after.serial)
         != (before.vendor_id, before.product_id, &before.serial)
     {
-        return Err(FlashLayoutError::Reenumeration {
-            detail: format!(
+        ctx.log(
+            Level::Info,
+            &format!(
                 "{:04x}:{:04x} serial {:?} came back as {:04x}:{:04x} serial {:?}",
                 before.vendor_id,
                 before.product_id,
@@ -383,8 +386,7 @@ fn follow<T: Transport>(
                 after.product_id,
                 after.serial
             ),
-        }
-        .into());
+        );
     }
     report.reenumerations += 1;
     let alts: Vec<_> = after.alt_settings.iter().map(|a| a.name.as_str()).collect();

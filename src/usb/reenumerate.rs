@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use super::{wait_to_pick, Found, UsbTransport};
+use crate::flashlayout::phase::{alt_phase, CMD};
 use crate::transport::DeviceInfo;
 use crate::transport::{Mode, TransportError};
 
@@ -39,24 +40,30 @@ impl UsbTransport {
 }
 
 /// The board on the old port first: ST ROMs of one family share a serial, so with several
-/// boards attached only the port tells them apart. A board that came back elsewhere (another
-/// hub port) is taken by its serial, when exactly one has it.
+/// boards attached only the port tells them apart. There it may come back with other ids, as
+/// long as it serves the phase protocol (a `/0xF1/` command alt). A board that came back
+/// elsewhere (another hub port) is taken by its ids and serial, when exactly one has them.
 fn pick<F>(all: Vec<F>, info: impl Fn(&F) -> &DeviceInfo, old: &DeviceInfo) -> Option<F> {
-    let mut same: Vec<F> = all
+    let same_ids = |i: &DeviceInfo| (i.vendor_id, i.product_id) == (old.vendor_id, old.product_id);
+    let mut dfu: Vec<F> = all
         .into_iter()
-        .filter(|f| {
-            let i = info(f);
-            i.mode == Mode::Dfu && (i.vendor_id, i.product_id) == (old.vendor_id, old.product_id)
-        })
+        .filter(|f| info(f).mode == Mode::Dfu)
         .collect();
-    if let Some(at) = same.iter().position(|f| {
-        let port = &info(f).port_path;
-        port.is_some() && *port == old.port_path
+    if let Some(at) = dfu.iter().position(|f| {
+        let i = info(f);
+        let serves = i
+            .alt_settings
+            .iter()
+            .any(|a| alt_phase(&a.name) == Some(CMD));
+        i.port_path.is_some() && i.port_path == old.port_path && (same_ids(i) || serves)
     }) {
-        return Some(same.swap_remove(at));
+        return Some(dfu.swap_remove(at));
     }
-    same.retain(|f| info(f).serial.is_some() && info(f).serial == old.serial);
-    (same.len() == 1).then(|| same.remove(0))
+    dfu.retain(|f| {
+        let i = info(f);
+        same_ids(i) && i.serial.is_some() && i.serial == old.serial
+    });
+    (dfu.len() == 1).then(|| dfu.remove(0))
 }
 
 #[cfg(test)]
@@ -92,12 +99,28 @@ mod tests {
         // Two boards elsewhere with its serial: no guess.
         let two = [board("1-3", "S", Mode::Dfu), board("1-4", "S", Mode::Dfu)];
         assert_eq!(picked(&two, &old), None);
-        // A board on its port but in runtime mode, or with other ids, is not it.
+        // A board on its port but in runtime mode, or with other ids and no command alt, is
+        // not it.
         let mut other = board("1-2", "S", Mode::Dfu);
         other.product_id ^= 1;
+        other.alt_settings.retain(|a| !a.name.contains("/0xF1/"));
         assert_eq!(
             picked(&[board("1-2", "S", Mode::Runtime), other], &old),
             None
         );
+    }
+
+    #[test]
+    fn on_its_port_a_stage_with_other_ids_and_serial_that_serves_the_phase_protocol_is_it() {
+        let old = board("1-2", "S", Mode::Dfu);
+        let mut obl = board("1-2", "OBL", Mode::Dfu);
+        obl.product_id = 0xdf12;
+        assert_eq!(
+            picked(std::slice::from_ref(&obl), &old).as_deref(),
+            Some("1-2")
+        );
+        // Elsewhere, other ids are another board.
+        obl.port_path = Some("1-3".into());
+        assert_eq!(picked(&[obl], &old), None);
     }
 }
