@@ -19,7 +19,8 @@ pkgs=(python3.11-minimal libpython3.11-minimal libpython3.11-stdlib python3.11 p
     python3-pip-whl python3-setuptools-whl media-types libc6 libgcc-s1 zlib1g libexpat1 libffi8
     libbz2-1.0 liblzma5 libcrypt1 libuuid1 libssl3 libsqlite3-0 libncursesw6 libtinfo6
     libreadline8)
-command -v qemu-aarch64 >/dev/null || apt_install --no-install-recommends qemu-user
+apt_needs qemu-aarch64 qemu-user
+apt_install_needed
 if [ -x "$sysroot/usr/bin/python3.11" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$(sha256sum <"$0")" ]; then
     exit 0
 fi

@@ -3,8 +3,8 @@
 # into target/cross/toolchain, never installed, so rustup's cargo stays the default. The cross
 # stages build with it: it has the std sources -Zbuild-std needs (Windows), and its version
 # matches Debian's multiarch standard libraries (ARM, scripts/setup-arm.sh). Installs the
-# libraries the unpacked cargo and rustc link against. Writes the version into
-# target/cross/toolchain/version. Idempotent; works from any state of apt's lists.
+# libraries the unpacked cargo and rustc link against. Prints the version (also kept in
+# target/cross/toolchain/version). Idempotent; works from any state of apt's lists.
 # The version is apt's candidate of rustc-web, or DFUFLASH_WINDOWS_RUST when set: a version
 # from `apt-cache madison rustc-web`, whole or its start (DFUFLASH_WINDOWS_RUST=1.85 takes
 # bookworm's 1.85, =1.96 bookworm-security's), to rehearse the stages with another Rust.
@@ -56,7 +56,7 @@ if [ "$(cat "$tc/version" 2>/dev/null)" != "$version" ] && ! fetch "$version"; t
     fi
 fi
 if [ "$(cat "$tc/version" 2>/dev/null)" != "$version" ]; then
-    echo "$apt_who: unpacking Debian's Rust $version into $tc"
+    echo "$apt_who: unpacking Debian's Rust $version into $tc" >&2
     rm -rf "$tc"
     mkdir -p "$tc"
     for deb in "$w"/debs/*.deb; do dpkg-deb -x "$deb" "$tc"; done
@@ -69,3 +69,4 @@ if [ "$(cat "$tc/version" 2>/dev/null)" != "$version" ]; then
     rm -rf "$w/debs"
     echo "$version" >"$tc/version"
 fi
+echo "$version"

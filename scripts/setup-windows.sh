@@ -18,20 +18,15 @@ apt_who=setup-windows
 # shellcheck source=scripts/apt.sh
 source "$root/scripts/apt.sh"
 
-need=()
-command -v x86_64-w64-mingw32-gcc >/dev/null || need+=(mingw-w64)
-command -v wine >/dev/null || need+=(wine64 wine)
-command -v zip >/dev/null || need+=(zip)
-command -v unzip >/dev/null || need+=(unzip)
-if [ ${#need[@]} -gt 0 ]; then
-    echo "setup-windows: installing ${need[*]} (Debian packages)"
-    apt_install --no-install-recommends "${need[@]}"
-fi
+apt_needs x86_64-w64-mingw32-gcc mingw-w64
+apt_needs wine wine64 wine
+apt_needs zip zip
+apt_needs unzip unzip
+apt_install_needed
 
 # Debian's Rust, unpacked into target/cross/toolchain (shared with the ARM stage).
-apt_who=setup-windows "$root/scripts/setup-rust-web.sh"
+version=$(apt_who=setup-windows "$root/scripts/setup-rust-web.sh")
 tc="$w/toolchain"
-version=$(cat "$tc/version")
 
 # rsbegin.o and rsend.o: Debian's Rust 1.85 (not 1.96) links every Windows exe and dll between
 # them (its target spec's pre- and post-link objects) and takes them from the target's lib dir
