@@ -10,15 +10,18 @@ prefix=${1:-/usr/local}
 # A relative prefix is the caller's, not the repository's.
 case $prefix in /*) ;; *) prefix="$PWD/$prefix" ;; esac
 cd "$(dirname "$0")/.."
-# Where cargo puts what it builds (CARGO_TARGET_DIR is honoured).
-out=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release
+# Where cargo puts what it builds (CARGO_TARGET_DIR is honoured; a cross build, named by cargo's
+# own CARGO_BUILD_TARGET, is in its target's folder).
+out=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}release
+# The library's features: USB, no command-line crates; DFUFLASH_LIB_FEATURES overrides them
+# (the ARM archives: libusb compiled in, with the stage's own features so nothing is rebuilt).
+read -ra lib_features <<<"${DFUFLASH_LIB_FEATURES:---no-default-features --features usb}"
 dest="${DESTDIR:-}$prefix"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
-# The library alone: no command-line crates in it.
-cargo build --release --locked --lib --no-default-features --features usb
+cargo build --release --locked --lib "${lib_features[@]}"
 # What a static link needs besides libdfuflash.a, as rustc reports it.
-static_libs=$(cargo rustc --release --locked --lib --no-default-features --features usb --crate-type staticlib -- --print native-static-libs 2>&1 \
+static_libs=$(cargo rustc --release --locked --lib "${lib_features[@]}" --crate-type staticlib -- --print native-static-libs 2>&1 \
     | sed -n 's/.*native-static-libs: //p' | tail -1)
 [ -n "$static_libs" ] || static_libs="-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
 
