@@ -18,8 +18,11 @@ features=(--features vendored-libusb)
 # library alone. The others start the dfuflash program, which an emulated test cannot (no
 # binfmt_misc); the steps below run the program themselves. A cross test build compiles every
 # test binary at full optimisation, for each target: these fit the stage's budget.
-# One test of models.rs starts the program too: skipped.
+# hostile_device and flash_layout check the numbers a device or a file gives before they become
+# sizes and offsets, which matters most where usize is 32 bits (armv7). One test of models.rs
+# starts the program too: skipped.
 ARM_TESTS=(--lib --test flash --test models --test quirks --test records --test faults --test boot_last
+    --test hostile_device --test flash_layout --test deadlines --test differential --test adversary_honest
     -- --skip every_model_flashes_with_dfuflash_flash)
 work="$root/target/arm/work"
 rm -rf "$work"
