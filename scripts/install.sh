@@ -25,13 +25,19 @@ static_libs=$(cargo rustc --release --locked --lib "${lib_features[@]}" --crate-
     | sed -n 's/.*native-static-libs: //p' | tail -1)
 [ -n "$static_libs" ] || static_libs="-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
 
+# An archive, unpacked anywhere, is found relative to its .pc files (pkg-config's pcfiledir):
+# DFUFLASH_RELOCATABLE=1 (scripts/package.sh). The CMake files always are.
+pc_prefix=$prefix
+# shellcheck disable=SC2016 # for pkg-config, not the shell
+[ -z "${DFUFLASH_RELOCATABLE:-}" ] || pc_prefix='${pcfiledir}/../..'
+
 install -d "$dest/lib/pkgconfig" "$dest/lib/cmake/dfuflash" "$dest/include"
 install -m 0755 "$out/libdfuflash.so" "$dest/lib/"
 install -m 0644 "$out/libdfuflash.a" "$dest/lib/"
 install -m 0644 include/dfuflash.h "$dest/include/"
 
 cat > "$dest/lib/pkgconfig/dfuflash.pc" <<PC
-prefix=$prefix
+prefix=$pc_prefix
 libdir=\${prefix}/lib
 includedir=\${prefix}/include
 
@@ -46,7 +52,7 @@ PC
 # Static linking: pkg-config --cflags --libs dfuflash-static (names the archive, so the linker
 # cannot pick the shared library instead).
 cat > "$dest/lib/pkgconfig/dfuflash-static.pc" <<PC
-prefix=$prefix
+prefix=$pc_prefix
 libdir=\${prefix}/lib
 includedir=\${prefix}/include
 

@@ -43,7 +43,7 @@ wheel() {
 linux() {
     local name="dfuflash-$version-x86_64-unknown-linux-gnu" stage
     stage=$(mktemp -d)
-    ./scripts/install.sh "$stage/$name" >&2
+    DFUFLASH_RELOCATABLE=1 ./scripts/install.sh "$stage/$name" >&2
     ./scripts/install-dfu-util.sh "$stage/$name/bin" >&2
     cp target/release/dfuflash "$stage/$name/bin/"
     cp bindings/cpp/dfuflash.hpp "$stage/$name/include/"
@@ -65,7 +65,7 @@ arm() {
     # With the stage's toolchain and features, install.sh rebuilds nothing.
     # shellcheck disable=SC2016 # for the inner shell
     bash -c 'source scripts/arm-env.sh && exec "$@"' arm-env env CARGO_BUILD_TARGET="$t" \
-        DFUFLASH_LIB_FEATURES="--features vendored-libusb" ./scripts/install.sh "$stage/$name" >&2
+        DFUFLASH_LIB_FEATURES="--features vendored-libusb" DFUFLASH_RELOCATABLE=1 ./scripts/install.sh "$stage/$name" >&2
     mkdir -p "$stage/$name/bin"
     cp "$out/dfuflash" "$stage/$name/bin/"
     cp "$out/dfuflash" "$stage/$name/bin/dfu-util"
