@@ -20,6 +20,7 @@ apt_needs arm-linux-gnueabihf-gcc gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
 apt_needs qemu-aarch64 qemu-user
 apt_needs qemu-arm qemu-user
 apt_needs file file
+apt_needs pkg-config pkg-config
 apt_install_needed
 
 version=$(apt_who=setup-arm "$root/scripts/setup-rust-web.sh")

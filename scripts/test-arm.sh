@@ -153,11 +153,28 @@ print(platform.machine(), dfuflash._lib._name)' 2>&1) || true
     check "$t: an aarch64 Python loaded the aarch64 library" test "$o" = "aarch64 $lib"
 fi
 
+# from_archive TARGET ARCHIVE PACKAGE: the C example built by the cross gcc against the archive,
+# unpacked elsewhere, through its pkg-config file PACKAGE, then run; prints what it printed.
+from_archive() {
+    local u="$work/unpacked-$1" flags
+    mkdir -p "$u"
+    tar -C "$u" -xzf "$2"
+    read -ra flags <<<"$(PKG_CONFIG_LIBDIR="$u/$(basename "$2" .tar.gz)/lib/pkgconfig" pkg-config --cflags --libs "$3")"
+    "${ARM_GCC[$1]}-gcc" -std=c11 -O2 -Wall -Werror -o "$u/example-$3" "$root/examples/c/dfuflash-example.c" "${flags[@]}"
+    "${ARM_QEMU[$1]}" -L "/usr/${ARM_GCC[$1]}" "$u/example-$3" flash --sim stm32h743-revv --address 0x08040000 \
+        "$work/fw.bin" 2>/dev/null
+}
+
 step "the release archives"
 for t in "${targets[@]}"; do
     a=$(./scripts/package.sh arm "$t")
     check "$(basename "$a") holds what it must, built for ${ARM_MACHINE[$t]}" ./scripts/package.sh check "$a"
     echo "arm: $(basename "$a"): $(stat -c %s "$a") bytes"
+    for pkg in dfuflash dfuflash-static; do
+        o=$(from_archive "$t" "$a" "$pkg") || true
+        check "$t: examples/c built from the unpacked archive with pkg-config $pkg flashes Rev V" \
+            grep -qE '^flashed: .* 1800000 bytes verified' <<<"$o"
+    done
 done
 
 echo "arm: $passed passed, $failed failed"
