@@ -61,3 +61,17 @@ apt_download() {
     # apt's sandbox user cannot write into a root-owned folder: download as root.
     (cd "$dir" && apt-get "${apt_opts[@]}" -o APT::Sandbox::User=root download "$@" >/dev/null 2>&1)
 }
+
+# apt_needs PROGRAM PKG...: the packages are to be installed, by apt_install_needed, unless
+# PROGRAM is on PATH already.
+apt_needed=()
+apt_needs() {
+    command -v "$1" >/dev/null || apt_needed+=("${@:2}")
+}
+
+# apt_install_needed: installs what apt_needs collected, if anything.
+apt_install_needed() {
+    [ ${#apt_needed[@]} -gt 0 ] || return 0
+    echo "$apt_who: installing ${apt_needed[*]} (Debian packages)"
+    apt_install --no-install-recommends "${apt_needed[@]}"
+}

@@ -10,17 +10,26 @@ prefix=${1:-/usr/local}
 # A relative prefix is the caller's, not the repository's.
 case $prefix in /*) ;; *) prefix="$PWD/$prefix" ;; esac
 cd "$(dirname "$0")/.."
-# Where cargo puts what it builds (CARGO_TARGET_DIR is honoured).
-out=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release
+# Where cargo puts what it builds (CARGO_TARGET_DIR is honoured; a cross build, named by cargo's
+# own CARGO_BUILD_TARGET, is in its target's folder).
+out=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}release
+# The library's features: USB, no command-line crates; DFUFLASH_LIB_FEATURES overrides them
+# (the ARM archives: libusb compiled in, with the stage's own features so nothing is rebuilt).
+read -ra lib_features <<<"${DFUFLASH_LIB_FEATURES:---no-default-features --features usb}"
 dest="${DESTDIR:-}$prefix"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
-# The library alone: no command-line crates in it.
-cargo build --release --locked --lib --no-default-features --features usb
+cargo build --release --locked --lib "${lib_features[@]}"
 # What a static link needs besides libdfuflash.a, as rustc reports it.
-static_libs=$(cargo rustc --release --locked --lib --no-default-features --features usb --crate-type staticlib -- --print native-static-libs 2>&1 \
+static_libs=$(cargo rustc --release --locked --lib "${lib_features[@]}" --crate-type staticlib -- --print native-static-libs 2>&1 \
     | sed -n 's/.*native-static-libs: //p' | tail -1)
 [ -n "$static_libs" ] || static_libs="-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
+
+# An archive, unpacked anywhere, is found relative to its .pc files (pkg-config's pcfiledir):
+# DFUFLASH_RELOCATABLE=1 (scripts/package.sh). The CMake files always are.
+pc_prefix=$prefix
+# shellcheck disable=SC2016 # for pkg-config, not the shell
+[ -z "${DFUFLASH_RELOCATABLE:-}" ] || pc_prefix='${pcfiledir}/../..'
 
 install -d "$dest/lib/pkgconfig" "$dest/lib/cmake/dfuflash" "$dest/include"
 install -m 0755 "$out/libdfuflash.so" "$dest/lib/"
@@ -28,7 +37,7 @@ install -m 0644 "$out/libdfuflash.a" "$dest/lib/"
 install -m 0644 include/dfuflash.h "$dest/include/"
 
 cat > "$dest/lib/pkgconfig/dfuflash.pc" <<PC
-prefix=$prefix
+prefix=$pc_prefix
 libdir=\${prefix}/lib
 includedir=\${prefix}/include
 
@@ -43,7 +52,7 @@ PC
 # Static linking: pkg-config --cflags --libs dfuflash-static (names the archive, so the linker
 # cannot pick the shared library instead).
 cat > "$dest/lib/pkgconfig/dfuflash-static.pc" <<PC
-prefix=$prefix
+prefix=$pc_prefix
 libdir=\${prefix}/lib
 includedir=\${prefix}/include
 

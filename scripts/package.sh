@@ -8,7 +8,12 @@
 #                                  build (scripts/test-windows.sh): dfuflash.exe, dfu-util.exe,
 #                                  dfuflash.dll, its import library, libdfuflash.a, the headers,
 #                                  the README's Windows section; then a py3-none-win_amd64 wheel
-#   scripts/package.sh check FILE  checks that FILE holds what it must (and a wheel's tag)
+#   scripts/package.sh arm TARGET  dfuflash-VERSION-TARGET.tar.gz (aarch64-unknown-linux-gnu,
+#                                  armv7-unknown-linux-gnueabihf) from the ARM stage's build
+#                                  (scripts/test-arm.sh), laid out as the Linux one, libusb
+#                                  compiled in; no wheel
+#   scripts/package.sh check FILE  checks that FILE holds what it must (and a wheel's tag; and
+#                                  that an ARM archive's programs are built for its target)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -38,7 +43,7 @@ wheel() {
 linux() {
     local name="dfuflash-$version-x86_64-unknown-linux-gnu" stage
     stage=$(mktemp -d)
-    ./scripts/install.sh "$stage/$name" >&2
+    DFUFLASH_RELOCATABLE=1 ./scripts/install.sh "$stage/$name" >&2
     ./scripts/install-dfu-util.sh "$stage/$name/bin" >&2
     cp target/release/dfuflash "$stage/$name/bin/"
     cp bindings/cpp/dfuflash.hpp "$stage/$name/include/"
@@ -47,6 +52,28 @@ linux() {
     rm -rf "$stage"
     echo "$dist/$name.tar.gz"
     wheel "$root/target/release/libdfuflash.so" linux_x86_64
+}
+
+arm() {
+    local t=$1 name="dfuflash-$version-$1" stage
+    local out="$root/target/arm/build/$t/release"
+    [ -f "$out/dfuflash" ] || {
+        echo "package.sh: no $t build in $out; run scripts/test-arm.sh first" >&2
+        exit 1
+    }
+    stage=$(mktemp -d)
+    # With the stage's toolchain and features, install.sh rebuilds nothing.
+    # shellcheck disable=SC2016 # for the inner shell
+    bash -c 'source scripts/arm-env.sh && exec "$@"' arm-env env CARGO_BUILD_TARGET="$t" \
+        DFUFLASH_LIB_FEATURES="--features vendored-libusb" DFUFLASH_RELOCATABLE=1 ./scripts/install.sh "$stage/$name" >&2
+    mkdir -p "$stage/$name/bin"
+    cp "$out/dfuflash" "$stage/$name/bin/"
+    cp "$out/dfuflash" "$stage/$name/bin/dfu-util"
+    cp bindings/cpp/dfuflash.hpp "$stage/$name/include/"
+    cp README.md "$stage/$name/"
+    tar -C "$stage" -czf "$dist/$name.tar.gz" "$name"
+    rm -rf "$stage"
+    echo "$dist/$name.tar.gz"
 }
 
 windows() {
@@ -70,6 +97,25 @@ windows() {
     wheel "$out/dfuflash.dll" win_amd64
 }
 
+# machine_check ARCHIVE NAME: the archive's program and shared library are built for the
+# machine its name says (an ARM archive holding an x86-64 build, say, is refused).
+machine_check() {
+    local want tmp f bad=0
+    case $2 in
+    *-x86_64-unknown-linux-gnu) want="x86-64" ;;
+    *-aarch64-unknown-linux-gnu) want="ARM aarch64" ;;
+    *-armv7-unknown-linux-gnueabihf) want="ARM, EABI5" ;;
+    *) echo "check: $1: no machine known for $2" >&2; return 1 ;;
+    esac
+    tmp=$(mktemp -d)
+    tar -C "$tmp" -xzf "$1" "$2/bin/dfuflash" "$2/lib/libdfuflash.so"
+    for f in bin/dfuflash lib/libdfuflash.so; do
+        file -L "$tmp/$2/$f" | grep -qF "$want" || { echo "check: $1: $f is not built for $want" >&2; bad=1; }
+    done
+    rm -rf "$tmp"
+    return $bad
+}
+
 # check FILE: every path it must hold is there (and a wheel is tagged for its platform).
 check() {
     local file=$1 listing want=() missing=0
@@ -86,10 +132,12 @@ check() {
         ;;
     *.tar.gz)
         listing=$(tar -tzf "$file")
-        local n="dfuflash-$version-x86_64-unknown-linux-gnu"
+        local n
+        n=$(basename "$file" .tar.gz)
         want=("$n/bin/dfuflash" "$n/bin/dfu-util" "$n/lib/libdfuflash.so" "$n/lib/libdfuflash.a"
             "$n/include/dfuflash.h" "$n/include/dfuflash.hpp" "$n/lib/pkgconfig/dfuflash.pc"
             "$n/lib/cmake/dfuflash/dfuflashConfig.cmake" "$n/README.md")
+        machine_check "$file" "$n" || missing=1
         ;;
     *-py3-none-win_amd64.whl | *-py3-none-linux_x86_64.whl)
         listing=$(unzip -Z1 "$file")
@@ -116,6 +164,7 @@ check() {
 case ${1:-} in
 linux) linux ;;
 windows) windows ;;
+arm) arm "${2:?usage: scripts/package.sh arm TARGET}" ;;
 check) check "${2:?usage: scripts/package.sh check FILE}" ;;
-*) echo "usage: scripts/package.sh linux | windows | check FILE" >&2; exit 64 ;;
+*) echo "usage: scripts/package.sh linux | windows | arm TARGET | check FILE" >&2; exit 64 ;;
 esac

@@ -86,6 +86,9 @@ section "packaging: install, then build the C example with pkg-config and CMake"
 section "Windows: cross build, then the tests, the command, the drop-in, Ctrl-C and the C example under Wine"
 ./scripts/test-windows.sh
 
+section "Linux ARM (aarch64, armv7): cross build, then tests, the command, the drop-in, the C example and Python under QEMU"
+./scripts/test-arm.sh
+
 section "macOS: the library and the command compile for aarch64-apple-darwin (check only)"
 ./scripts/check-macos.sh
 
