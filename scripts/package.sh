@@ -8,6 +8,9 @@
 #                                  build (scripts/test-windows.sh): dfuflash.exe, dfu-util.exe,
 #                                  dfuflash.dll, its import library, libdfuflash.a, the headers,
 #                                  the README's Windows section; then a py3-none-win_amd64 wheel
+#   scripts/package.sh wheel LIBRARY PLATFORM [DIR]
+#                                  a py3-none-PLATFORM wheel carrying LIBRARY, into DIR (target/dist)
+#                                  (scripts/build-wheels.sh makes the manylinux ones with it)
 #   scripts/package.sh check FILE  checks that FILE holds what it must (and a wheel's tag)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,18 +24,19 @@ windows_readme() {
     awk '/^## Windows/ {on = 1} on && /^## / && !/^## Windows/ {exit} on' README.md
 }
 
-# A wheel carrying LIBRARY, tagged for PLATFORM (the build requirement comes from
+# A wheel carrying LIBRARY, tagged for PLATFORM, into DIR (the build requirement comes from
 # target/pip-wheels, which scripts/setup-test-deps.sh fills, so this runs offline).
 wheel() {
-    local library=$1 platform=$2 tmp
+    local library=$1 platform=$2 out=${3:-$dist} tmp
     tmp=$(mktemp -d)
     cp -r bindings/python "$tmp/src"
-    DFUFLASH_LIBRARY="$library" python3 -m pip wheel -q --disable-pip-version-check --no-deps \
+    DFUFLASH_LIBRARY="$(realpath "$library")" python3 -m pip wheel -q --disable-pip-version-check --no-deps \
         --no-index --find-links target/pip-wheels -w "$tmp/out" \
         --config-settings="--build-option=--plat-name=$platform" "$tmp/src" >&2
-    mv "$tmp"/out/dfuflash-*.whl "$dist/"
+    mkdir -p "$out"
+    mv "$tmp"/out/dfuflash-*.whl "$out/"
     rm -rf "$tmp"
-    echo "$dist/dfuflash-$version-py3-none-$platform.whl"
+    echo "$out/dfuflash-$version-py3-none-$platform.whl"
 }
 
 linux() {
@@ -91,7 +95,8 @@ check() {
             "$n/include/dfuflash.h" "$n/include/dfuflash.hpp" "$n/lib/pkgconfig/dfuflash.pc"
             "$n/lib/cmake/dfuflash/dfuflashConfig.cmake" "$n/README.md")
         ;;
-    *-py3-none-win_amd64.whl | *-py3-none-linux_x86_64.whl)
+    *-py3-none-win_amd64.whl | *-py3-none-linux_x86_64.whl | *-py3-none-manylinux*_x86_64.whl | \
+        *-py3-none-manylinux*_aarch64.whl)
         listing=$(unzip -Z1 "$file")
         local lib=dfuflash/libdfuflash.so
         [[ $file == *win_amd64.whl ]] && lib=dfuflash/dfuflash.dll
@@ -102,7 +107,7 @@ check() {
         }
         ;;
     *.whl)
-        echo "check: $file is not tagged for a platform (py3-none-linux_x86_64 or win_amd64)" >&2
+        echo "check: $file is not tagged for a platform (py3-none-linux_x86_64, manylinux_*_x86_64 or _aarch64, or win_amd64)" >&2
         return 1
         ;;
     *) echo "check: what is $file?" >&2; return 1 ;;
@@ -116,6 +121,7 @@ check() {
 case ${1:-} in
 linux) linux ;;
 windows) windows ;;
+wheel) wheel "${2:?usage: scripts/package.sh wheel LIBRARY PLATFORM [DIR]}" "${3:?usage: scripts/package.sh wheel LIBRARY PLATFORM [DIR]}" "${4:-$dist}" ;;
 check) check "${2:?usage: scripts/package.sh check FILE}" ;;
-*) echo "usage: scripts/package.sh linux | windows | check FILE" >&2; exit 64 ;;
+*) echo "usage: scripts/package.sh linux | windows | wheel LIBRARY PLATFORM [DIR] | check FILE" >&2; exit 64 ;;
 esac
