@@ -18,7 +18,4 @@ with dfuflash.open_simulated("stm32h743-revv") as dev, dfuflash.Image.from_bytes
     assert 0x08100000 in report.workaround_sectors, report.workaround_sectors
     back = dev.upload(address, len(data))
     assert back == data, "read-back differs from what was written"
-# Real USB: the bundled libusb starts and lists (the simulated boards hidden, so none here).
-devices = dfuflash.list_devices()
-print(f"wheel {platform.machine()}: {os.path.basename(lib)} flashed and read back {len(data)} bytes; "
-      f"{len(devices)} USB devices listed")
+print(f"wheel {platform.machine()}: {os.path.basename(lib)} flashed and read back {len(data)} bytes")
