@@ -3,8 +3,8 @@
 # - each Linux wheel: auditwheel finds it manylinux no newer than 2_17 and needing no external
 #   library, and its file name claims no newer tag; it holds what scripts/package.sh checks;
 # - x86_64: `pip install --no-index` into a new venv, then, from outside the source tree, the
-#   package loads its own library and flashes and reads back a simulated board
-#   (tests/wheels/flash_sim.py);
+#   package loads its own library, flashes and reads back a simulated board, and a panic
+#   unwinds to the C ABI's catch (tests/wheels/flash_sim.py);
 # - aarch64: the same with Debian's arm64 Python under qemu-aarch64 (scripts/arm-python.sh);
 # - win_amd64: what it holds (the Windows stage runs that DLL under Wine).
 # Ends with "wheels: N passed, M failed" and fails on any failure.
@@ -35,7 +35,7 @@ manylinux_ok() {
 
 # flash_from VENV_PYTHON...: tests/wheels/flash_sim.py run by that Python, outside the tree.
 flash_from() {
-    (cd "$tmp" && env -u DFUFLASH_LIBRARY -u PYTHONPATH "$@" - <"$root/tests/wheels/flash_sim.py")
+    (cd "$tmp" && env -u DFUFLASH_LIBRARY -u PYTHONPATH RUST_BACKTRACE=0 "$@" - <"$root/tests/wheels/flash_sim.py")
 }
 
 for arch in x86_64 aarch64; do
@@ -48,7 +48,7 @@ done
 w=$(printf '%s\n' "${wheels[@]}" | grep -E 'manylinux.*_x86_64\.whl$' || true)
 if [ -n "$w" ] && python3 -m venv "$tmp/venv-x86_64" &&
     "$tmp/venv-x86_64/bin/pip" install -q --disable-pip-version-check --no-index "$w"; then
-    check "x86_64: installed in a clean venv, flashes a simulated board" flash_from "$tmp/venv-x86_64/bin/python"
+    check "x86_64: installed in a clean venv, flashes a simulated board, contains a panic" flash_from "$tmp/venv-x86_64/bin/python"
 else
     fail "x86_64: pip install into a clean venv"
 fi
@@ -59,7 +59,7 @@ w=$(printf '%s\n' "${wheels[@]}" | grep -E 'manylinux.*_aarch64\.whl$' || true)
 arm=("$root/scripts/arm-python.sh" --run "$tmp/venv-aarch64/bin/python")
 if [ -n "$w" ] && "$root/scripts/arm-python.sh" --venv "$tmp/venv-aarch64" &&
     "${arm[@]}" -m pip install -q --disable-pip-version-check --no-index "$w"; then
-    check "aarch64 (qemu): installed in a clean venv, flashes a simulated board" flash_from "${arm[@]}"
+    check "aarch64 (qemu): installed in a clean venv, flashes a simulated board, contains a panic" flash_from "${arm[@]}"
 else
     fail "aarch64 (qemu): pip install into a clean venv"
 fi

@@ -18,4 +18,15 @@ with dfuflash.open_simulated("stm32h743-revv") as dev, dfuflash.Image.from_bytes
     assert 0x08100000 in report.workaround_sectors, report.workaround_sectors
     back = dev.upload(address, len(data))
     assert back == data, "read-back differs from what was written"
-print(f"wheel {platform.machine()}: {os.path.basename(lib)} flashed and read back {len(data)} bytes")
+# A panic unwinds to the C ABI's catch (zig links its own unwinder in place of libgcc_s), and
+# the same handle flashes again.
+with dfuflash.open_simulated("stm32h743-revy") as dev:
+    dev.set_sim_faults("panic@2")
+    try:
+        dev.download(dfuflash.Image.from_bytes(b"\0" * 64, 0x08020000))
+        raise AssertionError("the injected panic did not fail the download")
+    except dfuflash.PanicError as e:
+        assert e.code == 102, e.code
+    assert dev.download(dfuflash.Image.from_bytes(b"\7" * 64, 0x08020000)).bytes_verified == 64
+    assert dev.upload(0x08020000, 64) == b"\7" * 64
+print(f"wheel {platform.machine()}: {os.path.basename(lib)} flashed and read back {len(data)} bytes; a panic contained")
