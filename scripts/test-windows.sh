@@ -17,20 +17,9 @@ out="$CARGO_TARGET_DIR/$t/release"
 work="$root/target/cross/work"
 rm -rf "$work"
 mkdir -p "$work"
-passed=0
-failed=0
-current=setup
-# A step that cannot go on (a build that fails) still ends with the summary line.
-trap 'echo "windows: FAILED in \"$current\""; echo "windows: $passed passed, $((failed + 1)) failed"' ERR
-step() { current=$1; echo "== windows: $1 (at ${SECONDS} s)"; }
-pass() { passed=$((passed + 1)); echo "windows: ok: $1"; }
-fail() { failed=$((failed + 1)); echo "windows: FAILED: $1"; }
-# check NAME COMMAND...: passes when the command succeeds.
-check() {
-    local name=$1
-    shift
-    if "$@"; then pass "$name"; else fail "$name"; fi
-}
+stage=windows
+# shellcheck source=scripts/stage-count.sh
+source scripts/stage-count.sh
 
 step "build (release, std built from source)"
 cargo build --locked --release -Zbuild-std --target "$t" "${features[@]}" --lib --bins
@@ -47,12 +36,9 @@ xdoc=()
 cargo -Zhelp 2>/dev/null | grep -q doctest-xcompile && xdoc=(-Zdoctest-xcompile)
 rc=0
 cargo test --locked --release -Zbuild-std "${xdoc[@]}" --target "$t" "${features[@]}" --no-fail-fast >"$log" 2>&1 || rc=$?
-grep -E '^(test result|     Running|   Doc-tests)' "$log" || true
-read -r tp tf ti < <(awk '/^test result:/ {p += $4; f += $6; i += $8} END {print p + 0, f + 0, i + 0}' "$log")
-passed=$((passed + tp))
-failed=$((failed + tf))
-echo "windows: cargo test: $tp passed, $tf failed, $ti ignored (Linux programs; see the reasons in the tests)"
-if [ $rc -ne 0 ] && [ "$tf" -eq 0 ]; then
+# The failures and ignored tests need Linux programs; the tests say why.
+cargo_test_count "$log"
+if [ $rc -ne 0 ] && [ "$cargo_test_failed" -eq 0 ]; then
     tail -40 "$log"
     fail "cargo test exited $rc"
 fi
