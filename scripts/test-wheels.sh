@@ -12,21 +12,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 exec </dev/null
-mapfile -t wheels < <(./scripts/build-wheels.sh)
-bin=$(./scripts/setup-wheel-tools.sh)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "wheels: ok: $1"; }
-fail() { failed=$((failed + 1)); echo "wheels: FAILED: $1"; }
-# check NAME COMMAND...: passes when the command succeeds.
-check() {
-    local name=$1
-    shift
-    if "$@"; then pass "$name"; else fail "$name"; fi
-}
-
+stage=wheels
+# shellcheck source=scripts/stage-count.sh
+source scripts/stage-count.sh
+step "build (scripts/build-wheels.sh)"
+./scripts/build-wheels.sh >"$tmp/wheels"
+mapfile -t wheels <"$tmp/wheels"
+bin=$(./scripts/setup-wheel-tools.sh)
 # manylinux_ok WHEEL ARCH: auditwheel's own verdict, read from its JSON report.
 manylinux_ok() {
     "$bin/auditwheel" show "$1" # the report, for the log
@@ -38,6 +32,7 @@ flash_from() {
     (cd "$tmp" && env -u DFUFLASH_LIBRARY -u PYTHONPATH RUST_BACKTRACE=0 "$@" - <"$root/tests/wheels/flash_sim.py")
 }
 
+step "auditwheel and contents"
 for arch in x86_64 aarch64; do
     w=$(printf '%s\n' "${wheels[@]}" | grep -E "manylinux.*_$arch\.whl$" || true)
     if [ -z "$w" ]; then fail "no manylinux $arch wheel built"; continue; fi
@@ -45,6 +40,7 @@ for arch in x86_64 aarch64; do
     check "$arch: contents" ./scripts/package.sh check "$w"
 done
 
+step "a clean venv each, a simulated flash from outside the tree"
 w=$(printf '%s\n' "${wheels[@]}" | grep -E 'manylinux.*_x86_64\.whl$' || true)
 if [ -n "$w" ] && python3 -m venv "$tmp/venv-x86_64" &&
     "$tmp/venv-x86_64/bin/pip" install -q --disable-pip-version-check --no-index "$w"; then
