@@ -4,13 +4,13 @@
 #                                  header, pkg-config and CMake files (scripts/install.sh), the
 #                                  command and its dfu-util copy, the C++ header, the README;
 #                                  then the Python wheel, tagged py3-none-linux_x86_64
+#   scripts/package.sh wheel LIBRARY PLATFORM [DIR]
+#                                  a py3-none-PLATFORM wheel carrying LIBRARY, into DIR (target/dist)
+#                                  (scripts/build-wheels.sh makes the manylinux ones with it)
 #   scripts/package.sh windows     dfuflash-VERSION-x86_64-pc-windows-gnu.zip from the Windows
 #                                  build (scripts/test-windows.sh): dfuflash.exe, dfu-util.exe,
 #                                  dfuflash.dll, its import library, libdfuflash.a, the headers,
 #                                  the README's Windows section; then a py3-none-win_amd64 wheel
-#   scripts/package.sh wheel LIBRARY PLATFORM [DIR]
-#                                  a py3-none-PLATFORM wheel carrying LIBRARY, into DIR (target/dist)
-#                                  (scripts/build-wheels.sh makes the manylinux ones with it)
 #   scripts/package.sh check FILE  checks that FILE holds what it must (and a wheel's tag)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -119,9 +119,9 @@ check() {
 }
 
 case ${1:-} in
+wheel) wheel "${2:?usage: scripts/package.sh wheel LIBRARY PLATFORM [DIR]}" "${3:?usage: scripts/package.sh wheel LIBRARY PLATFORM [DIR]}" "${4:-$dist}" ;;
 linux) linux ;;
 windows) windows ;;
-wheel) wheel "${2:?usage: scripts/package.sh wheel LIBRARY PLATFORM [DIR]}" "${3:?usage: scripts/package.sh wheel LIBRARY PLATFORM [DIR]}" "${4:-$dist}" ;;
 check) check "${2:?usage: scripts/package.sh check FILE}" ;;
-*) echo "usage: scripts/package.sh linux | windows | wheel LIBRARY PLATFORM [DIR] | check FILE" >&2; exit 64 ;;
+*) echo "usage: scripts/package.sh linux | windows | check FILE" >&2; exit 64 ;;
 esac
