@@ -4,6 +4,9 @@
 #                                  header, pkg-config and CMake files (scripts/install.sh), the
 #                                  command and its dfu-util copy, the C++ header, the README;
 #                                  then the Python wheel, tagged py3-none-linux_x86_64
+#   scripts/package.sh wheel LIBRARY PLATFORM [DIR]
+#                                  a py3-none-PLATFORM wheel carrying LIBRARY, into DIR (target/dist)
+#                                  (scripts/build-wheels.sh makes the manylinux ones with it)
 #   scripts/package.sh windows     dfuflash-VERSION-x86_64-pc-windows-gnu.zip from the Windows
 #                                  build (scripts/test-windows.sh): dfuflash.exe, dfu-util.exe,
 #                                  dfuflash.dll, its import library, libdfuflash.a, the headers,
@@ -26,18 +29,19 @@ windows_readme() {
     awk '/^## Windows/ {on = 1} on && /^## / && !/^## Windows/ {exit} on' README.md
 }
 
-# A wheel carrying LIBRARY, tagged for PLATFORM (the build requirement comes from
+# A wheel carrying LIBRARY, tagged for PLATFORM, into DIR (the build requirement comes from
 # target/pip-wheels, which scripts/setup-test-deps.sh fills, so this runs offline).
 wheel() {
-    local library=$1 platform=$2 tmp
+    local library=$1 platform=$2 out=${3:-$dist} tmp
     tmp=$(mktemp -d)
     cp -r bindings/python "$tmp/src"
-    DFUFLASH_LIBRARY="$library" python3 -m pip wheel -q --disable-pip-version-check --no-deps \
+    DFUFLASH_LIBRARY="$(realpath "$library")" python3 -m pip wheel -q --disable-pip-version-check --no-deps \
         --no-index --find-links target/pip-wheels -w "$tmp/out" \
         --config-settings="--build-option=--plat-name=$platform" "$tmp/src" >&2
-    mv "$tmp"/out/dfuflash-*.whl "$dist/"
+    mkdir -p "$out"
+    mv "$tmp"/out/dfuflash-*.whl "$out/"
     rm -rf "$tmp"
-    echo "$dist/dfuflash-$version-py3-none-$platform.whl"
+    echo "$out/dfuflash-$version-py3-none-$platform.whl"
 }
 
 linux() {
@@ -139,7 +143,8 @@ check() {
             "$n/lib/cmake/dfuflash/dfuflashConfig.cmake" "$n/README.md")
         machine_check "$file" "$n" || missing=1
         ;;
-    *-py3-none-win_amd64.whl | *-py3-none-linux_x86_64.whl)
+    *-py3-none-win_amd64.whl | *-py3-none-linux_x86_64.whl | *-py3-none-manylinux*_x86_64.whl | \
+        *-py3-none-manylinux*_aarch64.whl)
         listing=$(unzip -Z1 "$file")
         local lib=dfuflash/libdfuflash.so
         [[ $file == *win_amd64.whl ]] && lib=dfuflash/dfuflash.dll
@@ -150,7 +155,7 @@ check() {
         }
         ;;
     *.whl)
-        echo "check: $file is not tagged for a platform (py3-none-linux_x86_64 or win_amd64)" >&2
+        echo "check: $file is not tagged for a platform (py3-none-linux_x86_64, manylinux_*_x86_64 or _aarch64, or win_amd64)" >&2
         return 1
         ;;
     *) echo "check: what is $file?" >&2; return 1 ;;
@@ -162,6 +167,7 @@ check() {
 }
 
 case ${1:-} in
+wheel) wheel "${2:?usage: scripts/package.sh wheel LIBRARY PLATFORM [DIR]}" "${3:?usage: scripts/package.sh wheel LIBRARY PLATFORM [DIR]}" "${4:-$dist}" ;;
 linux) linux ;;
 windows) windows ;;
 arm) arm "${2:?usage: scripts/package.sh arm TARGET}" ;;

@@ -92,6 +92,10 @@ section "Linux ARM (aarch64, armv7): cross build, then tests, the command, the d
 section "macOS: the library and the command compile for aarch64-apple-darwin (check only)"
 ./scripts/check-macos.sh
 
+# After the Windows stage: the win_amd64 wheel carries the DLL that stage built and tested.
+section "wheels: manylinux_2_17 x86_64 and aarch64 (auditwheel; a clean venv each, aarch64 under qemu), win_amd64"
+./scripts/test-wheels.sh
+
 section "Simulator benchmark: every model, then the differential flash against the full one"
 cargo run -q --locked --release --example bench
 
