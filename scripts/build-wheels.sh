@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds every Python wheel that can be built here into target/wheels/ and prints each path:
 #   manylinux_2_17_x86_64  - rustup's toolchain, zig (cargo-zigbuild) linking against glibc 2.17
-#   manylinux_2_17_aarch64 - Debian's Rust unpacked by scripts/setup-windows.sh, std built from
-#                            its sources (rustup has no aarch64 std here), zig as above
+#   manylinux_2_17_aarch64 - Debian's Rust and its aarch64 std, unpacked by scripts/setup-arm.sh
+#                            (rustup has no aarch64 std here), zig as above
 #   win_amd64              - the Windows stage's DLL (scripts/test-windows.sh's build)
 # libusb is compiled into each library (vendored-libusb), so a wheel needs only the system's C
 # library. The Linux wheels get their manylinux tag from auditwheel, which refuses a library
@@ -17,6 +17,7 @@ bin=$(./scripts/setup-wheel-tools.sh)
 export PATH="$bin:$PATH"
 ./scripts/fetch-pip-wheels.sh
 ./scripts/setup-windows.sh >&2
+./scripts/setup-arm.sh >&2
 # zig's and cargo-zigbuild's caches (glibc 2.17 stubs, wrappers) stay under target/.
 export XDG_CACHE_HOME="$root/target/wheel-cache"
 # Linux libraries: the library alone, libusb compiled in, no command-line crates.
@@ -43,8 +44,8 @@ manylinux target/x86_64-unknown-linux-gnu/release/libdfuflash.so x86_64
     # shellcheck source=scripts/cross-env.sh
     source scripts/cross-env.sh
     PATH="$bin:$PATH" # cross-env.sh sets PATH anew
-    echo "build-wheels: aarch64 (glibc 2.17, std from source)" >&2
-    cargo zigbuild --locked --release -Zbuild-std --lib "${lib_features[@]}" \
+    echo "build-wheels: aarch64 (glibc 2.17, Debian's std)" >&2
+    cargo zigbuild --locked --release --lib "${lib_features[@]}" \
         --target aarch64-unknown-linux-gnu.2.17 >&2
     # The Windows stage's own build (same features), so the wheel carries the DLL it tested.
     echo "build-wheels: $WINDOWS_TARGET" >&2
