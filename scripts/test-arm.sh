@@ -21,8 +21,9 @@ features=(--features vendored-libusb)
 # hostile_device and flash_layout check the numbers a device or a file gives before they become
 # sizes and offsets, which matters most where usize is 32 bits (armv7). One test of models.rs
 # starts the program too: skipped.
-ARM_TESTS=(--lib --test flash --test flash_recovery --test flash_device_quirks --test flash_element_order --test models --test quirks --test records --test faults --test boot_last
-    --test hostile_device --test flash_layout --test deadlines --test differential --test adversary_honest
+ARM_TESTS=(--lib --test flash --test flash_recovery --test flash_device_quirks --test flash_element_order
+    --test models --test quirks --test records --test faults --test boot_last --test hostile_device
+    --test flash_layout --test deadlines --test differential --test adversary_honest
     -- --skip every_model_flashes_with_dfuflash_flash)
 work="$root/target/arm/work"
 rm -rf "$work"
