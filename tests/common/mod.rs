@@ -12,6 +12,7 @@ use dfuflash::Error;
 pub mod adversary;
 pub mod cli;
 pub mod liar;
+pub mod many;
 pub mod model_list;
 pub mod n6;
 
