@@ -1,6 +1,6 @@
 //! Running the command as a user does, for the command-line tests.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The command with `args`, without the boards the environment could attach.
@@ -22,4 +22,23 @@ pub fn tmp(binary: &str, name: &str) -> PathBuf {
 
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The command's stdout.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The command's stdout as one JSON document.
+pub fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
+}
+
+/// A firmware file `fw.bin` of `len` patterned bytes in `dir`, and its bytes.
+pub fn write_fw(dir: &Path, len: usize) -> (PathBuf, Vec<u8>) {
+    let data: Vec<u8> = (0..len).map(|i| (i * 7 + i / 251) as u8).collect();
+    let p = dir.join("fw.bin");
+    std::fs::write(&p, &data).unwrap();
+    (p, data)
 }
