@@ -107,11 +107,19 @@ fn run(cmd: &mut Command, what: &str) -> String {
     out
 }
 
+/// The second file of test_api (the header's contract).
+fn contract() -> String {
+    root()
+        .join("tests/c/test_api_contract.c")
+        .display()
+        .to_string()
+}
+
 #[test]
 fn c_api_flashes_the_simulator_with_callbacks_cancellation_and_threads() {
     let dir = work("api");
     let exe = dir.join("test_api");
-    compile("tests/c/test_api.c", &exe, true, &[]);
+    compile("tests/c/test_api.c", &exe, true, &[&contract()]);
     let fw = dfuse_file(&dir);
     let out = run(Command::new(&exe).arg(&fw), "test_api");
     eprintln!("{out}");
@@ -127,6 +135,7 @@ fn c_api_is_clean_under_address_and_undefined_behaviour_sanitizers() {
         &exe,
         true,
         &[
+            &contract(),
             "-fsanitize=address,undefined",
             "-fno-sanitize-recover=all",
             "-fno-omit-frame-pointer",
@@ -147,7 +156,7 @@ fn c_api_is_clean_under_address_and_undefined_behaviour_sanitizers() {
 fn c_api_is_clean_under_valgrind() {
     let dir = work("valgrind");
     let exe = dir.join("test_api_vg");
-    compile("tests/c/test_api.c", &exe, true, &[]);
+    compile("tests/c/test_api.c", &exe, true, &[&contract()]);
     let fw = dfuse_file(&dir);
     let out = run(
         Command::new("valgrind").args(VALGRIND).arg(&exe).arg(&fw),

@@ -7,7 +7,12 @@
 
 #include "dfuflash.h"
 
+#ifdef DFUFLASH_TEST_SPLIT
+/* A program of several files: its main file defines them. */
+extern int passed, failed;
+#else
 static int passed, failed;
+#endif
 
 #define CHECK(cond, ...)                                                      \
     do {                                                                      \
