@@ -2,8 +2,8 @@
 # Makes the release archives in target/dist/ and prints each path, or checks one:
 #   scripts/package.sh linux       dfuflash-VERSION-x86_64-unknown-linux-gnu.tar.gz: the library,
 #                                  header, pkg-config and CMake files (scripts/install.sh), the
-#                                  command and its dfu-util copy, the C++ header, the README;
-#                                  then the Python wheel, tagged py3-none-linux_x86_64
+#                                  command and its dfu-util copy, the C++ header, the README
+#                                  (its Python wheels are manylinux: scripts/build-wheels.sh)
 #   scripts/package.sh wheel LIBRARY PLATFORM [DIR]
 #                                  a py3-none-PLATFORM wheel carrying LIBRARY, into DIR (target/dist)
 #                                  (scripts/build-wheels.sh makes the manylinux ones with it)
@@ -55,7 +55,6 @@ linux() {
     tar -C "$stage" -czf "$dist/$name.tar.gz" "$name"
     rm -rf "$stage"
     echo "$dist/$name.tar.gz"
-    wheel "$root/target/release/libdfuflash.so" linux_x86_64
 }
 
 arm() {
@@ -143,8 +142,7 @@ check() {
             "$n/lib/cmake/dfuflash/dfuflashConfig.cmake" "$n/README.md")
         machine_check "$file" "$n" || missing=1
         ;;
-    *-py3-none-win_amd64.whl | *-py3-none-linux_x86_64.whl | *-py3-none-manylinux*_x86_64.whl | \
-        *-py3-none-manylinux*_aarch64.whl)
+    *-py3-none-win_amd64.whl | *-py3-none-manylinux*_x86_64.whl | *-py3-none-manylinux*_aarch64.whl)
         listing=$(unzip -Z1 "$file")
         local lib=dfuflash/libdfuflash.so
         [[ $file == *win_amd64.whl ]] && lib=dfuflash/dfuflash.dll
@@ -154,8 +152,12 @@ check() {
             missing=1
         }
         ;;
+    *-linux_*.whl)
+        echo "check: $file is tagged linux_*, which the Python package index refuses; scripts/build-wheels.sh makes manylinux wheels" >&2
+        return 1
+        ;;
     *.whl)
-        echo "check: $file is not tagged for a platform (py3-none-linux_x86_64, manylinux_*_x86_64 or _aarch64, or win_amd64)" >&2
+        echo "check: $file is not tagged for a platform (manylinux_*_x86_64 or _aarch64, or win_amd64)" >&2
         return 1
         ;;
     *) echo "check: what is $file?" >&2; return 1 ;;

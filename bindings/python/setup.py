@@ -1,8 +1,9 @@
 """Copies the built library into the package when one is found, so `pip install` of this
 directory carries it (build it first: cargo build --release; or name it with DFUFLASH_LIBRARY).
 
-A wheel that carries a native library is tagged for its platform (py3-none-linux_x86_64, or
-py3-none-win_amd64 with --plat-name win_amd64 and the cross-built dfuflash.dll), never
+A wheel that carries a native library is tagged for its platform (scripts/build-wheels.sh:
+manylinux_2_17 by auditwheel, or py3-none-win_amd64 with --plat-name win_amd64 and the
+cross-built dfuflash.dll), never
 py3-none-any: the library is loaded through ctypes, so any Python 3 on that platform can use it."""
 import os
 import pathlib
