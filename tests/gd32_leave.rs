@@ -6,7 +6,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::cli::{dfuflash, stderr, tmp};
 use common::pattern;
@@ -134,25 +134,9 @@ fn dfuflash_flash_leave_exits_0_only_when_the_gd32vf103_left() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
-/// Runs `dfu-util ARGS` (the dfuflash binary under dfu-util's name) in `dir` against `model`
-/// attached through the environment, its memory and transcript kept in `dir`.
+/// `dfu-util ARGS` (the dfuflash binary under dfu-util's name) in `dir`, with `model` attached.
 fn dfu_util(dir: &Path, model: &str, args: &[&str]) -> Output {
-    let exe = dir.join(format!("dfu-util{}", std::env::consts::EXE_SUFFIX));
-    if !exe.exists() {
-        #[cfg(unix)]
-        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_dfuflash"), &exe).unwrap();
-        #[cfg(windows)]
-        std::fs::copy(env!("CARGO_BIN_EXE_dfuflash"), &exe).unwrap();
-    }
-    Command::new(exe)
-        .args(args)
-        .current_dir(dir)
-        .env("DFUFLASH_SIM", model)
-        .env("DFUFLASH_SIM_STATE", dir.join("state"))
-        .env("DFUFLASH_SIM_TRANSCRIPT", dir.join("transcript"))
-        .env_remove("DFUFLASH_SIM_PLUG")
-        .output()
-        .unwrap()
+    common::cli::dropin(dir, "dfu-util", model, args)
 }
 
 #[test]

@@ -6,7 +6,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::cli::{dfuflash, stderr, tmp};
 use common::pattern;
@@ -16,26 +16,9 @@ const H7P: &str = "openmv-h7p";
 const H7P_SERIAL: &str = "30363341313451180044002C";
 const FIRMWARE: usize = 0x1C_0000; // 0x08040000..0x08200000
 
-/// `dfu-util ARGS` (the dfuflash binary under dfu-util's name) in `dir`, with `sim` attached
-/// through the environment, the first board's memory and the opened board's transcript in `dir`.
+/// `dfu-util ARGS` (the dfuflash binary under dfu-util's name) in `dir`, with `sim` attached.
 fn dfu_util(dir: &Path, sim: &str, args: &[&str]) -> Output {
-    let exe = dir.join(format!("dfu-util{}", std::env::consts::EXE_SUFFIX));
-    if !exe.exists() {
-        #[cfg(unix)]
-        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_dfuflash"), &exe).unwrap();
-        #[cfg(windows)]
-        std::fs::copy(env!("CARGO_BIN_EXE_dfuflash"), &exe).unwrap();
-    }
-    let _ = std::fs::remove_file(dir.join("transcript"));
-    Command::new(exe)
-        .args(args)
-        .current_dir(dir)
-        .env("DFUFLASH_SIM", sim)
-        .env("DFUFLASH_SIM_STATE", dir.join("state"))
-        .env("DFUFLASH_SIM_TRANSCRIPT", dir.join("transcript"))
-        .env_remove("DFUFLASH_SIM_PLUG")
-        .output()
-        .unwrap()
+    common::cli::dropin(dir, "dfu-util", sim, args)
 }
 
 /// The transcript's lines as (start in ms, request and outcome).

@@ -42,3 +42,26 @@ pub fn write_fw(dir: &Path, len: usize) -> (PathBuf, Vec<u8>) {
     std::fs::write(&p, &data).unwrap();
     (p, data)
 }
+
+/// Runs the dfuflash binary under another program's name (`name`, such as dfu-util) in `dir`,
+/// with `sim` attached through the environment, its memory in `dir/state` and the opened
+/// board's requests in `dir/transcript` (a transcript of an earlier run is removed first).
+pub fn dropin(dir: &Path, name: &str, sim: &str, args: &[&str]) -> Output {
+    let exe = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    if !exe.exists() {
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_dfuflash"), &exe).unwrap();
+        #[cfg(windows)]
+        std::fs::copy(env!("CARGO_BIN_EXE_dfuflash"), &exe).unwrap();
+    }
+    let _ = std::fs::remove_file(dir.join("transcript"));
+    Command::new(exe)
+        .args(args)
+        .current_dir(dir)
+        .env("DFUFLASH_SIM", sim)
+        .env("DFUFLASH_SIM_STATE", dir.join("state"))
+        .env("DFUFLASH_SIM_TRANSCRIPT", dir.join("transcript"))
+        .env_remove("DFUFLASH_SIM_PLUG")
+        .output()
+        .unwrap()
+}
