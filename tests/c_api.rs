@@ -93,6 +93,13 @@ const VALGRIND: &[&str] = &[
 ];
 
 fn run(cmd: &mut Command, what: &str) -> String {
+    let out = succeed(cmd, what);
+    assert!(out.contains(", 0 failed"), "{what}: {out}");
+    out
+}
+
+/// Runs a client against the library just built; its stdout, once it exited 0.
+fn succeed(cmd: &mut Command, what: &str) -> String {
     // cargo test puts target/<profile> first on LD_LIBRARY_PATH, ahead of the rpath: the
     // clients would load a stale libdfuflash.so from an earlier build of the library alone.
     let o = cmd.env("LD_LIBRARY_PATH", lib_dir()).output().unwrap();
@@ -103,7 +110,6 @@ fn run(cmd: &mut Command, what: &str) -> String {
         "{what} failed ({:?}):\n{out}\n{err}",
         o.status
     );
-    assert!(out.contains(", 0 failed"), "{what}: {out}\n{err}");
     out
 }
 
@@ -444,19 +450,13 @@ fn the_openmv_example_flashes_firmware_and_romfs_by_name_then_resets() {
     std::fs::write(dir.join("firmware.bin"), &fw).unwrap();
     std::fs::write(dir.join("romfs.img"), &romfs).unwrap();
     let state = dir.join("h7p.state");
-    let o = Command::new(&exe)
-        .env("LD_LIBRARY_PATH", lib_dir())
-        .args(["--sim", "openmv-h7p", "--sim-state"])
-        .arg(&state)
-        .arg(dir.join("firmware.bin"))
-        .arg(dir.join("romfs.img"))
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        o.status.success(),
-        "{out}{}",
-        String::from_utf8_lossy(&o.stderr)
+    let out = succeed(
+        Command::new(&exe)
+            .args(["--sim", "openmv-h7p", "--sim-state"])
+            .arg(&state)
+            .arg(dir.join("firmware.bin"))
+            .arg(dir.join("romfs.img")),
+        "openmv-update",
     );
     assert_eq!(
         out,
