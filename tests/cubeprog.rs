@@ -464,10 +464,10 @@ fn a_file_named_for_a_format_it_does_not_hold_is_never_written_raw() {
     }
 }
 
-#[test]
-fn openmv_ide_s_n6_recovery_line_flashes_the_layout_across_the_hand_over() {
+/// A bundle holding OpenMV's N6 layout (stand-in binaries; the app is returned).
+fn n6_bundle(test: &str) -> (Bundle, Vec<u8>) {
     use dfuflash::flashlayout::header;
-    let b = cli("n6");
+    let b = cli(test);
     let obl = header::fsbl_v2_3(&pattern(0x2000, 4), 0x3418_9da1);
     let app = pattern(20_000, 5);
     b.file("obl.stm32", &obl);
@@ -480,6 +480,12 @@ fn openmv_ide_s_n6_recovery_line_flashes_the_layout_across_the_hand_over() {
           P\t0x3\tfsbl-extfl\tBinary\tnone\t0x0\tloader.bin\n\
           P\t0x4\tfsbl-app\tBinary\tnor0\t0x0000000\tbootloader.bin",
     );
+    (b, app)
+}
+
+#[test]
+fn openmv_ide_s_n6_recovery_line_flashes_the_layout_across_the_hand_over() {
+    let (b, app) = n6_bundle("n6");
     let o = b.run("stm32n6", "-c port=USB1 -d FlashLayout.tsv");
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
@@ -552,5 +558,34 @@ fn a_partition_the_device_refuses_midway_is_named_with_its_line() {
             .starts_with("Error: partition fsbl-app (phase 0x04, line 3, 3000 bytes) failed: ")
             && x.contains("errADDRESS")),
         "{l:?}"
+    );
+}
+
+#[test]
+fn verify_and_start_after_a_layout_have_nothing_to_do_and_a_second_layout_is_refused() {
+    let (b, _) = n6_bundle("n6-after");
+    let o = b.run("stm32n6", "-c port=USB1 -d FlashLayout.tsv -v -s");
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let l = lines(&o);
+    for op in ["-v", "-s"] {
+        let want = format!(
+            "dfuflash: {op} after a FlashLayout.tsv: nothing to do; the device checked each \
+             partition as it wrote it and runs what the layout loaded"
+        );
+        assert!(l.contains(&want), "{l:?}");
+    }
+    assert!(!l.iter().any(|x| x.contains("Start operation")), "{l:?}");
+    let o = b.run(
+        "stm32n6",
+        "-c port=USB1 -d FlashLayout.tsv -d FlashLayout.tsv",
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        lines(&o).contains(
+            &"Error: FlashLayout.tsv: one FlashLayout.tsv per run; the board ended the first"
+                .to_string()
+        ),
+        "{}",
+        stdout(&o)
     );
 }
